@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# README command (a): install what is missing, build, generate the demo host (planted drift) at
-# first run, and run one dry-run cycle of the shipped rules against it, printing the report.
+# README command (a): install what is missing, build, generate the demo host (every shipped drift
+# planted, stub systemctl/timedatectl/df standing in for the live system) at first run, and run
+# one dry-run cycle of the shipped rules against it, printing the report. Nothing on the demo
+# host changes. Extra arguments go to the agent (e.g. --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh python3 openssl
 scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release -DCA_BUILD_TESTS=OFF
-exec build/release/agent/compliance-agent version "$@"
+if [ ! -f demo/host/agent.yaml ]; then
+  mkdir -p demo
+  /usr/bin/python3 tests/fixtures/make_host.py demo/host --platform nixos --drift all >/dev/null
+  echo "demo host generated in demo/host (root: demo/host/root)" >&2
+fi
+rc=0
+build/release/agent/compliance-agent check --config demo/host/agent.yaml "$@" || rc=$?
+# 1 means "drift found", which is what the demo host is for.
+[ "$rc" -le 1 ] || exit "$rc"

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 #include "core/version.h"
@@ -24,6 +25,15 @@ void addGlobalFlags(CLI::App& app, GlobalOptions& g) {
   app.add_flag("--json", g.json, "print one JSON document on stdout");
 }
 
+// Global flags are defined once, on the root; fallthrough lets every subcommand, at any depth,
+// accept them after its own name.
+void fallthroughAll(CLI::App& app) {
+  for (auto* sub : app.get_subcommands({})) {
+    sub->fallthrough();
+    fallthroughAll(*sub);
+  }
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
@@ -32,24 +42,32 @@ int run(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions global;
   addGlobalFlags(app, global);
-
-  auto* version = app.add_subcommand("version", "print the agent version");
   int exit_code = kExitOk;
-  version->callback([&] {
-    if (global.json) {
-      std::printf("{\"version\": \"%s\"}\n", core::kAgentVersion);
-    } else {
-      std::printf("compliance-agent %s\n", core::kAgentVersion);
-    }
-  });
 
-  // Global flags are defined once on the root; fallthrough lets every subcommand accept them.
-  for (auto* sub : app.get_subcommands({})) sub->fallthrough();
+  app.add_subcommand("version", "print the agent version")->callback([&] { exit_code = runVersion(global); });
+
+  CheckOptions check_opts;
+  auto* check = app.add_subcommand("check", "run the checks against the host; never acts, writes nothing");
+  check->add_option("--check", check_opts.check_id, "run only the check with this id");
+  check->add_flag("-v,--verbose", check_opts.verbose, "list compliant findings too (table output)");
+  check->callback([&] { exit_code = runCheck(global, check_opts); });
+
+  auto* rules_cmd = app.add_subcommand("rules", "validate and list rules");
+  rules_cmd->require_subcommand(1);
+  std::vector<std::string> validate_paths;
+  auto* validate = rules_cmd->add_subcommand("validate", "validate rule files or directories");
+  validate->add_option("paths", validate_paths, "rule files or directories")->required();
+  validate->callback([&] { exit_code = runRulesValidate(global, validate_paths); });
+  // `rules list --tier T` is the global --tier: the tier of this run.
+  rules_cmd->add_subcommand("list", "list the checks, and the L1 rules that act in the tier")
+      ->callback([&] { exit_code = runRulesList(global); });
+
+  fallthroughAll(app);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // CLI11 prints help/version on stdout (exit 0) and errors on stderr (exit 2).
+    // Help goes to stdout with exit 0; parse errors to stderr with exit 2.
     const int rc = app.exit(e, std::cout, std::cerr);
     return rc == 0 ? kExitOk : kExitUsage;
   }

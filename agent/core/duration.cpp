@@ -28,6 +28,11 @@ Result<std::chrono::milliseconds, DurationError> parseDuration(std::string_view 
   else if (unit == "h") mult = 3'600'000;
   else if (unit == "d") mult = 86'400'000;
   else return fail(DurationError{DurationErrc::BadUnit, "bad duration '" + std::string(text) + "': " + kAccepted});
+  // Anything beyond ~100 years is a typo; dividing first keeps the product from wrapping.
+  constexpr std::uint64_t kMaxMillis = std::uint64_t{100} * 366 * 86'400'000;
+  if (n > kMaxMillis / mult) {
+    return fail(DurationError{DurationErrc::Overflow, "duration '" + std::string(text) + "' is too large"});
+  }
   return std::chrono::milliseconds(static_cast<std::int64_t>(n * mult));
 }
 

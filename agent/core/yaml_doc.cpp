@@ -4,6 +4,8 @@
 #include <yaml-cpp/eventhandler.h>
 
 #include <charconv>
+#include <map>
+#include <vector>
 #include <sstream>
 
 namespace core::yaml {
@@ -15,58 +17,107 @@ struct PrepassStop {
   YamlErrc code;
   YAML::Mark mark;
   std::string message;
+  std::string field;
 };
 
-// Walks the event stream before any node is built: nesting depth, anchors, aliases and document
-// count are checked here, so an alias bomb or a 10,000-deep list never becomes a tree.
+// Walks the event stream before any node is built: nesting depth, anchors, aliases, duplicate
+// keys and document count are checked here, so an alias bomb or a 10,000-deep list never becomes
+// a tree, and a second `dry_run:` cannot be silently ignored (yaml-cpp keeps both entries and
+// lookups return the first).
 class GuardHandler final : public YAML::EventHandler {
  public:
   explicit GuardHandler(int max_depth) : max_depth_(max_depth) {}
 
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++documents_ > 1) {
-      throw PrepassStop{YamlErrc::MultipleDocuments, mark, "only one YAML document per file is allowed"};
+      throw PrepassStop{YamlErrc::MultipleDocuments, mark, "only one YAML document per file is allowed", fieldPath()};
     }
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { noAnchor(mark, anchor); }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    noAnchor(mark, anchor);
+    node(mark, nullptr);
+  }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
-    throw PrepassStop{YamlErrc::AnchorOrAlias, mark, "YAML aliases are not allowed"};
+    throw PrepassStop{YamlErrc::AnchorOrAlias, mark, "YAML aliases are not allowed", fieldPath()};
   }
   void OnAnchor(const YAML::Mark& mark, const std::string&) override {
-    throw PrepassStop{YamlErrc::AnchorOrAlias, mark, "YAML anchors are not allowed"};
+    throw PrepassStop{YamlErrc::AnchorOrAlias, mark, "YAML anchors are not allowed", fieldPath()};
   }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string&) override {
+                const std::string& value) override {
     noAnchor(mark, anchor);
+    node(mark, &value);
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
-    open(mark, anchor);
+    open(mark, anchor, false);
   }
-  void OnSequenceEnd() override { --depth_; }
+  void OnSequenceEnd() override { close(); }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
-    open(mark, anchor);
+    open(mark, anchor, true);
   }
-  void OnMapEnd() override { --depth_; }
+  void OnMapEnd() override { close(); }
 
  private:
   void noAnchor(const YAML::Mark& mark, YAML::anchor_t anchor) {
     if (anchor != YAML::NullAnchor) {
-      throw PrepassStop{YamlErrc::AnchorOrAlias, mark, "YAML anchors are not allowed"};
+      throw PrepassStop{YamlErrc::AnchorOrAlias, mark, "YAML anchors are not allowed", fieldPath()};
     }
   }
-  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool is_map) {
     noAnchor(mark, anchor);
-    if (++depth_ > max_depth_) {
-      throw PrepassStop{YamlErrc::TooDeep, mark,
-                        "nesting deeper than " + std::to_string(max_depth_) + " levels"};
+    node(mark, nullptr);
+    if (static_cast<int>(stack_.size()) + 1 > max_depth_) {
+      throw PrepassStop{YamlErrc::TooDeep, mark, "nesting deeper than " + std::to_string(max_depth_) + " levels", fieldPath()};
     }
+    stack_.push_back(Frame{is_map, true, {}, {}, 0});
+  }
+  void close() {
+    if (!stack_.empty()) stack_.pop_back();
+  }
+  // Every node event passes here before its frame (if any) is pushed: inside a map, nodes
+  // alternate key, value; a scalar key seen twice in one map is refused, naming its field.
+  void node(const YAML::Mark& mark, const std::string* scalar) {
+    if (stack_.empty()) return;
+    Frame& f = stack_.back();
+    if (!f.is_map) {
+      f.key = "[" + std::to_string(f.index++) + "]";
+      return;
+    }
+    if (f.next_is_key) {
+      f.key = scalar ? *scalar : std::string("?");
+      if (scalar) {
+        const auto [it, inserted] = f.keys.emplace(*scalar, mark.line + 1);
+        if (!inserted) {
+          throw PrepassStop{YamlErrc::DuplicateKey, mark,
+                            "duplicate key (first at line " + std::to_string(it->second) + ")", fieldPath()};
+        }
+      }
+    }
+    f.next_is_key = !f.next_is_key;
+  }
+  // Dotted path of the node being read: "healing.dry_run", "checks[2].probe".
+  std::string fieldPath() const {
+    std::string out;
+    for (const auto& f : stack_) {
+      if (f.key.empty()) break;
+      if (!out.empty() && f.key[0] != '[') out += '.';
+      out += f.key;
+    }
+    return out;
   }
 
+  struct Frame {
+    bool is_map;
+    bool next_is_key;
+    std::map<std::string, int> keys;  // key -> 1-based line of its first occurrence
+    std::string key;                  // the key (map) or "[i]" (list) being read
+    int index = 0;
+  };
   int max_depth_;
-  int depth_ = 0;
+  std::vector<Frame> stack_;
   int documents_ = 0;
 };
 
@@ -113,7 +164,7 @@ Result<YAML::Node, YamlError> parseGuarded(std::string_view text, const std::str
     while (parser.HandleNextDocument(guard)) {
     }
   } catch (const PrepassStop& stop) {
-    return fail(makeError(stop.code, file, stop.mark, "", stop.message));
+    return fail(makeError(stop.code, file, stop.mark, stop.field, stop.message));
   } catch (const YAML::DeepRecursion& e) {
     return fail(makeError(YamlErrc::TooDeep, file, e.mark, "", "nesting too deep"));
   } catch (const YAML::Exception& e) {

@@ -20,6 +20,7 @@ enum class YamlErrc {
   TooDeep,            // nesting over Limits::max_depth (checked in an event pre-pass)
   AnchorOrAlias,      // '&anchor' or '*alias' anywhere
   MultipleDocuments,  // more than one '---' document
+  DuplicateKey,       // the same key twice in one map (yaml-cpp would silently keep the first)
   Syntax,             // yaml-cpp could not parse it
   Type,               // a value of the wrong kind (map/list/scalar, int, bool)
   UnknownKey,         // a key the schema does not have

@@ -71,3 +71,19 @@ TEST_CASE("MapReader checks types and reports unknown keys with line and column"
   CHECK(diag.errors()[2].line == 5);
   CHECK(diag.errors()[2].column == 1);
 }
+
+TEST_CASE("parseGuarded refuses duplicate keys in one map, at any depth") {
+  auto top = parseGuarded("dry_run: false\nx: 1\ndry_run: true\n", "d.yaml", kTest);
+  REQUIRE_FALSE(top.ok());
+  CHECK(top.error().code == YamlErrc::DuplicateKey);
+  CHECK(top.error().line == 3);
+  CHECK(top.error().field == "dry_run");
+  CHECK(top.error().message == "duplicate key (first at line 1)");
+  auto nested = parseGuarded("a: {b: 1, c: [ {d: 1, d: 2} ]}\n", "n.yaml", kTest);
+  REQUIRE_FALSE(nested.ok());
+  CHECK(nested.error().code == YamlErrc::DuplicateKey);
+  CHECK(nested.error().field == "a.c[0].d");
+  // The same key in sibling maps, or as a value, is fine.
+  CHECK(parseGuarded("a: {k: 1}\nb: {k: 1}\nc: a\nd: [a, a]\n", "ok.yaml", kTest).ok());
+  CHECK(parseGuarded("a: {x: {k: 1}, k: 2}\n", "ok2.yaml", kTest).ok());
+}

@@ -1,0 +1,161 @@
+#include "checks/config_formats.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace checks {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r')) --e;
+  return s.substr(b, e - b);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::string normaliseSysctlKey(std::string_view k) {
+  std::string out(k);
+  std::replace(out.begin(), out.end(), '/', '.');
+  return out;
+}
+
+// Removes one level of matching surrounding quotes (sshd and shell-style values).
+std::string_view unquote(std::string_view v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
+    return v.substr(1, v.size() - 2);
+  }
+  return v;
+}
+
+template <class F>
+void forEachLine(std::string_view text, F&& f) {
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t nl = text.find('\n', pos);
+    const size_t end = nl == std::string_view::npos ? text.size() : nl;
+    ++line_no;
+    if (!(nl == std::string_view::npos && pos == text.size())) f(text.substr(pos, end - pos), line_no);
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+}
+
+void parseSshd(std::string_view text, ParsedConfig& out) {
+  bool in_match = false;
+  forEachLine(text, [&](std::string_view raw, int line_no) {
+    if (in_match) return;
+    const std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') return;
+    // Keyword, then whitespace and/or one '=', then the value.
+    size_t k = 0;
+    while (k < line.size() && line[k] != ' ' && line[k] != '\t' && line[k] != '=') ++k;
+    const std::string_view key = line.substr(0, k);
+    std::string_view rest = trim(line.substr(k));
+    if (!rest.empty() && rest.front() == '=') rest = trim(rest.substr(1));
+    if (iequals(key, "Match")) {
+      in_match = true;  // everything after the first Match belongs to conditional blocks
+      return;
+    }
+    if (iequals(key, "Include")) {
+      out.include_pos.push_back(out.entries.size());
+      out.includes.push_back({std::string(unquote(rest)), line_no});
+      return;
+    }
+    out.entries.push_back({std::string(key), std::string(unquote(rest)), line_no});
+  });
+}
+
+void parseSysctl(std::string_view text, ParsedConfig& out) {
+  forEachLine(text, [&](std::string_view raw, int line_no) {
+    std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#' || line.front() == ';') return;
+    if (line.front() == '-') line = trim(line.substr(1));  // "-key = v": ignore-failure marker
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return;
+    const std::string_view key = trim(line.substr(0, eq));
+    if (key.empty()) return;
+    out.entries.push_back({normaliseSysctlKey(key), std::string(trim(line.substr(eq + 1))), line_no});
+  });
+}
+
+void parseIni(std::string_view text, std::string_view section, ParsedConfig& out) {
+  std::string current;
+  forEachLine(text, [&](std::string_view raw, int line_no) {
+    const std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#' || line.front() == ';') return;
+    if (line.front() == '[') {
+      const size_t close = line.find(']');
+      current = std::string(trim(line.substr(1, close == std::string_view::npos ? line.size() - 1 : close - 1)));
+      return;
+    }
+    if (current != section) return;
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return;
+    const std::string_view key = trim(line.substr(0, eq));
+    if (key.empty()) return;
+    out.entries.push_back({std::string(key), std::string(trim(line.substr(eq + 1))), line_no});
+  });
+}
+
+void parseKeyValue(std::string_view text, ParsedConfig& out) {
+  forEachLine(text, [&](std::string_view raw, int line_no) {
+    std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') return;
+    if (line.substr(0, 7) == "export " || line.substr(0, 7) == "export\t") line = trim(line.substr(7));
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0) return;
+    const std::string_view key = line.substr(0, eq);
+    // Shell assignments have no spaces around '='; a line that has them is not an assignment.
+    if (key.find_first_of(" \t") != std::string_view::npos) return;
+    std::string_view value = line.substr(eq + 1);
+    if (!value.empty() && value.front() != '"' && value.front() != '\'') {
+      const size_t hash = value.find(" #");
+      if (hash != std::string_view::npos) value = value.substr(0, hash);
+      value = trim(value);
+    }
+    out.entries.push_back({std::string(key), std::string(unquote(trim(value))), line_no});
+  });
+}
+
+}  // namespace
+
+ParsedConfig parseConfig(ConfigFormat format, std::string_view text, std::string_view section) {
+  ParsedConfig out;
+  switch (format) {
+    case ConfigFormat::Sshd: parseSshd(text, out); break;
+    case ConfigFormat::Sysctl: parseSysctl(text, out); break;
+    case ConfigFormat::Ini: parseIni(text, section, out); break;
+    case ConfigFormat::KeyValue: parseKeyValue(text, out); break;
+  }
+  return out;
+}
+
+bool configKeyEquals(ConfigFormat format, std::string_view a, std::string_view b) {
+  switch (format) {
+    case ConfigFormat::Sshd: return iequals(a, b);
+    case ConfigFormat::Sysctl: return normaliseSysctlKey(a) == normaliseSysctlKey(b);
+    default: return a == b;
+  }
+}
+
+std::optional<ConfigEntry> findConfigValue(ConfigFormat format, const ParsedConfig& parsed,
+                                           std::string_view key) {
+  std::optional<ConfigEntry> found;
+  for (const auto& e : parsed.entries) {
+    if (!configKeyEquals(format, e.key, key)) continue;
+    found = e;
+    if (firstValueWins(format)) break;
+  }
+  return found;
+}
+
+}  // namespace checks

@@ -1,0 +1,88 @@
+// `rules validate PATH...` and `rules list [--tier T]`.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "checks/probe_registry.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/setup.h"
+#include "config/agent_config.h"
+
+namespace cli {
+
+int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>& paths) {
+  checks::ProbeRegistry probes;
+  checks::registerBuiltinProbes(probes);
+  const auto known = knownTypes(probes);
+  int rc = kExitOk;
+  nlohmann::ordered_json doc = nlohmann::ordered_json::array();
+  for (const auto& path : paths) {
+    auto set = rules::loadRulePath(path, known);
+    nlohmann::ordered_json entry{{"path", path}, {"valid", set.ok()}};
+    if (set.ok()) {
+      entry["checks"] = set->checks.size();
+      entry["rules"] = set->rules.size();
+      entry["waivers"] = set->waivers.size();
+      entry["version"] = set->version;
+      if (!global.json) {
+        std::printf("%s: ok (%zu checks, %zu rules, %zu waivers)\n", path.c_str(), set->checks.size(),
+                    set->rules.size(), set->waivers.size());
+      }
+    } else {
+      // Io (unreadable) is a runtime error; everything else is invalid input.
+      rc = std::max(rc, set.error().code == rules::RulesErrc::Io ? int(kExitRuntime) : int(kExitUsage));
+      entry["errors"] = nlohmann::ordered_json::array();
+      for (const auto& p : set.error().problems) entry["errors"].push_back(p.format());
+      std::fprintf(stderr, "%s: invalid\n%s", path.c_str(), set.error().format().c_str());
+    }
+    doc.push_back(std::move(entry));
+  }
+  if (global.json) std::printf("%s\n", doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+  return rc;
+}
+
+int runRulesList(const GlobalOptions& global) {
+  auto agent = loadAgent(global);
+  if (!agent.ok()) return reportFailure(agent.error());
+  const rules::RuleSet* set = &agent->rules;
+  const config::AgentConfig* cfg = &agent->config;
+  const auto tier = cfg->rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
+  if (global.json) {
+    nlohmann::ordered_json doc;
+    doc["tier"] = std::string(rules::toString(tier));
+    doc["rules_version"] = set->version;
+    doc["checks"] = nlohmann::ordered_json::array();
+    for (const auto& c : set->checks) {
+      nlohmann::ordered_json platforms = nlohmann::ordered_json::array();
+      for (auto p : c.platforms) platforms.push_back(std::string(rules::toString(p)));
+      doc["checks"].push_back({{"id", c.id}, {"title", c.title}, {"severity", std::string(rules::toString(c.severity))},
+                               {"hipaa", c.hipaa}, {"platforms", platforms}, {"probe", c.probe.type}});
+    }
+    doc["rules"] = nlohmann::ordered_json::array();
+    for (const auto& r : set->rules) {
+      nlohmann::ordered_json tiers = nlohmann::ordered_json::array();
+      for (auto t : r.tiers) tiers.push_back(std::string(rules::toString(t)));
+      nlohmann::ordered_json actions = nlohmann::ordered_json::array();
+      for (const auto& a : r.actions) actions.push_back(a.type);
+      doc["rules"].push_back({{"id", r.id}, {"name", r.name}, {"tiers", tiers}, {"acts_in_tier", r.actsIn(tier)},
+                              {"mode", std::string(rules::toString(r.mode))}, {"actions", actions}});
+    }
+    std::printf("%s\n", doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  std::printf("tier: %s   rules: %s\n\nCHECKS (%zu)\n", std::string(rules::toString(tier)).c_str(),
+              set->version.substr(0, 12).c_str(), set->checks.size());
+  for (const auto& c : set->checks) {
+    std::printf("  %-14s %-9s %s\n", c.id.c_str(), std::string(rules::toString(c.severity)).c_str(), c.title.c_str());
+  }
+  std::printf("\nL1 RULES (%zu; * = acts in tier %s)\n", set->rules.size(), std::string(rules::toString(tier)).c_str());
+  for (const auto& r : set->rules) {
+    std::string actions;
+    for (const auto& a : r.actions) actions += (actions.empty() ? "" : ", ") + a.type;
+    std::printf("%c %-17s %-7s %s [%s]\n", r.actsIn(tier) ? '*' : ' ', r.id.c_str(),
+                std::string(rules::toString(r.mode)).c_str(), r.name.c_str(), actions.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace cli

@@ -1,0 +1,28 @@
+#pragma once
+// The subcommands. Each returns the process exit code; the CLI layer only parses and dispatches.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/global_options.h"
+
+namespace cli {
+
+struct CheckOptions {
+  std::optional<std::string> check_id;
+  bool verbose = false;
+};
+
+/// `check [--check ID]`: runs the checks, never acts, never writes. 0 compliant, 1 drift/errors.
+int runCheck(const GlobalOptions& global, const CheckOptions& options);
+
+/// `rules validate PATH...`: 0 when every path loads, 2 with every problem otherwise.
+int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>& paths);
+
+/// `rules list [--tier T]`: the checks, and the L1 rules that act in the tier.
+int runRulesList(const GlobalOptions& global);
+
+/// `version`.
+int runVersion(const GlobalOptions& global);
+
+}  // namespace cli

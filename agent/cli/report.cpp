@@ -1,0 +1,87 @@
+#include "cli/report.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+namespace cli {
+namespace {
+
+using checks::Status;
+
+std::map<Status, int> countStatuses(const std::vector<checks::Finding>& findings) {
+  std::map<Status, int> counts{{Status::Compliant, 0}, {Status::Drifted, 0}, {Status::Error, 0},
+                               {Status::NotApplicable, 0}, {Status::Waived, 0}};
+  for (const auto& f : findings) ++counts[f.status];
+  return counts;
+}
+
+}  // namespace
+
+bool hasDriftOrErrors(const Report& report) {
+  return std::any_of(report.findings.begin(), report.findings.end(), [](const auto& f) {
+    return f.status == Status::Drifted || f.status == Status::Error;
+  });
+}
+
+std::string renderJson(const Report& report) {
+  nlohmann::ordered_json doc;
+  doc["mode"] = report.mode;
+  doc["tier"] = report.tier;
+  doc["rules_version"] = report.rules_version;
+  auto& findings = doc["findings"] = nlohmann::ordered_json::array();
+  for (const auto& f : report.findings) {
+    nlohmann::ordered_json j;
+    j["check_id"] = f.check_id;
+    j["target"] = f.target;
+    j["status"] = std::string(checks::toString(f.status));
+    j["severity"] = std::string(rules::toString(f.severity));
+    j["hipaa"] = f.hipaa;
+    j["expected"] = f.expected;
+    j["actual"] = f.actual;
+    j["details"] = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : f.details) j["details"][k] = v;
+    findings.push_back(std::move(j));
+  }
+  doc["actions"] = nlohmann::ordered_json::array();
+  auto& summary = doc["summary"];
+  for (const auto& [status, n] : countStatuses(report.findings)) summary[std::string(checks::toString(status))] = n;
+  summary["outcomes"] = nlohmann::ordered_json::object();
+  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+std::string renderTable(const Report& report, bool color, bool verbose) {
+  auto paint = [&](Status s, const std::string& text) {
+    if (!color) return text;
+    const char* code = s == Status::Compliant ? "32" : s == Status::Drifted ? "31" : s == Status::Error ? "35" : "33";
+    return std::string("\x1b[") + code + "m" + text + "\x1b[0m";
+  };
+  auto clip = [](const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; };
+  std::string out;
+  out += "mode: " + report.mode + "   tier: " + report.tier + "   rules: " + report.rules_version.substr(0, 12) + "\n\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "%-15s %-13s %-34s %-24s %s\n", "STATUS", "CHECK", "TARGET", "EXPECTED", "ACTUAL");
+  out += line;
+  for (const auto& f : report.findings) {
+    if (!verbose && f.status == Status::Compliant) continue;
+    std::string actual = f.actual;
+    if (auto it = f.details.find("reason"); it != f.details.end() && actual.empty()) actual = it->second;
+    // Pad before painting so escape codes do not break the alignment.
+    char status[32];
+    std::snprintf(status, sizeof status, "%-15s", std::string(checks::toString(f.status)).c_str());
+    std::snprintf(line, sizeof line, " %-13s %-34s %-24s %s\n", clip(f.check_id, 13).c_str(),
+                  clip(f.target, 34).c_str(), clip(f.expected, 24).c_str(), clip(actual, 60).c_str());
+    out += paint(f.status, status) + line;
+  }
+  out += "\n";
+  std::string summary;
+  for (const auto& [status, n] : countStatuses(report.findings)) {
+    summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(checks::toString(status));
+  }
+  out += "summary: " + summary + "\n";
+  return out;
+}
+
+}  // namespace cli

@@ -1,0 +1,29 @@
+#pragma once
+// The report of a check or run: what `--json` prints (the shape of design.md) and the readable
+// table. Findings now; planned and taken actions join with the healing module.
+#include <string>
+#include <vector>
+
+#include "checks/finding.h"
+
+namespace cli {
+
+struct Report {
+  std::string mode;           // dry_run | live
+  std::string tier;           // standard | full_coverage
+  std::string rules_version;
+  std::vector<checks::Finding> findings;
+};
+
+/// One JSON document (design.md "--json"); invalid UTF-8 from host files is replaced, never
+/// thrown on. Ends with a newline.
+std::string renderJson(const Report& report);
+
+/// A table for humans: one line per finding that is not compliant (all with `verbose`), then the
+/// summary. ANSI colours only when `color`.
+std::string renderTable(const Report& report, bool color, bool verbose = false);
+
+/// Whether the findings leave drift or errors (exit code 1).
+bool hasDriftOrErrors(const Report& report);
+
+}  // namespace cli

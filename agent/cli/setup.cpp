@@ -1,0 +1,84 @@
+#include "cli/setup.h"
+
+#include <cstdio>
+
+#include "checks/config_formats.h"
+#include "cli/exit_codes.h"
+#include "config/loader.h"
+
+namespace cli {
+
+core::Result<config::AgentConfig, Failure> loadConfiguration(const GlobalOptions& g) {
+  config::Overrides o;
+  o.config_file = g.config_file;
+  o.root = g.root;
+  o.rules_dir = g.rules_dir;
+  o.state_dir = g.state_dir;
+  o.tier = g.tier;
+  o.log_level = g.log_level;
+  if (g.dry_run) o.dry_run = true;
+  if (g.live) o.dry_run = false;
+  auto cfg = config::loadConfig(o, config::fromProcessEnvironment());
+  if (!cfg.ok()) return core::fail(Failure{kExitUsage, cfg.error().message});
+  return std::move(*cfg);
+}
+
+core::Result<std::unique_ptr<platform::LinuxHostEnv>, Failure> openHost(const config::AgentConfig& cfg) {
+  platform::LiveStateMode mode = platform::LiveStateMode::Auto;
+  switch (cfg.live_state) {
+    case config::LiveStateMode::Auto: mode = platform::LiveStateMode::Auto; break;
+    case config::LiveStateMode::On: mode = platform::LiveStateMode::On; break;
+    case config::LiveStateMode::Off: mode = platform::LiveStateMode::Off; break;
+  }
+  auto env = platform::LinuxHostEnv::open(cfg.host_root, cfg.tools, mode, cfg.checks.command_timeout);
+  if (!env.ok()) return core::fail(Failure{kExitUsage, "host_root " + cfg.host_root + ": " + env.error().message});
+  return std::move(*env);
+}
+
+rules::Platform detectPlatform(const config::AgentConfig& cfg, const platform::HostFiles& files) {
+  if (cfg.platform == "nixos") return rules::Platform::Nixos;
+  if (cfg.platform == "linux") return rules::Platform::Linux;
+  auto text = files.readFile("/etc/os-release", 64 * 1024);
+  if (!text.ok()) return rules::Platform::Linux;
+  const auto parsed = checks::parseConfig(rules::ConfigFormat::KeyValue, *text);
+  const auto id = checks::findConfigValue(rules::ConfigFormat::KeyValue, parsed, "ID");
+  return id && id->value == "nixos" ? rules::Platform::Nixos : rules::Platform::Linux;
+}
+
+rules::KnownTypes knownTypes(const checks::ProbeRegistry& probes) {
+  rules::KnownTypes known;
+  known.probes = probes.types();
+  // TODO(M6): the healing planner's registry replaces this list; until then every action type
+  // of the format validates, and `check` never acts.
+  for (auto name : rules::kActionTypeNames) {
+    if (name != "agent_heal") known.actions.insert(std::string(name));
+  }
+  return known;
+}
+
+core::Result<rules::RuleSet, Failure> loadRules(const config::AgentConfig& cfg, const rules::KnownTypes& known) {
+  auto set = rules::loadRulePath(cfg.rules.dir, known);
+  if (!set.ok()) {
+    const int code = set.error().code == rules::RulesErrc::Io ? kExitRuntime : kExitUsage;
+    return core::fail(Failure{code, "invalid rules in " + cfg.rules.dir + ":\n" + set.error().format()});
+  }
+  return std::move(*set);
+}
+
+core::Result<LoadedAgent, Failure> loadAgent(const GlobalOptions& global) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return core::fail(std::move(cfg).error());
+  LoadedAgent agent{std::move(*cfg), {}, {}};
+  checks::registerBuiltinProbes(agent.probes);
+  auto set = loadRules(agent.config, knownTypes(agent.probes));
+  if (!set.ok()) return core::fail(std::move(set).error());
+  agent.rules = std::move(*set);
+  return agent;
+}
+
+int reportFailure(const Failure& failure) {
+  std::fprintf(stderr, "%s\n", failure.message.c_str());
+  return failure.exit_code;
+}
+
+}  // namespace cli

@@ -1,0 +1,157 @@
+#pragma once
+// AgentConfig: the effective, validated configuration of one agent process (agent.yaml, then the
+// environment, then command-line flags; see loader.h). Every default here is the one design.md's
+// agent.yaml shows, so a host without a config file behaves exactly as documented.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace config {
+
+using std::chrono::milliseconds;
+
+/// live_state: whether live probes (systemd, time sync, ...) query the machine.
+enum class LiveStateMode { Auto, On, Off };
+/// log_level, as spdlog's levels of the same names.
+enum class LogLevel { Trace, Debug, Info, Warn, Error };
+/// The healing tier: `standard` is contained in `full_coverage`.
+enum class Tier { Standard, FullCoverage };
+/// Who decided dry-run vs live, for the start-up log line ("dry-run (from HEALING_DRY_RUN)").
+enum class DryRunSource { Default, File, Environment, Flag };
+
+/// The spelling used in agent.yaml and on the command line ("auto", "full_coverage", ...).
+std::string_view toString(LiveStateMode m);
+std::string_view toString(LogLevel l);
+std::string_view toString(Tier t);
+/// "default", "config file", "HEALING_DRY_RUN", "--dry-run/--live".
+std::string_view toString(DryRunSource s);
+
+/// Exact spellings only ("auto" | "on" | "off"); nullopt for anything else.
+std::optional<LiveStateMode> parseLiveStateMode(std::string_view text);
+/// "trace" | "debug" | "info" | "warn" | "error", case-insensitive (operators write LOG_LEVEL=DEBUG);
+/// nullopt for anything else.
+std::optional<LogLevel> parseLogLevel(std::string_view text);
+/// "standard" | "full_coverage"; nullopt for anything else.
+std::optional<Tier> parseTier(std::string_view text);
+
+/// A daily window in the appliance's local time, [start, end) in minutes since midnight. It
+/// crosses midnight when end < start ("22:00-02:00"). start == end is refused by the parser as
+/// ambiguous (empty or all day?).
+struct MaintenanceWindow {
+  int start_minute = 2 * 60;
+  int end_minute = 4 * 60;
+
+  /// Whether `minute_of_day` (0..1439) falls inside the window.
+  bool contains(int minute_of_day) const;
+  /// "HH:MM-HH:MM", the form the parser accepts.
+  std::string format() const;
+  bool operator==(const MaintenanceWindow&) const = default;
+};
+
+/// Parses "HH:MM-HH:MM" (two digits each, 00-23 and 00-59). On failure returns a message that
+/// says what is accepted. Shared with the check-in, which receives windows from central command.
+core::Result<MaintenanceWindow, std::string> parseMaintenanceWindow(std::string_view text);
+
+struct CentralConfig {
+  std::string endpoint;  // "host:port" or "unix:/path"; empty = offline, no check-in
+  std::string ca_file;
+  std::string api_key_file;  // the one place the API key comes from
+  std::string client_cert_file;
+  std::string client_key_file;
+  milliseconds checkin_interval{60'000};
+  milliseconds timeout{10'000};
+  std::string server_public_key;  // Ed25519, 64 lowercase hex digits, or empty
+  bool operator==(const CentralConfig&) const = default;
+};
+
+struct RulesConfig {
+  std::string dir = "/usr/share/compliance-agent/rules";
+  std::vector<std::string> trusted_keys;  // Ed25519 public keys, 64 lowercase hex digits each
+  Tier tier = Tier::Standard;
+  bool operator==(const RulesConfig&) const = default;
+};
+
+struct ChecksConfig {
+  milliseconds interval{5 * 60'000};
+  milliseconds command_timeout{30'000};
+  std::vector<std::string> disabled;  // check ids
+  bool operator==(const ChecksConfig&) const = default;
+};
+
+/// The default healing.writable_paths of design.md.
+std::vector<std::string> defaultWritablePaths();
+
+struct HealingConfig {
+  bool dry_run = true;
+  // Host-root relative, normalised (no "//", ".", trailing "/"; ".." refused), so the healing
+  // guard can compare them as path prefixes.
+  std::vector<std::string> writable_paths = defaultWritablePaths();
+  // nullopt: `maintenance_window: ""`, no window configured. What that means for disruptive rules
+  // is the healing guard's decision, not the loader's.
+  std::optional<MaintenanceWindow> maintenance_window = MaintenanceWindow{};
+  int max_actions_per_hour = 30;
+  milliseconds attempt_window{3'600'000};
+  int flap_threshold = 3;
+  milliseconds flap_window{2 * 3'600'000};
+  milliseconds command_timeout{60'000};
+  bool operator==(const HealingConfig&) const = default;
+};
+
+struct EvidenceConfig {
+  int retention_days = 90;
+  int max_disk_mb = 1024;
+  bool operator==(const EvidenceConfig&) const = default;
+};
+
+struct MetricsConfig {
+  std::string textfile_dir;  // empty = state_dir
+  bool operator==(const MetricsConfig&) const = default;
+};
+
+struct GatewayConfig {
+  bool enabled = false;
+  std::string listen = "0.0.0.0:50051";
+  std::string cert_file;
+  std::string key_file;
+  bool operator==(const GatewayConfig&) const = default;
+};
+
+/// The default tools: map of design.md (NixOS system profile paths).
+std::map<std::string, std::string> defaultTools();
+
+/// Where the settings came from. Not part of the effective configuration (configHash ignores it).
+struct ConfigOrigin {
+  std::string file;          // the config file read, or the one looked for
+  bool file_loaded = false;  // false: the default file was missing, all defaults
+  DryRunSource dry_run_source = DryRunSource::Default;
+  bool operator==(const ConfigOrigin&) const = default;
+};
+
+struct AgentConfig {
+  std::string site_id;
+  std::string appliance_id;  // empty: derived from etc/machine-id under host_root
+  std::string host_root = "/";
+  LiveStateMode live_state = LiveStateMode::Auto;
+  std::string platform;  // "" (detect from etc/os-release) | "nixos" | "linux"
+  std::string state_dir = "/var/lib/compliance-agent";
+  LogLevel log_level = LogLevel::Info;
+  CentralConfig central;
+  RulesConfig rules;
+  ChecksConfig checks;
+  HealingConfig healing;
+  EvidenceConfig evidence;
+  MetricsConfig metrics;
+  GatewayConfig gateway;
+  // Merged over defaultTools(): a file entry replaces the default of that name only.
+  std::map<std::string, std::string> tools = defaultTools();
+
+  ConfigOrigin origin;
+  bool operator==(const AgentConfig&) const = default;
+};
+
+}  // namespace config

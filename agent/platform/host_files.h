@@ -1,0 +1,113 @@
+#pragma once
+// HostFiles: every read and write of a host file goes through this interface. Paths are
+// host-absolute ("/etc/ssh/sshd_config") and resolved as if host_root were "/": absolute
+// symlinks and ".." stay inside the root, so NixOS's /etc links into /nix/store resolve within
+// the image, and nothing escapes a fixture root. Abstract so tests can use a fake and dry-run can
+// put a copy-on-write overlay in front of the real files.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "platform/unique_fd.h"
+
+namespace platform {
+
+enum class FsErrc {
+  NotFound,      // a component does not exist (ENOENT)
+  NotDirectory,  // a component that must be a directory is not (ENOTDIR)
+  NotRegular,    // a regular file was required (directory, FIFO, socket, device ...)
+  NotSymlink,    // readLink on something that is not a symbolic link
+  TooLarge,      // the file is larger than the caller's limit
+  Loop,          // too many symbolic links: a loop (ELOOP)
+  Escapes,       // the kernel detected an escape from the root (EXDEV from openat2)
+  Permission,    // EACCES / EPERM / EROFS
+  InvalidPath,   // not absolute, contains NUL, a name that cannot be written ("/", ".."), too long
+  Unsupported,   // openat2 unavailable (kernel < 5.6, or refused by a seccomp filter)
+  Io,            // anything else; the message names the operation and errno text
+};
+using FsError = core::Error<FsErrc>;
+
+enum class FileType { Regular, Directory, Symlink, Fifo, Socket, CharDevice, BlockDevice, Other };
+
+/// "regular", "directory", "symlink", "fifo", "socket", "char", "block", "other".
+const char* fileTypeName(FileType type);
+
+struct FileStat {
+  FileType type = FileType::Other;
+  std::uint32_t mode = 0;  // permission bits including suid/sgid/sticky (& 07777)
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint64_t size = 0;
+  std::chrono::system_clock::time_point mtime{};
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+};
+
+struct DirEntry {
+  std::string name;  // a single name, never "." or ".."
+  FileType type = FileType::Other;  // of the entry itself (a symlink is Symlink)
+};
+
+class HostFiles {
+ public:
+  virtual ~HostFiles() = default;
+
+  /// Metadata of `path`, following symlinks (inside the root). Fails with NotFound,
+  /// NotDirectory, Loop, Permission, InvalidPath, Escapes or Io.
+  virtual core::Result<FileStat, FsError> stat(const std::string& path) const = 0;
+
+  /// Metadata of `path` itself (a final symlink is not followed; earlier components are).
+  /// Fails like stat().
+  virtual core::Result<FileStat, FsError> lstat(const std::string& path) const = 0;
+
+  /// The bytes of the regular file at `path` (symlinks followed). Never blocks on a FIFO and
+  /// never opens a device: anything but a regular file fails with NotRegular. Fails with TooLarge
+  /// when the file holds more than `max_bytes` (at most max_bytes + 1 bytes are read, so files
+  /// that report size 0, like those under /proc, are bounded too). Else fails like stat().
+  virtual core::Result<std::string, FsError> readFile(const std::string& path,
+                                                      std::size_t max_bytes) const = 0;
+
+  /// The target text of the symlink at `path`. Fails with NotSymlink when it is not one, else
+  /// like lstat().
+  virtual core::Result<std::string, FsError> readLink(const std::string& path) const = 0;
+
+  /// The entries of the directory at `path` (symlinks followed to reach it), sorted by name,
+  /// without "." and "..". Fails with NotDirectory when it is not a directory, else like stat().
+  virtual core::Result<std::vector<DirEntry>, FsError> listDir(const std::string& path) const = 0;
+
+  /// Whether `path` exists, following symlinks (a dangling symlink does not exist). NotFound
+  /// and NotDirectory are `false`; fails with Loop, Permission, InvalidPath, Escapes or Io.
+  virtual core::Result<bool, FsError> exists(const std::string& path) const = 0;
+
+  /// The host-absolute canonical path of `path` after following every symlink inside the root,
+  /// e.g. "/etc/ssh/sshd_config" -> "/nix/store/...-sshd_config". The path must exist: fails
+  /// like stat() (a dangling link is NotFound).
+  virtual core::Result<std::string, FsError> resolve(const std::string& path) const = 0;
+
+  /// Replaces `path` atomically with `content`, owned by uid:gid with `mode` (& 07777): writes a
+  /// temporary file in the same directory, fsyncs it, renames it over `path`, fsyncs the
+  /// directory. The parent directory is resolved inside the root; a symlink at `path` itself is
+  /// replaced, not followed (resolve() first to write its target). Fails with NotFound /
+  /// NotDirectory (parent), Permission, InvalidPath, Loop, Escapes or Io (e.g. disk full);
+  /// on failure `path` is unchanged and no temporary file is left behind.
+  virtual core::Status<FsError> writeFileAtomic(const std::string& path, const std::string& content,
+                                                std::uint32_t mode, std::uint32_t uid,
+                                                std::uint32_t gid) = 0;
+
+  /// Sets the permission bits (& 07777) of `path`, following symlinks inside the root.
+  /// Fails like stat(), or with Permission.
+  virtual core::Status<FsError> setMode(const std::string& path, std::uint32_t mode) = 0;
+
+  /// Sets owner and group of `path`, following symlinks inside the root. Note that the kernel
+  /// clears suid/sgid bits on chown: set the mode afterwards. Fails like stat(), or Permission.
+  virtual core::Status<FsError> setOwner(const std::string& path, std::uint32_t uid,
+                                         std::uint32_t gid) = 0;
+
+  /// A read-only descriptor (close-on-exec) on the regular file at `path`, for handing a file to
+  /// a validator without a path that could change. Fails like readFile() (without TooLarge).
+  virtual core::Result<UniqueFd, FsError> openForRead(const std::string& path) const = 0;
+};
+
+}  // namespace platform

@@ -1,0 +1,1065 @@
+#include "rules/parse_spec.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <utility>
+
+#include "core/duration.h"
+#include "core/host_path.h"
+#include "rules/regex.h"
+
+namespace rules::detail {
+namespace {
+
+using core::yaml::MapReader;
+using core::yaml::YamlErrc;
+using std::chrono::milliseconds;
+
+constexpr std::string_view kTarget = "{target}";
+constexpr std::string_view kFile = "{file}";
+// A command or verification that needs longer than this is a job, not a check or a heal step.
+constexpr milliseconds kMaxStepTimeout = std::chrono::hours(1);
+constexpr milliseconds kMaxCooldown = std::chrono::hours(24 * 30);
+// /proc/<pid>/comm holds at most 15 bytes (TASK_COMM_LEN - 1): a longer name can never match.
+constexpr std::size_t kMaxCommLength = 15;
+constexpr std::size_t kMaxNameLength = 256;
+
+bool hasControl(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+
+std::string replaceAll(std::string s, std::string_view from, std::string_view to) {
+  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+const char* kindName(const YAML::Node& n) {
+  if (!n.IsDefined()) return "nothing";
+  switch (n.Type()) {
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "a scalar";
+    case YAML::NodeType::Null: return "null";
+    default: return "nothing";
+  }
+}
+
+std::string itemField(const std::string& base, std::size_t i) {
+  return base + "[" + std::to_string(i) + "]";
+}
+
+bool isToolKey(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength || s.front() == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.' || c == '+';
+  });
+}
+
+// User or group: a numeric id, or a name as shadow-utils allows it (with Samba's trailing '$').
+bool isAccount(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s.front() == '-') return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.' || (c == '$' && i + 1 == s.size());
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Dotted sysctl names as /proc/sys spells them with '/' -> '.'. Components must be non-empty so
+// the key can never walk out of /proc/sys.
+bool isSysctlKey(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength || s.front() == '.' || s.back() == '.') return false;
+  char prev = 0;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok || (c == '.' && prev == '.')) return false;
+    prev = c;
+  }
+  return true;
+}
+
+bool isConfigKey(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength) return false;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c == 0x7f || c == '=' || c == '#' || c == '[' || c == ']') return false;
+  }
+  return true;
+}
+
+std::optional<Severity> parseSeverity(std::string_view s) {
+  if (s == "low") return Severity::Low;
+  if (s == "medium") return Severity::Medium;
+  if (s == "high") return Severity::High;
+  if (s == "critical") return Severity::Critical;
+  return std::nullopt;
+}
+
+bool isMatchField(std::string_view f) {
+  static constexpr std::string_view kFields[] = {"check_id", "target", "status",  "severity",
+                                                 "expected", "actual", "rule_id"};
+  for (auto k : kFields) {
+    if (f == k) return true;
+  }
+  constexpr std::string_view kDetails = "details.";
+  if (f.substr(0, kDetails.size()) != kDetails || f.size() == kDetails.size()) return false;
+  for (char c : f.substr(kDetails.size())) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::chrono::sys_days> parseDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  auto num = [&](std::size_t from, std::size_t len) -> std::optional<int> {
+    int v = 0;
+    for (std::size_t i = from; i < from + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return std::nullopt;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  const auto y = num(0, 4), m = num(5, 2), d = num(8, 2);
+  if (!y || !m || !d) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month{unsigned(*m)},
+                                        std::chrono::day{unsigned(*d)}};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days{ymd};
+}
+
+// Field getters with the format's domain rules on top of MapReader. Each reports its own
+// problems and returns a best-effort value, so parsing continues and finds the next problem.
+class Spec {
+ public:
+  Spec(const YAML::Node& node, const std::string& field, Ctx& ctx)
+      : m(node, ctx.file, field, ctx.diag), ctx_(ctx) {}
+
+  MapReader m;
+
+  void error(YamlErrc code, const YAML::Node& at, const std::string& field, const std::string& msg) {
+    ctx_.diag.add(code, ctx_.file, at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), field, msg);
+  }
+
+  /// A single-line string (no control characters); `allow_empty` for values like "".
+  std::string text(const std::string& key, bool required, bool allow_empty = false) {
+    auto v = m.str(key, required);
+    if (!v) return {};
+    if (!allow_empty && v->empty()) m.badValue(key, "must not be empty");
+    if (hasControl(*v)) m.badValue(key, "must be a single line without control characters");
+    return *v;
+  }
+
+  /// Free text (file content, descriptions): any bytes but NUL.
+  std::string blob(const std::string& key, bool required) {
+    auto v = m.str(key, required);
+    if (!v) return {};
+    if (contains(*v, std::string_view("\0", 1))) m.badValue(key, "must not contain NUL");
+    return *v;
+  }
+
+  std::string id(const std::string& key) {
+    std::string v = text(key, true);
+    if (!v.empty() && !isValidId(v)) {
+      m.badValue(key, "invalid id '" + v + "': use 1 to 128 of A-Z a-z 0-9 _ . : -, starting with a letter or digit");
+    }
+    return v;
+  }
+
+  std::string hostPath(const std::string& key, bool required, bool in_action) {
+    auto v = m.str(key, required);
+    if (!v) return {};
+    const YAML::Node at = m.node(key);
+    return checkHostPath(*v, at, m.field(key), in_action);
+  }
+
+  std::string checkHostPath(const std::string& v, const YAML::Node& at, const std::string& field,
+                            bool in_action) {
+    if (contains(v, kTarget)) {
+      if (!in_action) {
+        error(YamlErrc::BadValue, at, field, "the {target} placeholder is only substituted in actions");
+        return v;
+      }
+      // The fixed part is checked now; the planner checks the substituted path again. A leading
+      // {target} stands for an absolute path (file targets are).
+      const std::string probe =
+          replaceAll(v.rfind(kTarget, 0) == 0 ? "/" + v : v, kTarget, "T");
+      if (contains(probe, "{") || contains(probe, "}")) {
+        error(YamlErrc::BadValue, at, field, "unknown placeholder in '" + v + "'; only {target} is substituted");
+      } else if (v != kTarget) {
+        auto n = core::normaliseHostPath(probe);
+        if (!n) error(YamlErrc::BadValue, at, field, replaceAll(n.error(), "'" + probe + "'", "'" + v + "'"));
+      }
+      return v;
+    }
+    if (in_action && (contains(v, "{") || contains(v, "}"))) {
+      error(YamlErrc::BadValue, at, field, "unknown placeholder in '" + v + "'; only {target} is substituted");
+      return v;
+    }
+    auto n = core::normaliseHostPath(v);
+    if (!n) {
+      error(YamlErrc::BadValue, at, field, n.error());
+      return v;
+    }
+    return n.value();
+  }
+
+  std::vector<std::string> hostPathList(const std::string& key, bool required, bool non_empty) {
+    std::vector<std::string> out;
+    auto v = m.strList(key, required);
+    if (!v) return out;
+    const YAML::Node n = m.node(key);
+    if (non_empty && v->empty()) m.badValue(key, "must not be empty");
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      out.push_back(checkHostPath((*v)[i], n[i], itemField(m.field(key), i), false));
+    }
+    return out;
+  }
+
+  std::optional<unsigned> mode(const std::string& key, bool required) {
+    auto v = m.str(key, required);
+    if (!v) return std::nullopt;
+    // 3 to 5 digits: "640", "0640", and "07775" (a leading 0 before the special bits).
+    unsigned out = 0;
+    bool ok = v->size() >= 3 && v->size() <= 5;
+    for (char c : *v) {
+      ok = ok && c >= '0' && c <= '7';
+      out = out * 8 + unsigned(c - '0');
+    }
+    ok = ok && out <= 07777;
+    if (!ok) {
+      m.badValue(key, "invalid mode '" + *v + "': expected octal digits up to 07777, e.g. \"0640\"");
+      return std::nullopt;
+    }
+    return out;
+  }
+
+  enum class ArgvKind { Probe, Action, Validate };
+
+  std::vector<std::string> argv(const std::string& key, bool required, ArgvKind kind) {
+    auto v = m.strList(key, required);
+    if (!v) return {};
+    const YAML::Node n = m.node(key);
+    if (v->empty()) {
+      m.badValue(key, "must not be empty");
+      return {};
+    }
+    if (!isToolKey(v->front())) {
+      error(YamlErrc::BadValue, n[0], itemField(m.field(key), 0),
+            "'" + v->front() + "' is not a tools: key; argv[0] names a key of the config's tools: "
+            "map, never a path");
+    }
+    bool has_file = false;
+    for (std::size_t i = 1; i < v->size(); ++i) {
+      const std::string& a = (*v)[i];
+      const std::string f = itemField(m.field(key), i);
+      if (hasControl(a)) error(YamlErrc::BadValue, n[i], f, "must not contain control characters");
+      has_file = has_file || contains(a, kFile);
+      if (contains(a, kFile) && kind != ArgvKind::Validate) {
+        error(YamlErrc::BadValue, n[i], f, "{file} is only substituted in a validate command");
+      }
+      if (contains(a, kTarget) && kind == ArgvKind::Probe) {
+        error(YamlErrc::BadValue, n[i], f, "the {target} placeholder is only substituted in actions");
+      }
+    }
+    if (kind == ArgvKind::Validate && !has_file) {
+      m.badValue(key, "a validate command must read the candidate through {file}");
+    }
+    return *v;
+  }
+
+  std::string unit(const std::string& key, bool required, bool in_action) {
+    std::string v = text(key, required);
+    if (!v.empty() && !isValidUnit(v, in_action)) {
+      m.badValue(key, "invalid unit name '" + v + "'" +
+                          (contains(v, kTarget) && !in_action ? ": {target} is only substituted in actions" : ""));
+    }
+    return v;
+  }
+
+  std::string sysctlKey(const std::string& key, bool required, bool in_action) {
+    std::string v = text(key, required);
+    if (v.empty()) return v;
+    if (in_action && v == kTarget) return v;
+    if (!isSysctlKey(v)) {
+      m.badValue(key, "invalid sysctl key '" + v + "': dotted components of a-z 0-9 _ -, e.g. net.ipv4.ip_forward");
+    }
+    return v;
+  }
+
+  std::string account(const std::string& key, bool required) {
+    std::string v = text(key, required);
+    if (!v.empty() && !isAccount(v)) {
+      m.badValue(key, "invalid user or group '" + v + "': a name or a numeric id");
+    }
+    return v;
+  }
+
+  std::string configKey(const std::string& key, bool in_action) {
+    std::string v = text(key, true);
+    if (v.empty() || (in_action && v == kTarget)) return v;
+    if (!isConfigKey(v)) m.badValue(key, "invalid key '" + v + "': no spaces, '=', '#', '[' or ']'");
+    return v;
+  }
+
+  ConfigFormat format(const std::string& key) {
+    auto v = m.str(key, true);
+    if (!v) return ConfigFormat::Sshd;
+    if (*v == "sshd") return ConfigFormat::Sshd;
+    if (*v == "sysctl") return ConfigFormat::Sysctl;
+    if (*v == "ini") return ConfigFormat::Ini;
+    if (*v == "keyvalue") return ConfigFormat::KeyValue;
+    m.badValue(key, "unknown format '" + *v + "'; expected sshd, sysctl, ini or keyvalue");
+    return ConfigFormat::Sshd;
+  }
+
+  /// `section` is meaningful for ini only; anywhere else it would be silently ignored.
+  std::string section(const std::string& key, ConfigFormat f) {
+    std::string v = text(key, false);
+    if (m.has(key) && f != ConfigFormat::Ini) m.badValue(key, "section is only used with format: ini");
+    if (contains(v, "[") || contains(v, "]")) m.badValue(key, "write the section name without brackets");
+    return v;
+  }
+
+  std::optional<milliseconds> duration(const std::string& key, milliseconds max) {
+    auto v = m.str(key);
+    if (!v) return std::nullopt;
+    auto d = core::parseDuration(*v);
+    if (!d) {
+      m.badValue(key, d.error().message);
+      return std::nullopt;
+    }
+    if (*d > max) {
+      m.badValue(key, "'" + *v + "' is over the maximum of " + core::formatDuration(max));
+      return std::nullopt;
+    }
+    return *d;
+  }
+
+  std::optional<std::int64_t> integer(const std::string& key, bool required, std::int64_t lo,
+                                      std::int64_t hi) {
+    auto v = m.integer(key, required);
+    if (!v) return std::nullopt;
+    if (*v < lo || *v > hi) {
+      m.badValue(key, std::to_string(*v) + " is out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::shared_ptr<const re2::RE2> regex(const std::string& key, bool required, std::string& source) {
+    auto v = m.str(key, required);
+    if (!v) return nullptr;
+    source = *v;
+    auto re = compileRegex(*v);
+    if (!re) {
+      m.badValue(key, re.error());
+      return nullptr;
+    }
+    return re.value();
+  }
+
+  /// Reads op / value / values / ignore_case of an expectation from this map.
+  Expectation expectation() {
+    Expectation e;
+    auto op_text = m.str("op", true);
+    const YAML::Node value = m.node("value");
+    const YAML::Node values = m.node("values");
+    e.ignore_case = m.boolean("ignore_case").value_or(false);
+    if (!op_text) return e;
+    auto op = parseMatchOp(*op_text);
+    if (!op) {
+      m.badValue("op", "unknown op '" + *op_text + "'; expected eq, ne, contains, regex, gt, lt, in, not_in or exists");
+      return e;
+    }
+    e.op = *op;
+    if (e.ignore_case && (e.op == MatchOp::Gt || e.op == MatchOp::Lt || e.op == MatchOp::Exists)) {
+      m.badValue("ignore_case", "ignore_case applies to eq, ne, contains, regex, in and not_in");
+    }
+    if (e.op == MatchOp::In || e.op == MatchOp::NotIn) {
+      if (value.IsDefined() && values.IsDefined()) {
+        m.badValue("values", "give value or values, not both");
+        return e;
+      }
+      const YAML::Node list = values.IsDefined() ? values : value;
+      const std::string key = values.IsDefined() ? "values" : "value";
+      if (!list.IsDefined()) {
+        ctx_.diag.add(YamlErrc::MissingKey, ctx_.file, m.markOf("op"), m.field("values"),
+                      std::string(toString(e.op)) + " needs a list of values");
+        return e;
+      }
+      if (!list.IsSequence()) {
+        error(YamlErrc::Type, list, m.field(key), std::string("expected a list, got ") + kindName(list));
+        return e;
+      }
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (!list[i].IsScalar()) {
+          error(YamlErrc::Type, list[i], itemField(m.field(key), i), std::string("expected a string, got ") + kindName(list[i]));
+        } else {
+          e.values.push_back(list[i].Scalar());
+        }
+      }
+      if (list.size() == 0) m.badValue(key, "must not be empty");
+    } else if (e.op == MatchOp::Exists) {
+      if (values.IsDefined()) m.badValue("values", "exists takes no list");
+      e.value = "true";
+      if (value.IsDefined()) {
+        auto b = m.boolean("value");
+        if (b) e.value = *b ? "true" : "false";
+      }
+    } else {
+      if (values.IsDefined()) m.badValue("values", "only in and not_in take a list of values");
+      if (!value.IsDefined()) {
+        ctx_.diag.add(YamlErrc::MissingKey, ctx_.file, m.markOf("op"), m.field("value"),
+                      std::string(toString(e.op)) + " needs a value");
+        return e;
+      }
+      if (!value.IsScalar()) {
+        error(YamlErrc::Type, value, m.field("value"), std::string("expected a string, got ") + kindName(value));
+        return e;
+      }
+      e.value = value.Scalar();
+    }
+    const std::string problem = finishExpectation(e);
+    if (!problem.empty()) m.badValue("value", problem);
+    return e;
+  }
+
+  /// A list of maps, each handed to `f(item, field)`.
+  template <class F>
+  void list(const std::string& key, bool required, bool non_empty, F&& f) {
+    const YAML::Node n = m.node(key, required);
+    if (!n.IsDefined()) return;
+    if (!n.IsSequence()) {
+      error(YamlErrc::Type, n, m.field(key), std::string("expected a list, got ") + kindName(n));
+      return;
+    }
+    if (non_empty && n.size() == 0) m.badValue(key, "must not be empty");
+    for (std::size_t i = 0; i < n.size(); ++i) f(n[i], itemField(m.field(key), i));
+  }
+
+  Ctx& ctx() { return ctx_; }
+
+ private:
+  Ctx& ctx_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Probes
+
+ProbeSpec parseProbe(const YAML::Node& node, const std::string& field, Ctx& ctx);
+
+std::vector<ProbeSpec> subProbes(Spec& s, Ctx& ctx) {
+  std::vector<ProbeSpec> out;
+  s.list("probes", true, true, [&](const YAML::Node& item, const std::string& f) {
+    out.push_back(parseProbe(item, f, ctx));
+  });
+  return out;
+}
+
+std::vector<PortRange> ports(Spec& s) {
+  std::vector<PortRange> out;
+  auto v = s.m.strList("ports", true);
+  if (!v) return out;
+  const YAML::Node n = s.m.node("ports");
+  if (v->empty()) s.m.badValue("ports", "must not be empty");
+  auto port = [](std::string_view t) -> std::optional<std::uint16_t> {
+    unsigned p = 0;
+    const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), p);
+    if (ec != std::errc() || ptr != t.data() + t.size() || t.empty() || p < 1 || p > 65535) return std::nullopt;
+    return static_cast<std::uint16_t>(p);
+  };
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const std::string& t = (*v)[i];
+    const std::size_t dash = t.find('-');
+    auto first = port(std::string_view(t).substr(0, dash));
+    auto last = dash == std::string::npos ? first : port(std::string_view(t).substr(dash + 1));
+    if (!first || !last || *first > *last) {
+      s.error(YamlErrc::BadValue, n[i], itemField(s.m.field("ports"), i),
+              "invalid port '" + t + "': a number 1..65535 or a range like \"512-514\"");
+      continue;
+    }
+    out.push_back(PortRange{*first, *last});
+  }
+  return out;
+}
+
+ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
+  if (type == "file_exists") return FileExistsProbe{s.hostPath("path", true, false)};
+  if (type == "file_absent") return FileAbsentProbe{s.hostPath("path", true, false)};
+  if (type == "file_mode") {
+    FileModeProbe p;
+    p.path = s.hostPath("path", true, false);
+    p.max_mode = s.mode("max_mode", true).value_or(0);
+    return p;
+  }
+  if (type == "file_owner") {
+    FileOwnerProbe p;
+    p.path = s.hostPath("path", true, false);
+    p.owner = s.account("owner", true);
+    if (s.m.has("group")) p.group = s.account("group", false);
+    else s.m.node("group");
+    return p;
+  }
+  if (type == "file_regex") {
+    FileRegexProbe p;
+    p.path = s.hostPath("path", true, false);
+    p.regex = s.regex("pattern", true, p.pattern);
+    p.present = s.m.boolean("present").value_or(true);
+    p.skip_comments = s.m.boolean("skip_comments").value_or(true);
+    if (s.m.has("comment_prefix")) p.comment_prefix = s.text("comment_prefix", false);
+    else s.m.node("comment_prefix");
+    return p;
+  }
+  if (type == "config_value") {
+    ConfigValueProbe p;
+    const bool one = s.m.has("path"), many = s.m.has("paths");
+    if (one == many) {
+      s.m.badValue(one ? "paths" : "path", "give exactly one of path and paths");
+    }
+    if (one) p.paths.push_back(s.hostPath("path", false, false));
+    else s.m.node("path");
+    if (many) p.paths = s.hostPathList("paths", false, true);
+    else s.m.node("paths");
+    p.key = s.configKey("key", false);
+    p.format = s.format("format");
+    p.section = s.section("section", p.format);
+    if (s.m.has("default")) p.default_value = s.text("default", false, true);
+    else s.m.node("default");
+    const YAML::Node expect = s.m.node("expect", true);
+    if (expect.IsDefined()) {
+      Spec e(expect, s.m.field("expect"), ctx);
+      if (e.m.valid()) {
+        p.expect = e.expectation();
+        e.m.finish();
+      }
+    }
+    return p;
+  }
+  if (type == "file_hash") {
+    FileHashProbe p;
+    p.path = s.hostPath("path", true, false);
+    p.sha256 = s.text("sha256", true);
+    std::transform(p.sha256.begin(), p.sha256.end(), p.sha256.begin(),
+                   [](char c) { return (c >= 'A' && c <= 'F') ? char(c - 'A' + 'a') : c; });
+    const bool hex = p.sha256.size() == 64 &&
+                     std::all_of(p.sha256.begin(), p.sha256.end(),
+                                 [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+    if (!p.sha256.empty() && !hex) s.m.badValue("sha256", "expected 64 hex digits");
+    return p;
+  }
+  if (type == "dir_scan") {
+    DirScanProbe p;
+    p.path = s.hostPath("path", true, false);
+    auto find = s.m.str("find", true);
+    if (find) {
+      if (*find == "suid") p.find = ScanFind::Suid;
+      else if (*find == "sgid") p.find = ScanFind::Sgid;
+      else if (*find == "suid_sgid") p.find = ScanFind::SuidSgid;
+      else if (*find == "world_writable") p.find = ScanFind::WorldWritable;
+      else s.m.badValue("find", "unknown find '" + *find + "'; expected suid, sgid, suid_sgid or world_writable");
+    }
+    p.allow = s.hostPathList("allow", false, false);
+    p.exclude = s.hostPathList("exclude", false, false);
+    p.max_depth = int(s.integer("max_depth", false, 1, 64).value_or(16));
+    p.max_entries = int(s.integer("max_entries", false, 1, 10'000'000).value_or(100000));
+    return p;
+  }
+  if (type == "sysctl") {
+    SysctlProbe p;
+    p.key = s.sysctlKey("key", true, false);
+    const YAML::Node expect = s.m.node("expect", true);
+    if (expect.IsDefined()) {
+      Spec e(expect, s.m.field("expect"), ctx);
+      if (e.m.valid()) {
+        p.expect = e.expectation();
+        e.m.finish();
+      }
+    }
+    return p;
+  }
+  if (type == "systemd_unit") {
+    SystemdUnitProbe p;
+    p.unit = s.unit("unit", true, false);
+    p.active = s.m.boolean("active");
+    p.enabled = s.m.boolean("enabled");
+    if (!s.m.has("active") && !s.m.has("enabled")) {
+      s.m.badValue("active", "give active, enabled or both");
+    }
+    return p;
+  }
+  if (type == "process_running") {
+    ProcessRunningProbe p;
+    p.name = s.text("name", true);
+    if (contains(p.name, "/")) s.m.badValue("name", "a process name (comm), not a path");
+    if (p.name.size() > kMaxCommLength) {
+      s.m.badValue("name", "'" + p.name + "' is longer than 15 bytes, so it can never match /proc/<pid>/comm");
+    }
+    p.running = s.m.boolean("running").value_or(true);
+    return p;
+  }
+  if (type == "port_listening") {
+    PortListeningProbe p;
+    auto proto = s.m.str("protocol", true);
+    if (proto) {
+      if (*proto == "tcp") p.protocol = Protocol::Tcp;
+      else if (*proto == "udp") p.protocol = Protocol::Udp;
+      else s.m.badValue("protocol", "unknown protocol '" + *proto + "'; expected tcp or udp");
+    }
+    p.ports = ports(s);
+    p.listening = s.m.boolean("listening").value_or(false);
+    return p;
+  }
+  if (type == "disk_usage") {
+    DiskUsageProbe p;
+    p.mounts = s.hostPathList("mounts", true, true);
+    p.max_percent = int(s.integer("max_percent", true, 1, 100).value_or(90));
+    return p;
+  }
+  if (type == "cert_expiry") {
+    CertExpiryProbe p;
+    const bool path = s.m.has("path"), agent = s.m.has("agent_file");
+    if (path == agent) s.m.badValue(path ? "agent_file" : "path", "give exactly one of path and agent_file");
+    if (path) p.path = s.hostPath("path", false, false);
+    else s.m.node("path");
+    if (agent) {
+      p.agent_file = s.text("agent_file", false);
+      if (p.agent_file != "central.client_cert_file") {
+        s.m.badValue("agent_file", "unknown agent file '" + p.agent_file + "'; expected central.client_cert_file");
+      }
+    } else {
+      s.m.node("agent_file");
+    }
+    p.min_days = int(s.integer("min_days", true, 0, 3650).value_or(30));
+    return p;
+  }
+  if (type == "nixos_generation") return NixosGenerationProbe{};
+  if (type == "time_sync") return TimeSyncProbe{};
+  if (type == "command") {
+    CommandProbe p;
+    p.argv = s.argv("argv", true, Spec::ArgvKind::Probe);
+    p.expect_exit = int(s.integer("expect_exit", false, 0, 255).value_or(0));
+    if (s.m.has("expect_output")) {
+      std::string src;
+      p.expect_output_regex = s.regex("expect_output", false, src);
+      p.expect_output = src;
+    } else {
+      s.m.node("expect_output");
+    }
+    p.timeout = s.duration("timeout", kMaxStepTimeout);
+    if (p.timeout && p.timeout->count() == 0) s.m.badValue("timeout", "must be more than 0s");
+    return p;
+  }
+  if (type == "all" || type == "any" || type == "none") {
+    auto probes = subProbes(s, ctx);
+    std::string target;
+    if (s.m.has("target")) target = s.text("target", false);
+    else s.m.node("target");
+    if (type == "all") return AllProbe{std::move(probes), std::move(target)};
+    if (type == "any") return AnyProbe{std::move(probes), std::move(target)};
+    return NoneProbe{std::move(probes), std::move(target)};
+  }
+  return FileExistsProbe{};  // unreachable: the caller checked the name
+}
+
+ProbeSpec parseProbe(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  ProbeSpec p;
+  p.pos = posOf(ctx.file, node);
+  Spec s(node, field, ctx);
+  if (!s.m.valid()) return p;
+  auto type = s.m.str("type", true);
+  // Without a known type every other key would read as unknown: report the type alone.
+  if (!type) return p;
+  p.type = *type;
+  if (std::find(kProbeTypeNames.begin(), kProbeTypeNames.end(), p.type) == kProbeTypeNames.end()) {
+    s.m.badValue("type", "unknown probe type '" + p.type + "'");
+    return p;
+  }
+  if (ctx.known.probes.count(p.type) == 0) {
+    s.m.badValue("type", "probe type '" + p.type + "' is not implemented in this agent");
+    return p;
+  }
+  p.body = probeBody(p.type, s, ctx);
+  s.m.finish();
+  return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+std::vector<std::string> validateArgv(Spec& s) {
+  if (!s.m.has("validate")) {
+    s.m.node("validate");
+    return {};
+  }
+  return s.argv("validate", false, Spec::ArgvKind::Validate);
+}
+
+std::optional<std::string> optionalAccount(Spec& s, const std::string& key) {
+  if (!s.m.has(key)) {
+    s.m.node(key);
+    return std::nullopt;
+  }
+  return s.account(key, false);
+}
+
+ActionBody actionBody(const std::string& type, Spec& s) {
+  if (type == "restart_service") return RestartServiceAction{{s.unit("unit", true, true)}};
+  if (type == "reload_service") return ReloadServiceAction{{s.unit("unit", true, true)}};
+  if (type == "start_service") return StartServiceAction{{s.unit("unit", true, true)}};
+  if (type == "enable_service") return EnableServiceAction{{s.unit("unit", true, true)}};
+  if (type == "set_file_mode") {
+    SetFileModeAction a;
+    a.path = s.hostPath("path", true, true);
+    const bool exact = s.m.has("mode"), mask = s.m.has("max_mode");
+    if (exact == mask) s.m.badValue(exact ? "max_mode" : "mode", "give exactly one of mode and max_mode");
+    if (mask) {
+      a.max_mode = s.mode("max_mode", false);
+      a.mode = a.max_mode.value_or(0);
+      s.m.node("mode");
+    } else {
+      a.mode = s.mode("mode", false).value_or(0);
+      s.m.node("max_mode");
+    }
+    return a;
+  }
+  if (type == "set_file_owner") {
+    SetFileOwnerAction a;
+    a.path = s.hostPath("path", true, true);
+    a.owner = s.account("owner", true);
+    a.group = optionalAccount(s, "group");
+    return a;
+  }
+  if (type == "set_config_value") {
+    SetConfigValueAction a;
+    a.path = s.hostPath("path", true, true);
+    a.key = s.configKey("key", true);
+    // A newline in the value would write a second, unreviewed directive.
+    a.value = s.text("value", true, true);
+    a.format = s.format("format");
+    a.section = s.section("section", a.format);
+    a.validate = validateArgv(s);
+    return a;
+  }
+  if (type == "ensure_line") {
+    EnsureLineAction a;
+    a.path = s.hostPath("path", true, true);
+    a.line = s.text("line", true);
+    a.validate = validateArgv(s);
+    return a;
+  }
+  if (type == "remove_line") {
+    RemoveLineAction a;
+    a.path = s.hostPath("path", true, true);
+    a.regex = s.regex("pattern", true, a.pattern);
+    a.validate = validateArgv(s);
+    return a;
+  }
+  if (type == "write_file") {
+    WriteFileAction a;
+    a.path = s.hostPath("path", true, true);
+    a.content = s.blob("content", true);
+    if (s.m.has("mode")) a.mode = s.mode("mode", false);
+    else s.m.node("mode");
+    a.owner = optionalAccount(s, "owner");
+    a.group = optionalAccount(s, "group");
+    a.validate = validateArgv(s);
+    return a;
+  }
+  if (type == "set_sysctl") {
+    SetSysctlAction a;
+    a.key = s.sysctlKey("key", true, true);
+    a.value = s.text("value", true, true);
+    a.persist_file = s.hostPath("persist_file", true, true);
+    return a;
+  }
+  if (type == "run_command") {
+    RunCommandAction a;
+    a.argv = s.argv("argv", true, Spec::ArgvKind::Action);
+    a.timeout = s.duration("timeout", kMaxStepTimeout);
+    if (a.timeout && a.timeout->count() == 0) s.m.badValue("timeout", "must be more than 0s");
+    return a;
+  }
+  if (type == "alert") return AlertAction{s.text("message", true)};
+  if (type == "escalate") return EscalateAction{s.text("reason", true)};
+  if (type == "agent_heal") {
+    AgentHealAction a;
+    a.check_type = s.text("check_type", true);
+    if (!a.check_type.empty() && !isToolKey(a.check_type) && a.check_type != kTarget) {
+      s.m.badValue("check_type", "invalid check type '" + a.check_type + "'");
+    }
+    const YAML::Node params = s.m.node("params");
+    if (params.IsDefined()) {
+      if (!params.IsMap()) {
+        s.error(YamlErrc::Type, params, s.m.field("params"), std::string("expected a map, got ") + kindName(params));
+      } else {
+        for (const auto& kv : params) {
+          const std::string f = s.m.field("params") + "." + (kv.first.IsScalar() ? kv.first.Scalar() : "?");
+          if (!kv.first.IsScalar() || !isToolKey(kv.first.Scalar())) {
+            s.error(YamlErrc::BadValue, kv.first, f, "invalid parameter name");
+          } else if (!kv.second.IsScalar()) {
+            s.error(YamlErrc::Type, kv.second, f, std::string("expected a string, got ") + kindName(kv.second));
+          } else if (hasControl(kv.second.Scalar())) {
+            s.error(YamlErrc::BadValue, kv.second, f, "must be a single line without control characters");
+          } else {
+            a.params[kv.first.Scalar()] = kv.second.Scalar();
+          }
+        }
+      }
+    }
+    a.timeout = s.duration("timeout", kMaxStepTimeout);
+    return a;
+  }
+  return AlertAction{};  // unreachable: the caller checked the name
+}
+
+ActionSpec parseAction(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  ActionSpec a;
+  a.pos = posOf(ctx.file, node);
+  Spec s(node, field, ctx);
+  if (!s.m.valid()) return a;
+  auto type = s.m.str("type", true);
+  if (!type) return a;
+  a.type = *type;
+  if (std::find(kActionTypeNames.begin(), kActionTypeNames.end(), a.type) == kActionTypeNames.end()) {
+    s.m.badValue("type", "unknown action type '" + a.type + "'");
+    return a;
+  }
+  if (ctx.known.actions.count(a.type) == 0) {
+    s.m.badValue("type", "action type '" + a.type + "' is not implemented in this agent");
+    return a;
+  }
+  a.body = actionBody(a.type, s);
+  s.m.finish();
+  return a;
+}
+
+MatchCondition parseCondition(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  MatchCondition c;
+  c.pos = posOf(ctx.file, node);
+  Spec s(node, field, ctx);
+  if (!s.m.valid()) return c;
+  c.field = s.text("field", true);
+  if (!c.field.empty() && !isMatchField(c.field)) {
+    s.m.badValue("field", "unknown field '" + c.field +
+                              "'; expected check_id, rule_id, target, status, severity, expected, "
+                              "actual or details.<name>");
+  }
+  c.expect = s.expectation();
+  // Words from another vocabulary ("pass", "fail") would silently never match.
+  std::vector<std::string> words = c.expect.values;
+  if (c.expect.op == MatchOp::Eq || c.expect.op == MatchOp::Ne) words.push_back(c.expect.value);
+  const bool enumerated = c.expect.op == MatchOp::Eq || c.expect.op == MatchOp::Ne ||
+                          c.expect.op == MatchOp::In || c.expect.op == MatchOp::NotIn;
+  if (enumerated && c.field == "status") {
+    for (const auto& w : words) {
+      if (!isFindingStatus(w)) {
+        s.m.badValue("value", "unknown status '" + w + "'; expected compliant, drifted, error, not_applicable or waived");
+      }
+    }
+  }
+  if (enumerated && c.field == "severity") {
+    for (const auto& w : words) {
+      if (!parseSeverity(w)) s.m.badValue("value", "unknown severity '" + w + "'; expected low, medium, high or critical");
+    }
+  }
+  s.m.finish();
+  return c;
+}
+
+}  // namespace
+
+bool isValidId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  const char f = id.front();
+  if (!((f >= 'a' && f <= 'z') || (f >= 'A' && f <= 'Z') || (f >= '0' && f <= '9'))) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == ':' || c == '-';
+  });
+}
+
+bool isValidUnit(std::string_view unit, bool allow_target) {
+  std::string u(unit);
+  if (allow_target) u = replaceAll(u, kTarget, "T");
+  if (u.empty() || u.size() > kMaxNameLength || u.front() == '-' || u.front() == '.') return false;
+  return std::all_of(u.begin(), u.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '_' || c == '.' || c == '@' || c == '-' || c == '\\';
+  });
+}
+
+bool isFindingStatus(std::string_view s) {
+  return s == "compliant" || s == "drifted" || s == "error" || s == "not_applicable" || s == "waived";
+}
+
+std::optional<MatchOp> parseMatchOp(std::string_view s) {
+  if (s == "eq") return MatchOp::Eq;
+  if (s == "ne") return MatchOp::Ne;
+  if (s == "contains") return MatchOp::Contains;
+  if (s == "regex") return MatchOp::Regex;
+  if (s == "gt") return MatchOp::Gt;
+  if (s == "lt") return MatchOp::Lt;
+  if (s == "in") return MatchOp::In;
+  if (s == "not_in") return MatchOp::NotIn;
+  if (s == "exists") return MatchOp::Exists;
+  return std::nullopt;
+}
+
+std::string finishExpectation(Expectation& e) {
+  if (e.op == MatchOp::Gt || e.op == MatchOp::Lt) {
+    double d = 0;
+    const char* b = e.value.data();
+    const char* end = b + e.value.size();
+    if (b != end && *b == '+') ++b;  // from_chars takes no '+', operators may write one
+    const auto [ptr, ec] = std::from_chars(b, end, d);
+    if (b == end || ec != std::errc() || ptr != end || !std::isfinite(d)) {
+      return std::string(toString(e.op)) + " compares numbers; '" + e.value + "' is not a number";
+    }
+    e.number = d;
+  }
+  if (e.op == MatchOp::Regex) {
+    auto re = compileRegex(e.ignore_case ? "(?i)" + e.value : e.value);
+    if (!re) return re.error();
+    e.regex = re.value();
+  }
+  if (hasControl(e.value)) return "must be a single line without control characters";
+  return {};
+}
+
+SourcePos posOf(const std::string& file, const YAML::Node& node) {
+  if (!node.IsDefined()) return SourcePos{file, 0, 0};
+  const YAML::Mark m = node.Mark();
+  return SourcePos{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
+}
+
+Check parseCheck(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  Check c;
+  c.pos = posOf(ctx.file, node);
+  Spec s(node, field, ctx);
+  if (!s.m.valid()) return c;
+  c.id = s.id("id");
+  c.title = s.text("title", true);
+  c.description = s.blob("description", false);
+  if (auto p = s.m.strList("platforms")) {
+    c.platforms.clear();
+    if (p->empty()) s.m.badValue("platforms", "must not be empty (leave it out for both)");
+    for (const auto& name : *p) {
+      Platform pl = Platform::Linux;
+      if (name == "nixos") pl = Platform::Nixos;
+      else if (name != "linux") {
+        s.m.badValue("platforms", "unknown platform '" + name + "'; expected linux or nixos");
+        continue;
+      }
+      if (c.runsOn(pl)) s.m.badValue("platforms", "platform '" + name + "' is listed twice");
+      else c.platforms.push_back(pl);
+    }
+  }
+  if (auto sev = s.m.str("severity", true)) {
+    auto v = parseSeverity(*sev);
+    if (v) c.severity = *v;
+    else s.m.badValue("severity", "unknown severity '" + *sev + "'; expected low, medium, high or critical");
+  }
+  if (auto h = s.m.strList("hipaa")) {
+    for (const auto& cite : *h) {
+      if (cite.empty() || hasControl(cite)) s.m.badValue("hipaa", "citations must be non-empty single lines");
+    }
+    c.hipaa = *h;
+  }
+  const YAML::Node probe = s.m.node("probe", true);
+  if (probe.IsDefined()) c.probe = parseProbe(probe, s.m.field("probe"), ctx);
+  const YAML::Node gate = s.m.node("applies_if");
+  if (gate.IsDefined()) c.applies_if = parseProbe(gate, s.m.field("applies_if"), ctx);
+  s.m.finish();
+  return c;
+}
+
+L1Rule parseRule(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  L1Rule r;
+  r.pos = posOf(ctx.file, node);
+  Spec s(node, field, ctx);
+  if (!s.m.valid()) return r;
+  r.id = s.id("id");
+  r.name = s.text("name", true);
+  r.description = s.blob("description", false);
+  if (auto tiers = s.m.strList("tiers", true)) {
+    if (tiers->empty()) s.m.badValue("tiers", "must not be empty: list standard, full_coverage or both");
+    for (const auto& t : *tiers) {
+      Tier tier = Tier::Standard;
+      if (t == "full_coverage") tier = Tier::FullCoverage;
+      else if (t != "standard") {
+        s.m.badValue("tiers", "unknown tier '" + t + "'; expected standard or full_coverage");
+        continue;
+      }
+      if (std::find(r.tiers.begin(), r.tiers.end(), tier) != r.tiers.end()) {
+        s.m.badValue("tiers", "tier '" + t + "' is listed twice");
+      } else {
+        r.tiers.push_back(tier);
+      }
+    }
+  }
+  s.list("match", true, true, [&](const YAML::Node& item, const std::string& f) {
+    r.match.push_back(parseCondition(item, f, ctx));
+  });
+  s.list("actions", true, true, [&](const YAML::Node& item, const std::string& f) {
+    r.actions.push_back(parseAction(item, f, ctx));
+  });
+  r.verify_after = s.duration("verify_after", kMaxStepTimeout).value_or(milliseconds(0));
+  r.cooldown = s.duration("cooldown", kMaxCooldown).value_or(std::chrono::minutes(10));
+  r.max_attempts = int(s.integer("max_attempts", false, 1, 1000).value_or(3));
+  r.disruptive = s.m.boolean("disruptive").value_or(false);
+  if (auto mode = s.m.str("mode")) {
+    if (*mode == "audit") r.mode = RuleMode::Audit;
+    else if (*mode != "enforce") s.m.badValue("mode", "unknown mode '" + *mode + "'; expected enforce or audit");
+  }
+  r.priority = int(s.integer("priority", false, 0, 1'000'000).value_or(100));
+  s.m.finish();
+  return r;
+}
+
+Waiver parseWaiver(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  Waiver w;
+  w.pos = posOf(ctx.file, node);
+  Spec s(node, field, ctx);
+  if (!s.m.valid()) return w;
+  w.check_id = s.id("check_id");
+  w.target = s.text("target", true);
+  w.reason = s.text("reason", true);
+  w.approved_by = s.text("approved_by", true);
+  if (auto e = s.m.str("expires", true)) {
+    auto d = parseDate(*e);
+    if (d) w.expires = *d;
+    else s.m.badValue("expires", "invalid date '" + *e + "': expected YYYY-MM-DD");
+  }
+  s.m.finish();
+  return w;
+}
+
+}  // namespace rules::detail
+
+namespace rules::detail {
+
+void mergeWithId(const core::yaml::Diagnostics& from, const std::string& id,
+                 core::yaml::Diagnostics& to) {
+  for (auto e : from.errors()) {
+    // A malformed id is reported on its own; repeating it in every message would only add noise.
+    if (isValidId(id)) e.message = "(" + id + ") " + e.message;
+    to.add(std::move(e));
+  }
+}
+
+}  // namespace rules::detail

@@ -1,0 +1,190 @@
+#include <sys/stat.h>
+
+#include "check_fixture.h"
+#include "checks/redaction.h"
+
+using checks::Status;
+using testsupport::CheckFixture;
+using testsupport::oneCheck;
+
+TEST_CASE("file_mode passes at or below the limit and names the excess bits") {
+  CheckFixture fx;
+  fx.write("etc/shadow", "x", 0600);
+  auto f = fx.runOne(oneCheck("{type: file_mode, path: /etc/shadow, max_mode: \"0640\"}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.target == "/etc/shadow");
+  CHECK(f.actual == "0600");
+  fx.write("etc/shadow", "x", 02640);
+  f = fx.runOne(oneCheck("{type: file_mode, path: /etc/shadow, max_mode: \"0640\"}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == "2640");
+  CHECK(f.details["excess_bits"] == "2000");
+  f = fx.runOne(oneCheck("{type: file_mode, path: /etc/missing, max_mode: \"0640\"}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == "absent");
+}
+
+TEST_CASE("file_owner resolves names through the host root's passwd, not the machine's") {
+  if (geteuid() != 0) {
+    WARN("not root: owner fixtures cannot be planted");
+    return;
+  }
+  CheckFixture fx;
+  auto p = fx.write("etc/group.conf", "x");
+  REQUIRE(::chown(p.c_str(), 1000, 1000) == 0);
+  auto f = fx.runOne(oneCheck("{type: file_owner, path: /etc/group.conf, owner: root}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == "clinic");
+  f = fx.runOne(oneCheck("{type: file_owner, path: /etc/group.conf, owner: clinic, group: clinic}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.actual == "clinic:clinic");
+  f = fx.runOne(oneCheck("{type: file_owner, path: /etc/group.conf, owner: nobody-here}"));
+  CHECK(f.status == Status::Error);
+  CHECK(f.details["reason"].find("nobody-here") != std::string::npos);
+}
+
+TEST_CASE("file_exists and file_absent") {
+  CheckFixture fx;
+  fx.write("etc/issue", "hello");
+  CHECK(fx.runOne(oneCheck("{type: file_exists, path: /etc/issue}")).status == Status::Compliant);
+  CHECK(fx.runOne(oneCheck("{type: file_exists, path: /etc/nope}")).status == Status::Drifted);
+  CHECK(fx.runOne(oneCheck("{type: file_absent, path: /etc/issue}")).status == Status::Drifted);
+  CHECK(fx.runOne(oneCheck("{type: file_absent, path: /etc/nope}")).status == Status::Compliant);
+}
+
+TEST_CASE("file_regex: present / absent lines, comments skipped, shadow content redacted") {
+  CheckFixture fx;
+  fx.write("etc/ssh/sshd_config", "# Ciphers aes128-cbc\nCiphers aes256-ctr\n");
+  const std::string weak = "{type: file_regex, path: /etc/ssh/sshd_config, present: false, pattern: '(?i)^\\s*ciphers\\s+.*cbc'}";
+  CHECK(fx.runOne(oneCheck(weak)).status == Status::Compliant);
+  fx.write("etc/ssh/sshd_config", "Ciphers aes128-cbc,aes256-ctr\n");
+  auto f = fx.runOne(oneCheck(weak));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.details["line"] == "1");
+  CHECK(f.details["text"] == "Ciphers aes128-cbc,aes256-ctr");
+
+  fx.write("etc/shadow", "root:$6$SECRETHASH$abc:19000::::::\nbob::19000::::::\n", 0640);
+  f = fx.runOne(oneCheck("{type: file_regex, path: /etc/shadow, present: false, pattern: '^[^:]+::'}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.details["line"] == "2");
+  CHECK(f.details["text"] == "[redacted]");
+}
+
+TEST_CASE("file_regex survives a multi-megabyte single line and binary content") {
+  CheckFixture fx;
+  std::string big(8 << 20, 'a');
+  big += std::string("\xff\xfe\x00 needle", 10);
+  fx.write("etc/big", big);
+  auto f = fx.runOne(oneCheck("{type: file_regex, path: /etc/big, present: true, pattern: '(a+)+needle'}"));
+  CHECK(f.status == Status::Drifted);  // the NUL-separated " needle" does not follow the a's
+  f = fx.runOne(oneCheck("{type: file_regex, path: /etc/big, present: true, pattern: 'needle'}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.details["text"].size() <= 203);
+}
+
+TEST_CASE("hostile host trees give errors, never hangs: FIFO, directory, symlink loop") {
+  CheckFixture fx;
+  fx.mkdir("etc");
+  REQUIRE(::mkfifo((fx.root() / "etc/fifo").c_str(), 0644) == 0);
+  fx.mkdir("etc/adir");
+  fx.symlink("/etc/loop2", "etc/loop1");
+  fx.symlink("/etc/loop1", "etc/loop2");
+  for (const char* path : {"/etc/fifo", "/etc/adir", "/etc/loop1"}) {
+    INFO(path);
+    auto f = fx.runOne(oneCheck(std::string("{type: file_regex, path: ") + path + ", present: true, pattern: x}"));
+    CHECK(f.status == Status::Error);
+    CHECK_FALSE(f.details["reason"].empty());
+  }
+  CHECK(fx.runOne(oneCheck("{type: file_mode, path: /etc/loop1, max_mode: \"0644\"}")).status == Status::Error);
+}
+
+TEST_CASE("a link out of the root resolves inside it") {
+  CheckFixture fx;
+  fx.write("etc/real", "inside\n");
+  fx.symlink("/../../../../../etc/real", "etc/escape");
+  auto f = fx.runOne(oneCheck("{type: file_regex, path: /etc/escape, present: true, pattern: '^inside$'}"));
+  CHECK(f.status == Status::Compliant);
+}
+
+TEST_CASE("config_value sshd: first value wins, Include honoured, Match ignored, default used") {
+  CheckFixture fx;
+  fx.write("etc/ssh/sshd_config",
+           "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\nMatch User backup\n  PasswordAuthentication yes\n");
+  fx.write("etc/ssh/sshd_config.d/10-site.conf", "PermitRootLogin Yes\n");
+  const std::string probe =
+      "{type: config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin, default: prohibit-password, "
+      "expect: {op: eq, value: \"no\"}}";
+  auto f = fx.runOne(oneCheck(probe));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == "Yes");
+  CHECK(f.details["source"] == "/etc/ssh/sshd_config.d/10-site.conf:1");
+  std::filesystem::remove(fx.root() / "etc/ssh/sshd_config.d/10-site.conf");
+  f = fx.runOne(oneCheck(probe));
+  CHECK(f.status == Status::Compliant);
+  auto pw = fx.runOne(oneCheck("{type: config_value, format: sshd, path: /etc/ssh/sshd_config, key: PasswordAuthentication, "
+                               "default: \"yes\", expect: {op: eq, value: \"no\"}}"));
+  CHECK(pw.status == Status::Drifted);
+  CHECK(pw.actual == "yes");
+  CHECK(pw.details["source"] == "default");
+  auto tries = fx.runOne(oneCheck("{type: config_value, format: sshd, path: /etc/ssh/sshd_config, key: MaxAuthTries, "
+                                  "default: \"6\", expect: {op: lt, value: \"5\"}}"));
+  CHECK(tries.status == Status::Drifted);
+  CHECK(tries.expected == "< 5");
+}
+
+TEST_CASE("config_value sysctl over a directory in name order, ini sections") {
+  CheckFixture fx;
+  fx.write("etc/sysctl.d/10-a.conf", "net.ipv4.ip_forward = 1\n");
+  fx.write("etc/sysctl.d/90-z.conf", "net.ipv4.ip_forward = 0\n");
+  fx.write("etc/sysctl.d/README", "net.ipv4.ip_forward = 1\n");
+  auto f = fx.runOne(oneCheck("{type: config_value, format: sysctl, paths: [/etc/sysctl.d], key: net.ipv4.ip_forward, "
+                              "expect: {op: eq, value: \"0\"}}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.details["source"] == "/etc/sysctl.d/90-z.conf:1");
+  fx.write("etc/systemd/journald.conf", "[Journal]\n#Storage=persistent\n");
+  f = fx.runOne(oneCheck("{type: config_value, format: ini, path: /etc/systemd/journald.conf, section: Journal, key: Storage, "
+                         "default: auto, expect: {op: eq, value: persistent}}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == "auto");
+}
+
+TEST_CASE("config_value never quotes a secret value") {
+  CheckFixture fx;
+  fx.write("etc/app.env", "API_TOKEN=abcd1234secret\n");
+  auto f = fx.runOne(oneCheck("{type: config_value, format: keyvalue, path: /etc/app.env, key: API_TOKEN, "
+                              "expect: {op: eq, value: other}}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == "[redacted]");
+}
+
+TEST_CASE("file_hash") {
+  CheckFixture fx;
+  fx.write("etc/motd", "abc");
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  CHECK(fx.runOne(oneCheck("{type: file_hash, path: /etc/motd, sha256: " + abc + "}")).status == Status::Compliant);
+  fx.write("etc/motd", "abd");
+  CHECK(fx.runOne(oneCheck("{type: file_hash, path: /etc/motd, sha256: " + abc + "}")).status == Status::Drifted);
+}
+
+TEST_CASE("quoted host content never carries a password hash or a private key") {
+  CHECK(checks::redactSecrets("toor:$6$FIXTURESECRET$abcdefghijkl:0:0:x") == "toor:[redacted]:0:0:x");
+  CHECK(checks::redactSecrets("pw $y$j9T$abcdefgh$ijklmnop end") == "pw [redacted] end");
+  CHECK(checks::redactSecrets("k=-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n") == "k=[redacted]");
+  CHECK(checks::redactSecrets("Ciphers aes256-ctr,aes128-cbc") == "Ciphers aes256-ctr,aes128-cbc");
+  CheckFixture fx;
+  fx.write("etc/passwd", "root:x:0:0::/root:/bin/sh\ntoor:$6$FIXTURESECRET$q1w2e3r4t5y6:0:0::/:/bin/sh\n");
+  auto f = fx.runOne(oneCheck("{type: file_regex, path: /etc/passwd, present: false, pattern: '^toor:'}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.details["text"] == "toor:[redacted]:0:0::/:/bin/sh");
+}
+
+TEST_CASE("secret keys are recognised by their ending, switches are not") {
+  for (const char* k : {"DB_PASSWORD", "api_token", "client_secret", "ApiKey", "wpa_psk", "ROOTPASS"}) {
+    INFO(k);
+    CHECK(checks::isSensitiveKey(k));
+  }
+  for (const char* k : {"PasswordAuthentication", "PermitEmptyPasswords", "PubkeyAuthentication", "Ciphers", "Storage"}) {
+    INFO(k);
+    CHECK_FALSE(checks::isSensitiveKey(k));
+  }
+}

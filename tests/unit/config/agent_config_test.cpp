@@ -1,0 +1,158 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "config/agent_config.h"
+#include "config/loader.h"
+
+using namespace config;
+using namespace std::chrono_literals;
+
+namespace {
+
+// design.md's agent.yaml, verbatim apart from the comments: every value is a default except site_id.
+const char* kDesignExample = R"(
+site_id: clinic-0042
+appliance_id: ""
+host_root: /
+live_state: auto
+platform: ""
+state_dir: /var/lib/compliance-agent
+log_level: info
+central:
+  endpoint: ""
+  ca_file: ""
+  api_key_file: ""
+  client_cert_file: ""
+  client_key_file: ""
+  checkin_interval: 60s
+  timeout: 10s
+  server_public_key: ""
+rules:
+  dir: /usr/share/compliance-agent/rules
+  trusted_keys: []
+  tier: standard
+checks:
+  interval: 5m
+  command_timeout: 30s
+  disabled: []
+healing:
+  dry_run: true
+  writable_paths: [/etc/ssh, /etc/sysctl.d, /etc/audit, /etc/nftables.conf, /etc/passwd,
+                   /etc/shadow, /etc/group, /etc/gshadow, /etc/systemd/journald.conf,
+                   /etc/issue, /etc/issue.net, /etc/motd, /etc/crontab, /etc/cron.d]
+  maintenance_window: "02:00-04:00"
+  max_actions_per_hour: 30
+  attempt_window: 1h
+  flap_threshold: 3
+  flap_window: 2h
+  command_timeout: 60s
+evidence:
+  retention_days: 90
+  max_disk_mb: 1024
+metrics:
+  textfile_dir: ""
+gateway:
+  enabled: false
+  listen: 0.0.0.0:50051
+  cert_file: ""
+  key_file: ""
+tools:
+  systemctl: /run/current-system/sw/bin/systemctl
+  timedatectl: /run/current-system/sw/bin/timedatectl
+  nft: /run/current-system/sw/bin/nft
+  sshd: /run/current-system/sw/bin/sshd
+)";
+
+}  // namespace
+
+TEST_CASE("AgentConfig defaults are design.md's documented values") {
+  const AgentConfig d;
+  CHECK(d.site_id.empty());
+  CHECK(d.appliance_id.empty());
+  CHECK(d.host_root == "/");
+  CHECK(d.live_state == LiveStateMode::Auto);
+  CHECK(d.platform.empty());
+  CHECK(d.state_dir == "/var/lib/compliance-agent");
+  CHECK(d.log_level == LogLevel::Info);
+  CHECK(d.central.endpoint.empty());
+  CHECK(d.central.checkin_interval == 60s);
+  CHECK(d.central.timeout == 10s);
+  CHECK(d.central.server_public_key.empty());
+  CHECK(d.rules.dir == "/usr/share/compliance-agent/rules");
+  CHECK(d.rules.trusted_keys.empty());
+  CHECK(d.rules.tier == Tier::Standard);
+  CHECK(d.checks.interval == 5min);
+  CHECK(d.checks.command_timeout == 30s);
+  CHECK(d.checks.disabled.empty());
+  CHECK(d.healing.dry_run);
+  CHECK(d.healing.writable_paths.size() == 14);
+  REQUIRE(d.healing.maintenance_window.has_value());
+  CHECK(d.healing.maintenance_window->format() == "02:00-04:00");
+  CHECK(d.healing.max_actions_per_hour == 30);
+  CHECK(d.healing.attempt_window == 1h);
+  CHECK(d.healing.flap_threshold == 3);
+  CHECK(d.healing.flap_window == 2h);
+  CHECK(d.healing.command_timeout == 60s);
+  CHECK(d.evidence.retention_days == 90);
+  CHECK(d.evidence.max_disk_mb == 1024);
+  CHECK(d.metrics.textfile_dir.empty());
+  CHECK_FALSE(d.gateway.enabled);
+  CHECK(d.gateway.listen == "0.0.0.0:50051");
+  CHECK(d.tools.size() == 4);
+  CHECK(d.tools.at("systemctl") == "/run/current-system/sw/bin/systemctl");
+  CHECK(d.origin.dry_run_source == DryRunSource::Default);
+}
+
+TEST_CASE("design.md's example agent.yaml loads and equals the defaults plus its site_id") {
+  auto r = loadConfigText(kDesignExample, "agent.yaml");
+  INFO((r.ok() ? std::string() : r.error().message));
+  REQUIRE(r.ok());
+  AgentConfig expected;
+  expected.site_id = "clinic-0042";
+  expected.origin = r->origin;  // provenance differs by construction
+  CHECK(*r == expected);
+  CHECK(r->origin.dry_run_source == DryRunSource::File);
+  CHECK(r->origin.file_loaded);
+}
+
+TEST_CASE("enum spellings round-trip") {
+  for (auto m : {LiveStateMode::Auto, LiveStateMode::On, LiveStateMode::Off}) CHECK(parseLiveStateMode(toString(m)) == m);
+  for (auto l : {LogLevel::Trace, LogLevel::Debug, LogLevel::Info, LogLevel::Warn, LogLevel::Error}) {
+    CHECK(parseLogLevel(toString(l)) == l);
+  }
+  for (auto t : {Tier::Standard, Tier::FullCoverage}) CHECK(parseTier(toString(t)) == t);
+  CHECK(parseLogLevel("DEBUG") == LogLevel::Debug);
+  CHECK_FALSE(parseLogLevel("warning"));
+  CHECK_FALSE(parseTier("Standard"));
+  CHECK_FALSE(parseTier("full-coverage"));
+  CHECK_FALSE(parseLiveStateMode("yes"));
+}
+
+TEST_CASE("maintenance windows parse, format and may cross midnight") {
+  auto w = parseMaintenanceWindow("02:00-04:00");
+  REQUIRE(w.ok());
+  CHECK(w->start_minute == 120);
+  CHECK(w->end_minute == 240);
+  CHECK(w->contains(120));
+  CHECK(w->contains(239));
+  CHECK_FALSE(w->contains(240));
+  CHECK_FALSE(w->contains(119));
+
+  auto night = parseMaintenanceWindow("22:30-01:15");
+  REQUIRE(night.ok());
+  CHECK(night->format() == "22:30-01:15");
+  CHECK(night->contains(23 * 60));
+  CHECK(night->contains(0));
+  CHECK(night->contains(75 - 1));
+  CHECK_FALSE(night->contains(75));
+  CHECK_FALSE(night->contains(12 * 60));
+
+  for (const char* bad : {"", "2:00-4:00", "02:00-24:00", "02:60-04:00", "02:00 - 04:00", "02:00-04:00x",
+                          "aa:bb-cc:dd", "03:00-03:00", "02:00/04:00"}) {
+    INFO(bad);
+    auto r = parseMaintenanceWindow(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK_FALSE(r.error().empty());
+  }
+}

@@ -1,0 +1,398 @@
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <memory>
+
+#include "platform/linux_host_files.h"
+#include "support/temp_dir.h"
+
+namespace fs = std::filesystem;
+using platform::FileType;
+using platform::FsErrc;
+using platform::LinuxHostFiles;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::size_t kMax = 1 << 20;
+
+std::unique_ptr<LinuxHostFiles> openRoot(const fs::path& root) {
+  auto r = LinuxHostFiles::open(root.string());
+  INFO((r.ok() ? std::string() : r.error().message));
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+void link(const std::string& target, const fs::path& at) {
+  fs::create_directories(at.parent_path());
+  fs::create_symlink(target, at);
+}
+
+std::string slurp(int fd) {
+  std::string s;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("HostFiles: absolute symlinks and .. stay inside the root") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/passwd", "fixture-root:x:0:0::/root:/bin/sh\n");
+  // Enough ".." to climb out of any temp directory, if they were not clamped at the root.
+  link("/../../../../../../../../etc/passwd", root.path() / "etc/x");
+  link("../../../../../../../..", root.path() / "etc/up");
+  auto hf = openRoot(root.path());
+
+  auto via_link = hf->readFile("/etc/x", kMax);
+  REQUIRE(via_link.ok());
+  CHECK(*via_link == "fixture-root:x:0:0::/root:/bin/sh\n");
+  CHECK(hf->readFile("/../../../../etc/passwd", kMax).valueOr("") == *via_link);
+  CHECK(hf->readFile("/etc/../../../etc/passwd", kMax).valueOr("") == *via_link);
+  CHECK(hf->resolve("/etc/x").valueOr("") == "/etc/passwd");
+
+  // A relative link full of ".." ends at the root, whose only entry is etc.
+  auto up = hf->listDir("/etc/up");
+  REQUIRE(up.ok());
+  REQUIRE(up->size() == 1);
+  CHECK(up->front().name == "etc");
+  CHECK(hf->resolve("/etc/up").valueOr("") == "/");
+}
+
+TEST_CASE("HostFiles: relative symlinks resolve from the link's directory") {
+  testsupport::TempDir root("hf-root");
+  root.write("data/file", "data\n");
+  link("../data/file", root.path() / "etc/rel");
+  link("rel", root.path() / "etc/rel2");  // a chain
+  auto hf = openRoot(root.path());
+  CHECK(hf->readFile("/etc/rel", kMax).valueOr("") == "data\n");
+  CHECK(hf->readFile("/etc/rel2", kMax).valueOr("") == "data\n");
+  CHECK(hf->resolve("/etc/rel2").valueOr("") == "/data/file");
+  CHECK(hf->readLink("/etc/rel2").valueOr("") == "rel");
+}
+
+TEST_CASE("HostFiles: a symlink loop is Loop, not a hang") {
+  testsupport::TempDir root("hf-root");
+  link("/b", root.path() / "a");
+  link("/a", root.path() / "b");
+  link("self", root.path() / "self");
+  auto hf = openRoot(root.path());
+  for (const char* p : {"/a", "/b", "/self", "/a/x"}) {
+    INFO(p);
+    CHECK(hf->stat(p).error().code == FsErrc::Loop);
+    CHECK(hf->readFile(p, kMax).error().code == FsErrc::Loop);
+    CHECK(hf->resolve(p).error().code == FsErrc::Loop);
+    CHECK(hf->exists(p).error().code == FsErrc::Loop);
+  }
+  CHECK(hf->lstat("/a")->type == FileType::Symlink);  // the link itself is fine
+}
+
+TEST_CASE("HostFiles: a FIFO is refused at once, never opened") {
+  testsupport::TempDir root("hf-root");
+  fs::create_directories(root.path() / "run");
+  const auto fifo = root.path() / "run/fifo";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  link("/run/fifo", root.path() / "etc/to-fifo");
+  auto hf = openRoot(root.path());
+
+  auto pending = std::async(std::launch::async, [&] {
+    return std::make_pair(hf->readFile("/run/fifo", kMax), hf->readFile("/etc/to-fifo", kMax));
+  });
+  if (pending.wait_for(5s) != std::future_status::ready) {
+    // Unblock the reader so the test can end, then fail.
+    const int w = ::open(fifo.c_str(), O_WRONLY);
+    if (w >= 0) ::close(w);
+    FAIL("readFile blocked on a FIFO");
+  }
+  auto [direct, via_link] = pending.get();
+  REQUIRE_FALSE(direct.ok());
+  CHECK(direct.error().code == FsErrc::NotRegular);
+  CHECK_THAT(direct.error().message, Catch::Contains("fifo"));
+  CHECK(via_link.error().code == FsErrc::NotRegular);
+  CHECK(hf->openForRead("/run/fifo").error().code == FsErrc::NotRegular);
+  CHECK(hf->stat("/run/fifo")->type == FileType::Fifo);
+  CHECK(hf->listDir("/run/fifo").error().code == FsErrc::NotDirectory);
+}
+
+TEST_CASE("HostFiles: a device node is refused") {
+  testsupport::TempDir root("hf-root");
+  fs::create_directories(root.path() / "dev");
+  const auto null_dev = root.path() / "dev/null";
+  if (::mknod(null_dev.c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+    WARN("cannot create a device node here (not root, or nodev): skipped");
+    return;
+  }
+  auto hf = openRoot(root.path());
+  auto r = hf->readFile("/dev/null", kMax);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == FsErrc::NotRegular);
+  CHECK(hf->stat("/dev/null")->type == FileType::CharDevice);
+}
+
+TEST_CASE("HostFiles: a directory where a file should be is NotRegular") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/ssh/sshd_config.d/a.conf", "x\n");
+  root.write("etc/file", "x\n");
+  auto hf = openRoot(root.path());
+  CHECK(hf->readFile("/etc/ssh/sshd_config.d", kMax).error().code == FsErrc::NotRegular);
+  CHECK(hf->openForRead("/etc").error().code == FsErrc::NotRegular);
+  CHECK(hf->listDir("/etc/file").error().code == FsErrc::NotDirectory);
+  CHECK(hf->readFile("/etc/file/x", kMax).error().code == FsErrc::NotDirectory);
+  CHECK(hf->readFile("/etc/missing", kMax).error().code == FsErrc::NotFound);
+}
+
+TEST_CASE("HostFiles: readFile enforces max_bytes") {
+  testsupport::TempDir root("hf-root");
+  root.write("f100", std::string(100, 'a'));
+  root.write("empty", "");
+  auto hf = openRoot(root.path());
+  CHECK(hf->readFile("/f100", 100).valueOr("").size() == 100);
+  auto r = hf->readFile("/f100", 99);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == FsErrc::TooLarge);
+  CHECK_THAT(r.error().message, Catch::Contains("99"));
+  CHECK(hf->readFile("/empty", 0).valueOr("x").empty());
+  CHECK(hf->readFile("/f100", 0).error().code == FsErrc::TooLarge);
+}
+
+TEST_CASE("HostFiles: files that report size 0 (/proc) are read to EOF, within the limit") {
+  auto hf = openRoot("/");
+  // /proc/sys is read as host files (design: "Host files, live state").
+  CHECK(hf->readFile("/proc/sys/kernel/ostype", 64).valueOr("") == "Linux\n");
+  CHECK(hf->stat("/proc/sys/kernel/ostype")->size == 0);
+  CHECK(hf->readFile("/proc/sys/kernel/ostype", 3).error().code == FsErrc::TooLarge);
+  CHECK(hf->resolve("/proc/sys/kernel/ostype").valueOr("") == "/proc/sys/kernel/ostype");
+}
+
+TEST_CASE("HostFiles: resolve follows NixOS-style links into /nix/store") {
+  testsupport::TempDir root("hf-root");
+  root.write("nix/store/abc123-sshd_config", "PermitRootLogin no\n");
+  fs::create_directories(root.path() / "nix/store/xyz789-etc/etc/ssh");
+  link("/nix/store/abc123-sshd_config", root.path() / "nix/store/xyz789-etc/etc/ssh/sshd_config");
+  link("/nix/store/xyz789-etc/etc", root.path() / "etc/static");
+  link("/etc/static/ssh/sshd_config", root.path() / "etc/ssh/sshd_config");
+  root.write("etc/hostname", "appliance\n");
+  link("/nix/store/gone-file", root.path() / "etc/dangling");
+  auto hf = openRoot(root.path());
+
+  CHECK(hf->resolve("/etc/ssh/sshd_config").valueOr("") == "/nix/store/abc123-sshd_config");
+  CHECK(hf->resolve("/etc/hostname").valueOr("") == "/etc/hostname");
+  CHECK(hf->resolve("/etc//./ssh/../hostname").valueOr("") == "/etc/hostname");
+  CHECK(hf->resolve("/").valueOr("") == "/");
+  CHECK(hf->resolve("/etc/dangling").error().code == FsErrc::NotFound);
+  CHECK(hf->readFile("/etc/ssh/sshd_config", kMax).valueOr("") == "PermitRootLogin no\n");
+}
+
+TEST_CASE("HostFiles: lstat sees the link, stat its target") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/real", "12345");
+  link("/etc/real", root.path() / "etc/link");
+  link("/etc", root.path() / "etcdir");
+  ::chmod((root.path() / "etc/real").c_str(), 04751);
+  auto hf = openRoot(root.path());
+
+  auto st = hf->stat("/etc/link");
+  REQUIRE(st.ok());
+  CHECK(st->type == FileType::Regular);
+  CHECK(st->size == 5);
+  CHECK(st->mode == 04751);
+  auto lst = hf->lstat("/etc/link");
+  REQUIRE(lst.ok());
+  CHECK(lst->type == FileType::Symlink);
+  CHECK(lst->size == std::string("/etc/real").size());
+  CHECK(lst->ino != st->ino);
+
+  // Links in earlier components are followed by lstat too (only the last is not).
+  CHECK(hf->lstat("/etcdir/link")->type == FileType::Symlink);
+  CHECK(hf->lstat("/etcdir/real")->ino == st->ino);
+  // Paths ending in no name: lstat is stat, and "/.." is still the root.
+  CHECK(hf->lstat("/")->type == FileType::Directory);
+  CHECK(hf->lstat("/..")->ino == hf->stat("/")->ino);
+  CHECK(hf->lstat("/etcdir/")->type == FileType::Directory);
+  CHECK(hf->lstat("/etc/missing").error().code == FsErrc::NotFound);
+
+  struct stat real {};
+  REQUIRE(::stat((root.path() / "etc/real").c_str(), &real) == 0);
+  CHECK(st->uid == real.st_uid);
+  CHECK(st->gid == real.st_gid);
+  CHECK(st->dev == real.st_dev);
+  CHECK(st->mtime.time_since_epoch() > std::chrono::seconds(0));
+}
+
+TEST_CASE("HostFiles: listDir lists names and types, sorted") {
+  testsupport::TempDir root("hf-root");
+  root.write("d/b-file", "x");
+  fs::create_directories(root.path() / "d/a-dir");
+  link("b-file", root.path() / "d/c-link");
+  REQUIRE(::mkfifo((root.path() / "d/d-fifo").c_str(), 0600) == 0);
+  link("/d", root.path() / "to-d");
+  auto hf = openRoot(root.path());
+
+  auto entries = hf->listDir("/to-d");
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 4);
+  CHECK((*entries)[0].name == "a-dir");
+  CHECK((*entries)[0].type == FileType::Directory);
+  CHECK((*entries)[1].name == "b-file");
+  CHECK((*entries)[1].type == FileType::Regular);
+  CHECK((*entries)[2].name == "c-link");
+  CHECK((*entries)[2].type == FileType::Symlink);
+  CHECK((*entries)[3].name == "d-fifo");
+  CHECK((*entries)[3].type == FileType::Fifo);
+  CHECK(hf->listDir("/d/a-dir")->empty());
+  CHECK(hf->listDir("/nope").error().code == FsErrc::NotFound);
+}
+
+TEST_CASE("HostFiles: exists and readLink") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/file", "x");
+  link("/nowhere", root.path() / "etc/dangling");
+  link("/etc/file", root.path() / "etc/link");
+  auto hf = openRoot(root.path());
+
+  CHECK(hf->exists("/etc/file").valueOr(false));
+  CHECK(hf->exists("/etc/link").valueOr(false));
+  CHECK(hf->exists("/").valueOr(false));
+  CHECK_FALSE(hf->exists("/etc/missing").valueOr(true));
+  CHECK_FALSE(hf->exists("/etc/dangling").valueOr(true));
+  CHECK_FALSE(hf->exists("/etc/file/below").valueOr(true));
+
+  CHECK(hf->readLink("/etc/dangling").valueOr("") == "/nowhere");
+  CHECK(hf->readLink("/etc/link").valueOr("") == "/etc/file");
+  CHECK(hf->readLink("/etc/file").error().code == FsErrc::NotSymlink);
+  CHECK(hf->readLink("/").error().code == FsErrc::NotSymlink);
+  CHECK(hf->readLink("/etc/missing").error().code == FsErrc::NotFound);
+}
+
+TEST_CASE("HostFiles: paths must be host-absolute") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/passwd", "x");
+  auto hf = openRoot(root.path());
+  CHECK(hf->readFile("etc/passwd", kMax).error().code == FsErrc::InvalidPath);
+  CHECK(hf->stat("").error().code == FsErrc::InvalidPath);
+  CHECK(hf->stat(std::string("/etc/passwd\0x", 13)).error().code == FsErrc::InvalidPath);
+  CHECK(hf->writeFileAtomic("/", "x", 0644, 0, 0).error().code == FsErrc::InvalidPath);
+  CHECK(hf->writeFileAtomic("/etc/..", "x", 0644, 0, 0).error().code == FsErrc::InvalidPath);
+}
+
+TEST_CASE("HostFiles: opening the root fails clearly") {
+  testsupport::TempDir dir("hf-root");
+  dir.write("file", "x");
+  CHECK(LinuxHostFiles::open((dir.path() / "missing").string()).error().code == FsErrc::NotFound);
+  CHECK(LinuxHostFiles::open((dir.path() / "file").string()).error().code ==
+        FsErrc::NotDirectory);
+  CHECK(LinuxHostFiles::open("").error().code == FsErrc::InvalidPath);
+}
+
+TEST_CASE("HostFiles: writeFileAtomic replaces content with the requested mode and owner") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/ssh/sshd_config", "PermitRootLogin yes\n");
+  auto hf = openRoot(root.path());
+  const bool as_root = ::geteuid() == 0;
+  const std::uint32_t uid = as_root ? 1234 : ::geteuid();
+  const std::uint32_t gid = as_root ? 5678 : ::getegid();
+
+  REQUIRE(hf->writeFileAtomic("/etc/ssh/sshd_config", "PermitRootLogin no\n", 0600, uid, gid).ok());
+  CHECK(hf->readFile("/etc/ssh/sshd_config", kMax).valueOr("") == "PermitRootLogin no\n");
+  auto st = hf->stat("/etc/ssh/sshd_config");
+  REQUIRE(st.ok());
+  CHECK(st->mode == 0600);
+  if (as_root) {
+    CHECK(st->uid == 1234);
+    CHECK(st->gid == 5678);
+  } else {
+    WARN("not root: owner assertions skipped");
+  }
+
+  // A new file; suid survives because the owner is set before the mode.
+  REQUIRE(hf->writeFileAtomic("/etc/new", "new", 04750, uid, gid).ok());
+  CHECK(hf->stat("/etc/new")->mode == 04750);
+
+  // No temporary file is left behind.
+  auto entries = hf->listDir("/etc");
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 2);
+  CHECK((*entries)[0].name == "new");
+  CHECK((*entries)[1].name == "ssh");
+  CHECK(hf->listDir("/etc/ssh")->size() == 1);
+
+  CHECK(hf->writeFileAtomic("/missing/file", "x", 0644, uid, gid).error().code == FsErrc::NotFound);
+  CHECK(hf->writeFileAtomic("/etc/ssh", "x", 0644, uid, gid).error().code == FsErrc::NotRegular);
+  CHECK(hf->listDir("/etc")->size() == 2);  // failures leave no temporary file either
+}
+
+TEST_CASE("HostFiles: writes through symlinked directories stay inside the root") {
+  testsupport::TempDir root("hf-root");
+  testsupport::TempDir outside("hf-outside");
+  root.write("etc/file", "x");
+  // A link that, resolved naively, would point at the real directory outside the root.
+  link(outside.path().string(), root.path() / "etc/out");
+  link("/../../../../etc", root.path() / "etc/up");
+  auto hf = openRoot(root.path());
+
+  REQUIRE(hf->writeFileAtomic("/etc/up/written", "in root", 0644, ::geteuid(), ::getegid()).ok());
+  CHECK(fs::exists(root.path() / "etc/written"));
+  // Inside the root, the outside directory's path does not exist.
+  CHECK(hf->writeFileAtomic("/etc/out/x", "x", 0644, ::geteuid(), ::getegid()).error().code ==
+        FsErrc::NotFound);
+  CHECK(fs::is_empty(outside.path()));
+
+  // A symlink at the path itself is replaced by the file, its target left alone.
+  link("/etc/file", root.path() / "etc/link");
+  REQUIRE(hf->writeFileAtomic("/etc/link", "new", 0644, ::geteuid(), ::getegid()).ok());
+  CHECK(hf->lstat("/etc/link")->type == FileType::Regular);
+  CHECK(hf->readFile("/etc/file", kMax).valueOr("") == "x");
+}
+
+TEST_CASE("HostFiles: setMode and setOwner follow links inside the root only") {
+  testsupport::TempDir root("hf-root");
+  testsupport::TempDir outside("hf-outside");
+  root.write("etc/shadow", "x");
+  link("/etc/shadow", root.path() / "etc/shadow-link");
+  const auto out_file = outside.write("target", "x");
+  ::chmod(out_file.c_str(), 0644);
+  link(out_file.string(), root.path() / "etc/escape");
+  auto hf = openRoot(root.path());
+
+  REQUIRE(hf->setMode("/etc/shadow-link", 0640).ok());
+  CHECK(hf->stat("/etc/shadow")->mode == 0640);
+  REQUIRE(hf->setMode("/etc/shadow", 02711).ok());
+  CHECK(hf->stat("/etc/shadow")->mode == 02711);
+  CHECK(hf->setMode("/etc/escape", 0777).error().code == FsErrc::NotFound);
+  struct stat st {};
+  REQUIRE(::stat(out_file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0644);
+  CHECK(hf->setMode("/etc/missing", 0600).error().code == FsErrc::NotFound);
+
+  if (::geteuid() != 0) {
+    WARN("not root: setOwner assertions skipped");
+    return;
+  }
+  REQUIRE(hf->setOwner("/etc/shadow-link", 4321, 8765).ok());
+  CHECK(hf->stat("/etc/shadow")->uid == 4321);
+  CHECK(hf->stat("/etc/shadow")->gid == 8765);
+  CHECK(hf->lstat("/etc/shadow-link")->uid == 0);  // the link itself is untouched
+  CHECK(hf->setOwner("/etc/escape", 4321, 8765).error().code == FsErrc::NotFound);
+  REQUIRE(::stat(out_file.c_str(), &st) == 0);
+  CHECK(st.st_uid == 0);
+}
+
+TEST_CASE("HostFiles: openForRead hands out a close-on-exec descriptor on the file") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/candidate", "Port 22\n");
+  link("/etc/candidate", root.path() / "etc/link");
+  auto hf = openRoot(root.path());
+  auto fd = hf->openForRead("/etc/link");
+  REQUIRE(fd.ok());
+  CHECK((::fcntl(fd->get(), F_GETFD) & FD_CLOEXEC) != 0);
+  CHECK(slurp(fd->get()) == "Port 22\n");
+  CHECK(hf->openForRead("/etc/missing").error().code == FsErrc::NotFound);
+}
