@@ -3,7 +3,7 @@
 # then the fuzz targets and benchmarks in a short smoke mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh clang libclang-rt-14-dev python3-nacl
+scripts/deps.sh clang libclang-rt-14-dev python3-nacl patch openssl
 scripts/build.sh build/asan -DCMAKE_BUILD_TYPE=Debug -DCA_SANITIZE=ON
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build/asan --output-on-failure -j "$(nproc)"

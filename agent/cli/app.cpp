@@ -52,6 +52,11 @@ int run(int argc, char** argv) {
   check->add_flag("-v,--verbose", check_opts.verbose, "list compliant findings too (table output)");
   check->callback([&] { exit_code = runCheck(global, check_opts); });
 
+  RunOptions run_opts;
+  auto* run_cmd = app.add_subcommand("run", "one cycle: checks, then healing (planned only in dry-run)");
+  run_cmd->add_flag("--once", run_opts.once, "run one cycle and exit")->required();
+  run_cmd->callback([&] { exit_code = runOnce(global, run_opts); });
+
   auto* rules_cmd = app.add_subcommand("rules", "validate and list rules");
   rules_cmd->require_subcommand(1);
   std::vector<std::string> validate_paths;

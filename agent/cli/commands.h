@@ -16,6 +16,14 @@ struct CheckOptions {
 /// `check [--check ID]`: runs the checks, never acts, never writes. 0 compliant, 1 drift/errors.
 int runCheck(const GlobalOptions& global, const CheckOptions& options);
 
+struct RunOptions {
+  bool once = false;
+};
+
+/// `run --once`: one cycle (checks, then healing: planned in dry-run). Takes the state_dir lock
+/// (exit 4 when busy). 0 when all compliant, 1 when drift or errors remain.
+int runOnce(const GlobalOptions& global, const RunOptions& options);
+
 /// `rules validate PATH...`: 0 when every path loads, 2 with every problem otherwise.
 int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>& paths);
 

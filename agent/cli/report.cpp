@@ -45,10 +45,33 @@ std::string renderJson(const Report& report) {
     for (const auto& [k, v] : f.details) j["details"][k] = v;
     findings.push_back(std::move(j));
   }
-  doc["actions"] = nlohmann::ordered_json::array();
+  auto& actions = doc["actions"] = nlohmann::ordered_json::array();
+  std::map<std::string, int> outcomes;
+  for (const auto& a : report.actions) {
+    nlohmann::ordered_json j;
+    j["rule_id"] = a.rule_id;
+    j["check_id"] = a.check_id;
+    j["target"] = a.target;
+    j["outcome"] = std::string(healing::toString(a.outcome));
+    j["reason"] = a.reason;
+    j["steps"] = nlohmann::ordered_json::array();
+    for (const auto& st : a.steps) {
+      nlohmann::ordered_json step{{"type", st.type}, {"description", st.description}};
+      if (!st.path.empty()) step["path"] = st.path;
+      if (!st.unit.empty()) step["unit"] = st.unit;
+      if (!st.argv.empty()) step["argv"] = st.argv;
+      step["diff"] = st.diff;
+      if (!st.error.empty()) step["error"] = st.error;
+      j["steps"].push_back(std::move(step));
+    }
+    if (a.would_pass) j["would_pass"] = *a.would_pass;
+    ++outcomes[std::string(healing::toString(a.outcome))];
+    actions.push_back(std::move(j));
+  }
   auto& summary = doc["summary"];
   for (const auto& [status, n] : countStatuses(report.findings)) summary[std::string(checks::toString(status))] = n;
   summary["outcomes"] = nlohmann::ordered_json::object();
+  for (const auto& [name, n] : outcomes) summary["outcomes"][name] = n;
   return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
@@ -75,12 +98,33 @@ std::string renderTable(const Report& report, bool color, bool verbose) {
                   clip(f.target, 34).c_str(), clip(f.expected, 24).c_str(), clip(actual, 60).c_str());
     out += paint(f.status, status) + line;
   }
+  if (!report.actions.empty()) {
+    out += "\n";
+    std::snprintf(line, sizeof line, "%-12s %-17s %-34s %s\n", "OUTCOME", "RULE", "TARGET", "PLAN");
+    out += line;
+    for (const auto& a : report.actions) {
+      std::string plan = a.reason;
+      for (const auto& st : a.steps) plan += (plan.empty() ? "" : "; ") + (st.error.empty() ? st.description : st.error);
+      if (a.would_pass) plan += *a.would_pass ? "  [would pass]" : "  [would still fail]";
+      std::snprintf(line, sizeof line, "%-12s %-17s %-34s %s\n", std::string(healing::toString(a.outcome)).c_str(),
+                    clip(a.rule_id.empty() ? a.check_id : a.rule_id, 17).c_str(), clip(a.target, 34).c_str(),
+                    clip(plan, 120).c_str());
+      out += line;
+    }
+  }
   out += "\n";
   std::string summary;
   for (const auto& [status, n] : countStatuses(report.findings)) {
     summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(checks::toString(status));
   }
   out += "summary: " + summary + "\n";
+  if (!report.actions.empty()) {
+    std::map<std::string, int> outcomes;
+    for (const auto& a : report.actions) ++outcomes[std::string(healing::toString(a.outcome))];
+    std::string o;
+    for (const auto& [name, n] : outcomes) o += (o.empty() ? "" : ", ") + std::to_string(n) + " " + name;
+    out += "actions: " + o + "\n";
+  }
   return out;
 }
 

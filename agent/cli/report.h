@@ -1,10 +1,11 @@
 #pragma once
 // The report of a check or run: what `--json` prints (the shape of design.md) and the readable
-// table. Findings now; planned and taken actions join with the healing module.
+// table: the findings, and what healing planned or did about them.
 #include <string>
 #include <vector>
 
 #include "checks/finding.h"
+#include "healing/action_record.h"
 
 namespace cli {
 
@@ -13,6 +14,7 @@ struct Report {
   std::string tier;           // standard | full_coverage
   std::string rules_version;
   std::vector<checks::Finding> findings;
+  std::vector<healing::ActionRecord> actions;
 };
 
 /// One JSON document (design.md "--json"); invalid UTF-8 from host files is replaced, never

@@ -1,10 +1,14 @@
 #include "cli/setup.h"
 
 #include <cstdio>
+#include <set>
+
+#include "checks/check_runner.h"
 
 #include "checks/config_formats.h"
 #include "cli/exit_codes.h"
 #include "config/loader.h"
+#include "healing/dry_run_executor.h"
 
 namespace cli {
 
@@ -48,11 +52,7 @@ rules::Platform detectPlatform(const config::AgentConfig& cfg, const platform::H
 rules::KnownTypes knownTypes(const checks::ProbeRegistry& probes) {
   rules::KnownTypes known;
   known.probes = probes.types();
-  // TODO(M6): the healing planner's registry replaces this list; until then every action type
-  // of the format validates, and `check` never acts.
-  for (auto name : rules::kActionTypeNames) {
-    if (name != "agent_heal") known.actions.insert(std::string(name));
-  }
+  known.actions = healing::implementedActionTypes();
   return known;
 }
 
@@ -74,6 +74,19 @@ core::Result<LoadedAgent, Failure> loadAgent(const GlobalOptions& global) {
   if (!set.ok()) return core::fail(std::move(set).error());
   agent.rules = std::move(*set);
   return agent;
+}
+
+std::vector<checks::Finding> runActiveChecks(const LoadedAgent& agent, const platform::HostEnv& env,
+                                             const std::optional<std::string>& only_check) {
+  const config::AgentConfig& cfg = agent.config;
+  checks::ProbeContext ctx{env.files, env.live, env.commands, env.clock, agent.probes};
+  ctx.command_timeout = cfg.checks.command_timeout;
+  ctx.agent_client_cert_file = cfg.central.client_cert_file;
+  checks::RunOptions run;
+  run.platform = detectPlatform(cfg, env.files);
+  run.disabled = std::set<std::string>(cfg.checks.disabled.begin(), cfg.checks.disabled.end());
+  run.only_check = only_check;
+  return checks::runChecks(agent.rules, ctx, run);
 }
 
 int reportFailure(const Failure& failure) {

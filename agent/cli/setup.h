@@ -2,8 +2,11 @@
 // The steps every command shares, each turning a failure into an exit code and a message:
 // configuration, the host (files, live state, tools), the platform, and the rule set.
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "checks/finding.h"
 #include "checks/probe_registry.h"
 #include "cli/global_options.h"
 #include "config/agent_config.h"
@@ -44,6 +47,11 @@ struct LoadedAgent {
   rules::RuleSet rules;
 };
 core::Result<LoadedAgent, Failure> loadAgent(const GlobalOptions& global);
+
+/// Runs the checks of the loaded rule set against the host (`only_check`: one check), with the
+/// platform, disabled checks and probe settings of the configuration.
+std::vector<checks::Finding> runActiveChecks(const LoadedAgent& agent, const platform::HostEnv& env,
+                                             const std::optional<std::string>& only_check = std::nullopt);
 
 /// Prints the failure's message on stderr and returns its exit code.
 int reportFailure(const Failure& failure);

@@ -61,6 +61,10 @@ class CommandRunner {
   /// exit status, signal or timeout (see CommandResult). Fails with InvalidSpec, UnknownTool,
   /// BadToolPath, ToolMissing or SpawnFailed when nothing could be run.
   virtual core::Result<CommandResult, CommandError> run(const CommandSpec& spec) = 0;
+
+  /// The absolute path `tool` (a key of the tools: map) would run, without running it: how a
+  /// plan learns that a tool is missing. Fails with UnknownTool, BadToolPath or ToolMissing.
+  virtual core::Result<std::string, CommandError> toolPath(const std::string& tool) const = 0;
 };
 
 }  // namespace platform

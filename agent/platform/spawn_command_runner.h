@@ -35,7 +35,7 @@ class SpawnCommandRunner final : public CommandRunner {
   core::Result<CommandResult, CommandError> run(const CommandSpec& spec) override;
 
   /// The absolute path of `tool`, checked now: UnknownTool, BadToolPath or ToolMissing.
-  core::Result<std::string, CommandError> toolPath(const std::string& tool) const;
+  core::Result<std::string, CommandError> toolPath(const std::string& tool) const override;
 
  private:
   ToolMap tools_;

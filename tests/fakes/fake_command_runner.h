@@ -55,6 +55,12 @@ class FakeCommandRunner final : public platform::CommandRunner {
   }
 
   /// Every spec run so far, in order.
+  /// Scripted and handled tools exist (as /fake/<tool>); every other tool is unknown.
+  core::Result<std::string, platform::CommandError> toolPath(const std::string& tool) const override {
+    if (replies_.count(tool) || handlers_.count(tool)) return "/fake/" + tool;
+    return core::fail(platform::CommandError{platform::CommandErrc::UnknownTool, "tool '" + tool + "' is not scripted"});
+  }
+
   const std::vector<platform::CommandSpec>& calls() const { return calls_; }
   /// The argv of every run so far, in order.
   std::vector<std::vector<std::string>> argvs() const {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "platform/linux_host_files.h"
+#include "support/host_root.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -18,21 +19,14 @@ using platform::FsErrc;
 using platform::LinuxHostFiles;
 using namespace std::chrono_literals;
 
+using testsupport::chmodOrFail;
+using testsupport::link;
+using testsupport::openRoot;
+
 namespace {
 
 constexpr std::size_t kMax = 1 << 20;
 
-std::unique_ptr<LinuxHostFiles> openRoot(const fs::path& root) {
-  auto r = LinuxHostFiles::open(root.string());
-  INFO((r.ok() ? std::string() : r.error().message));
-  REQUIRE(r.ok());
-  return std::move(r).value();
-}
-
-void link(const std::string& target, const fs::path& at) {
-  fs::create_directories(at.parent_path());
-  fs::create_symlink(target, at);
-}
 
 std::string slurp(int fd) {
   std::string s;

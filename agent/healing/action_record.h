@@ -1,0 +1,34 @@
+#pragma once
+// What healing did (or, in dry-run, would do) about one finding: the rule, the outcome and every
+// step with its exact effect. This is what `--json` prints under "actions" and what becomes a
+// `heal` evidence record.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "healing/outcome.h"
+
+namespace healing {
+
+struct StepRecord {
+  std::string type;                // the action type (set_config_value, restart_service, ...)
+  std::string description;         // one line for humans: what the step does, with its values
+  std::string path;                // file steps: the host path acted on ({target} substituted)
+  std::string unit;                // service steps
+  std::vector<std::string> argv;   // the command a step runs (tools: key first)
+  std::string diff;                // file content steps: the unified diff of the change
+  std::string error;               // the step that failed or was refused: why
+};
+
+struct ActionRecord {
+  std::string rule_id;   // empty for no_rule
+  std::string check_id;
+  std::string target;    // the finding's target, never empty
+  Outcome outcome = Outcome::NoRule;
+  std::string reason;    // refused / suppressed / escalated (nix_managed) / not_in_tier ...
+  std::vector<StepRecord> steps;
+  /// Dry-run only: whether the check passes on the overlay once the plan is applied.
+  std::optional<bool> would_pass;
+};
+
+}  // namespace healing

@@ -1,0 +1,221 @@
+#include "healing/dry_run_executor.h"
+
+#include "checks/check_runner.h"
+#include "checks/redaction.h"
+#include "healing/file_change.h"
+#include "healing/overlay_host_files.h"
+#include "healing/planned_live_state.h"
+#include "healing/substitute.h"
+#include "healing/unified_diff.h"
+
+namespace healing {
+namespace {
+
+std::string serviceVerb(const std::string& type) {
+  return type.substr(0, type.find('_'));  // restart_service -> restart
+}
+
+std::string describeFileChange(const std::string& type, const FileChange& c) {
+  std::string d;
+  if (c.changesContent()) d = (c.existed ? "edit " : "create ") + c.path;
+  if (c.mode_before != c.mode_after) {
+    d += (d.empty() ? "chmod " + c.path + " " : ", mode ") + checks::octalMode(c.mode_before) + " -> " +
+         checks::octalMode(c.mode_after);
+  }
+  if (c.uid_before != c.uid_after || c.gid_before != c.gid_after) {
+    d += (d.empty() ? "chown " + c.path + " " : ", owner ") + std::to_string(c.uid_before) + ":" +
+         std::to_string(c.gid_before) + " -> " + std::to_string(c.uid_after) + ":" + std::to_string(c.gid_after);
+  }
+  if (d.empty()) d = type + ": " + c.path + " already as wanted, no change";
+  return d;
+}
+
+// Writes a computed change into the overlay: content with its metadata, or metadata alone.
+// The mode is set after a chown even when unchanged: chown clears suid/sgid, as the kernel does.
+core::Status<platform::FsError> applyToOverlay(OverlayHostFiles& overlay, const FileChange& c) {
+  if (c.changesContent()) return overlay.writeFileAtomic(c.path, c.after, c.mode_after, c.uid_after, c.gid_after);
+  const bool chown = c.uid_before != c.uid_after || c.gid_before != c.gid_after;
+  if (chown) {
+    auto st = overlay.setOwner(c.path, c.uid_after, c.gid_after);
+    if (!st.ok()) return st;
+  }
+  if (chown || c.mode_before != c.mode_after) return overlay.setMode(c.path, c.mode_after);
+  return core::Ok{};
+}
+
+// Plans print and (with evidence) record diffs: secrets are redacted as probes redact them, and
+// a diff is bounded so a rewrite of a large file cannot flood a report.
+constexpr std::size_t kMaxRecordedDiffBytes = 64 * 1024;
+
+std::string recordedDiff(const FileChange& c) {
+  const std::string diff = unifiedDiff(c.before, c.after, c.path, c.existed);
+  if (diff.empty()) return diff;
+  if (checks::isSensitivePath(c.path)) return std::string(checks::kRedacted) + " (content of " + c.path + ")";
+  std::string out = checks::redactSecrets(diff);
+  if (out.size() > kMaxRecordedDiffBytes) {
+    out.resize(kMaxRecordedDiffBytes);
+    out += "\n[diff truncated at " + std::to_string(kMaxRecordedDiffBytes) + " bytes]\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::set<std::string> implementedActionTypes() {
+  std::set<std::string> out;
+  for (auto name : rules::kActionTypeNames) {
+    if (name != "agent_heal") out.insert(std::string(name));
+  }
+  return out;
+}
+
+ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Finding& finding,
+                                     const rules::Check& check) {
+  ActionRecord rec;
+  rec.rule_id = rule.id;
+  rec.check_id = finding.check_id;
+  rec.target = finding.target;
+  rec.outcome = Outcome::Planned;
+
+  OverlayHostFiles overlay(env_.files);
+  PlannedLiveState live(env_.live);
+  checks::HostAccounts accounts(overlay);
+
+  // A refusal ends the plan: the steps after it would run on a state the plan cannot reach.
+  auto refuse = [&](StepRecord step, std::string reason) {
+    step.error = reason;
+    rec.steps.push_back(std::move(step));
+    rec.outcome = Outcome::Refused;
+    rec.reason = std::move(reason);
+  };
+  auto toolMissing = [&](const std::string& tool) -> std::string {
+    auto p = env_.commands.toolPath(tool);
+    return p.ok() ? std::string() : "tool '" + tool + "' is not available: " + p.error().message;
+  };
+  auto validate = [&](const std::vector<std::string>& argv, const std::string& path) -> std::string {
+    if (argv.empty()) return {};
+    if (auto missing = toolMissing(argv[0]); !missing.empty()) return missing;
+    auto fd = overlay.openForRead(path);
+    if (!fd.ok()) return "cannot hand the candidate to the validator: " + fd.error().message;
+    platform::CommandSpec spec;
+    // The candidate is handed over as inherited descriptor 3; nothing is written on the host.
+    for (const auto& a : argv) spec.argv.push_back(replacePlaceholder(a, "{file}", "/dev/fd/3"));
+    spec.timeout = settings_.command_timeout;
+    spec.input_fd = fd->get();
+    auto res = env_.commands.run(spec);
+    if (!res.ok()) return "validator " + argv[0] + " could not run: " + res.error().message;
+    if (res->succeeded()) return {};
+    const std::string why = res->timed_out ? "timed out" : "exit " + std::to_string(res->exit_code);
+    return "validator " + argv[0] + " rejected the candidate (" + why + "): " + checks::excerpt(res->err + res->out);
+  };
+
+  for (const auto& raw : rule.actions) {
+    StepRecord step;
+    step.type = raw.type;
+    auto sub = substituteTarget(raw, finding.target);
+    if (!sub.ok()) {
+      refuse(std::move(step), sub.error());
+      break;
+    }
+    const rules::ActionSpec& a = *sub;
+    const rules::ActionTraits traits = rules::actionTraits(a);
+
+    if (traits.edits_files && !a.as<rules::SetSysctlAction>()) {
+      auto change = computeFileChange(a, overlay, accounts, settings_.writable_paths);
+      if (!change.ok()) {
+        if (change.error().code == StepErrc::NixManaged) {
+          // Never edited in place: the plan is to hand it to a human (escalated when live).
+          step.type = "escalate";
+          step.description = change.error().message;
+          rec.steps.push_back(std::move(step));
+          rec.reason = "nix_managed";
+          break;
+        }
+        refuse(std::move(step), change.error().message);
+        break;
+      }
+      step.path = change->path;
+      step.description = describeFileChange(a.type, *change);
+      step.diff = recordedDiff(*change);
+      if (auto st = applyToOverlay(overlay, *change); !st.ok()) {
+        refuse(std::move(step), change->path + ": " + st.error().message);
+        break;
+      }
+      const std::vector<std::string>* validator = nullptr;
+      if (const auto* s = a.as<rules::SetConfigValueAction>()) validator = &s->validate;
+      if (const auto* s = a.as<rules::EnsureLineAction>()) validator = &s->validate;
+      if (const auto* s = a.as<rules::RemoveLineAction>()) validator = &s->validate;
+      if (const auto* s = a.as<rules::WriteFileAction>()) validator = &s->validate;
+      if (validator && change->changesContent()) {
+        if (auto why = validate(*validator, change->path); !why.empty()) {
+          refuse(std::move(step), why);
+          break;
+        }
+        step.argv = *validator;
+      }
+    } else if (const auto* s = a.as<rules::SetSysctlAction>()) {
+      auto change = computeSysctlPersist(*s, overlay, settings_.writable_paths);
+      if (!change.ok()) {
+        refuse(std::move(step), change.error().message);
+        break;
+      }
+      const std::string proc = sysctlProcPath(s->key);
+      step.path = change->path;
+      step.description = "write " + s->value + " to " + proc + "; persist in " + change->path;
+      step.diff = recordedDiff(*change);
+      auto st = applyToOverlay(overlay, *change);
+      if (st.ok()) st = overlay.writeFileAtomic(proc, s->value + "\n", 0644, 0, 0);
+      if (!st.ok()) {
+        refuse(std::move(step), st.error().message);
+        break;
+      }
+    } else if (const auto* s = std::get_if<rules::RunCommandAction>(&a.body)) {
+      if (auto missing = toolMissing(s->argv[0]); !missing.empty()) {
+        refuse(std::move(step), missing);
+        break;
+      }
+      step.argv = s->argv;
+      step.description = "run " + s->argv[0];
+    } else if (const auto* s = a.as<rules::AlertAction>()) {
+      step.description = s->message;
+    } else if (const auto* s = a.as<rules::EscalateAction>()) {
+      step.description = s->reason;
+    } else {
+      std::string unit;
+      std::visit([&](const auto& x) {
+        if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
+      }, a.body);
+      if (unit.empty()) {
+        refuse(std::move(step), "action type '" + a.type + "' cannot be planned");
+        break;
+      }
+      if (auto missing = toolMissing("systemctl"); !missing.empty()) {
+        refuse(std::move(step), missing);
+        break;
+      }
+      const std::string verb = serviceVerb(a.type);
+      step.unit = unit;
+      step.argv = {"systemctl", verb, "--", unit};
+      step.description = "systemctl " + verb + " " + unit;
+      if (verb == "start" || verb == "restart") live.predictActive(unit);
+      if (verb == "enable") live.predictEnabled(unit);
+    }
+    rec.steps.push_back(std::move(step));
+  }
+
+  if (rec.outcome == Outcome::Refused) return rec;
+  // Re-check on the overlay: would the check pass for this target once the plan is applied?
+  checks::ProbeContext ctx{overlay, live, env_.commands, env_.clock, probes_};
+  ctx.command_timeout = settings_.probe_timeout;
+  ctx.agent_client_cert_file = settings_.agent_client_cert_file;
+  bool pass = rec.reason != "nix_managed";
+  for (const auto& f : checks::evaluateCheck(check, ctx)) {
+    if (f.status == checks::Status::Error || (f.target == finding.target && f.status != checks::Status::Compliant)) {
+      pass = false;
+    }
+  }
+  rec.would_pass = pass;
+  return rec;
+}
+
+}  // namespace healing

@@ -1,0 +1,61 @@
+#pragma once
+// The effect of one file step, computed before anything is written: which file (links resolved
+// inside the root), its content and metadata before and after. Both executors use it: dry-run
+// applies it to an overlay, the live executor to the host after a backup. The policy checks live
+// here too, so no executor can skip them: writable_paths, NixOS store files, the sysctl
+// allow-list, content edits that would not parse.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "checks/host_accounts.h"
+#include "core/result.h"
+#include "platform/host_files.h"
+#include "rules/model.h"
+
+namespace healing {
+
+enum class StepErrc {
+  OutsideWritable,  // the (resolved) path is not under healing.writable_paths: refused
+  NixManaged,       // the file resolves into /nix/store: escalated, never edited in place
+  NotAllowed,       // e.g. a sysctl key outside the allow-list: refused
+  BadEdit,          // the edit cannot be expressed (a value with a newline ...): refused
+  HostError,        // the file could not be read or stat'ed: failed
+};
+using StepError = core::Error<StepErrc>;
+
+struct FileChange {
+  std::string path;           // canonical host path (links resolved)
+  bool existed = true;
+  bool creates = true;        // when !existed: whether the step creates the file (remove_line does not)
+  std::string before, after;  // content (unchanged when only metadata changes)
+  std::uint32_t mode_before = 0, mode_after = 0;
+  std::uint32_t uid_before = 0, uid_after = 0;
+  std::uint32_t gid_before = 0, gid_after = 0;
+
+  bool changesContent() const { return existed ? before != after : creates; }
+  bool changesMetadata() const {
+    return existed && (mode_before != mode_after || uid_before != uid_after || gid_before != gid_after);
+  }
+  bool changesAnything() const { return changesContent() || changesMetadata(); }
+};
+
+/// Whether `path` is one of `writable` or below one of them (all normalised host paths).
+bool isWritable(const std::string& path, const std::vector<std::string>& writable);
+
+/// The change a file step (set_file_mode, set_file_owner, set_config_value, ensure_line,
+/// remove_line, write_file; `{target}` already substituted) makes to `files`. Reads only.
+core::Result<FileChange, StepError> computeFileChange(const rules::ActionSpec& step, const platform::HostFiles& files,
+                                                      checks::HostAccounts& accounts,
+                                                      const std::vector<std::string>& writable);
+
+/// The persist-file half of set_sysctl: `key = value` set in `persist_file` (sysctl format).
+/// Refuses keys outside kSysctlAllowList.
+core::Result<FileChange, StepError> computeSysctlPersist(const rules::SetSysctlAction& step,
+                                                         const platform::HostFiles& files,
+                                                         const std::vector<std::string>& writable);
+
+/// "/proc/sys/net/ipv4/ip_forward" for "net.ipv4.ip_forward".
+std::string sysctlProcPath(const std::string& key);
+
+}  // namespace healing

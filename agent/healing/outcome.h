@@ -1,0 +1,35 @@
+#pragma once
+// Action outcomes: one vocabulary end to end (JSON, evidence, metrics, check-in). Only `healed`
+// counts as healed; alerted, escalated, audited, planned and refused never do.
+#include <string_view>
+
+namespace healing {
+
+enum class Outcome {
+  Healed, Failed, RolledBack, Planned, Refused, Audited, Suppressed, NotInTier, NoRule, Alerted,
+  Escalated, Dispatched, TimedOut,
+};
+
+constexpr std::string_view toString(Outcome o) {
+  switch (o) {
+    case Outcome::Healed: return "healed";
+    case Outcome::Failed: return "failed";
+    case Outcome::RolledBack: return "rolled_back";
+    case Outcome::Planned: return "planned";
+    case Outcome::Refused: return "refused";
+    case Outcome::Audited: return "audited";
+    case Outcome::Suppressed: return "suppressed";
+    case Outcome::NotInTier: return "not_in_tier";
+    case Outcome::NoRule: return "no_rule";
+    case Outcome::Alerted: return "alerted";
+    case Outcome::Escalated: return "escalated";
+    case Outcome::Dispatched: return "dispatched";
+    case Outcome::TimedOut: return "timed_out";
+  }
+  return "?";
+}
+
+/// The earlier agents counted alerts and plans as heals; nothing but a verified heal is one.
+constexpr bool countsAsHealed(Outcome o) { return o == Outcome::Healed; }
+
+}  // namespace healing
