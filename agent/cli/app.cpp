@@ -63,6 +63,8 @@ int run(int argc, char** argv) {
   auto* validate = rules_cmd->add_subcommand("validate", "validate rule files or directories");
   validate->add_option("paths", validate_paths, "rule files or directories")->required();
   validate->callback([&] { exit_code = runRulesValidate(global, validate_paths); });
+  rules_cmd->add_subcommand("compile", "validate the configured rules and cache the compiled set in state_dir")
+      ->callback([&] { exit_code = runRulesCompile(global); });
   // `rules list --tier T` is the global --tier: the tier of this run.
   rules_cmd->add_subcommand("list", "list the checks, and the L1 rules that act in the tier")
       ->callback([&] { exit_code = runRulesList(global); });

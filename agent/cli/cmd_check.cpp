@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/report.h"
 #include "cli/setup.h"
+#include "core/log.h"
 
 namespace cli {
 
@@ -22,6 +23,10 @@ int runCheck(const GlobalOptions& global, const CheckOptions& options) {
   }
   auto host = openHost(cfg);
   if (!host.ok()) return reportFailure(host.error());
+
+  // Read-only and used in scripts: nothing above debug.
+  core::log::logger("cli")->debug("check: tier {}, rules {}, host_root {}", config::toString(cfg.rules.tier), set.version,
+                                  cfg.host_root);
 
   const platform::HostEnv env = (*host)->env();
   Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), set.version,

@@ -41,6 +41,19 @@ int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>
   return rc;
 }
 
+int runRulesCompile(const GlobalOptions& global) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  auto lock = lockStateDir(*cfg);
+  if (!lock.ok()) return reportFailure(lock.error());
+  auto agent = loadAgentWith(std::move(*cfg), true);
+  if (!agent.ok()) return reportFailure(agent.error());
+  std::printf("%s: ok (%zu checks, %zu rules, %zu waivers); compiled into %s/cache\n",
+              agent->config.rules.dir.c_str(), agent->rules.checks.size(), agent->rules.rules.size(),
+              agent->rules.waivers.size(), agent->config.state_dir.c_str());
+  return kExitOk;
+}
+
 int runRulesList(const GlobalOptions& global) {
   auto agent = loadAgent(global);
   if (!agent.ok()) return reportFailure(agent.error());

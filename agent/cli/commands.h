@@ -27,6 +27,10 @@ int runOnce(const GlobalOptions& global, const RunOptions& options);
 /// `rules validate PATH...`: 0 when every path loads, 2 with every problem otherwise.
 int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>& paths);
 
+/// `rules compile`: validates the configured rules and stores the compiled set in
+/// state_dir/cache (as run and the daemon do), so read-only commands skip the YAML parse.
+int runRulesCompile(const GlobalOptions& global);
+
 /// `rules list [--tier T]`: the checks, and the L1 rules that act in the tier.
 int runRulesList(const GlobalOptions& global);
 

@@ -8,7 +8,11 @@
 #include "checks/config_formats.h"
 #include "cli/exit_codes.h"
 #include "config/loader.h"
+#include "core/log.h"
 #include "healing/dry_run_executor.h"
+#include "platform/caching_host_files.h"
+#include "platform/state_lock.h"
+#include "rules/ruleset_cache.h"
 
 namespace cli {
 
@@ -25,6 +29,20 @@ core::Result<config::AgentConfig, Failure> loadConfiguration(const GlobalOptions
   auto cfg = config::loadConfig(o, config::fromProcessEnvironment());
   if (!cfg.ok()) return core::fail(Failure{kExitUsage, cfg.error().message});
   return std::move(*cfg);
+}
+
+void startLogging(const config::AgentConfig& cfg) {
+  core::log::LoggingOptions options;
+  switch (cfg.log_level) {
+    case config::LogLevel::Trace: options.level = spdlog::level::trace; break;
+    case config::LogLevel::Debug: options.level = spdlog::level::debug; break;
+    case config::LogLevel::Info: options.level = spdlog::level::info; break;
+    case config::LogLevel::Warn: options.level = spdlog::level::warn; break;
+    case config::LogLevel::Error: options.level = spdlog::level::err; break;
+  }
+  options.site_id = cfg.site_id;
+  options.journal = core::log::stderrIsJournal();
+  core::log::setupLogging(options);
 }
 
 core::Result<std::unique_ptr<platform::LinuxHostEnv>, Failure> openHost(const config::AgentConfig& cfg) {
@@ -56,8 +74,11 @@ rules::KnownTypes knownTypes(const checks::ProbeRegistry& probes) {
   return known;
 }
 
-core::Result<rules::RuleSet, Failure> loadRules(const config::AgentConfig& cfg, const rules::KnownTypes& known) {
-  auto set = rules::loadRulePath(cfg.rules.dir, known);
+core::Result<rules::RuleSet, Failure> loadRules(const config::AgentConfig& cfg, const rules::KnownTypes& known,
+                                                bool write_cache) {
+  // The validated set is cached in state_dir by writers; readers only read the cache.
+  const rules::CacheOptions cache{cfg.state_dir + "/cache", write_cache};
+  auto set = rules::loadRulePathCached(cfg.rules.dir, known, cache);
   if (!set.ok()) {
     const int code = set.error().code == rules::RulesErrc::Io ? kExitRuntime : kExitUsage;
     return core::fail(Failure{code, "invalid rules in " + cfg.rules.dir + ":\n" + set.error().format()});
@@ -68,9 +89,14 @@ core::Result<rules::RuleSet, Failure> loadRules(const config::AgentConfig& cfg, 
 core::Result<LoadedAgent, Failure> loadAgent(const GlobalOptions& global) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return core::fail(std::move(cfg).error());
-  LoadedAgent agent{std::move(*cfg), {}, {}};
+  return loadAgentWith(std::move(*cfg), false);
+}
+
+core::Result<LoadedAgent, Failure> loadAgentWith(config::AgentConfig cfg, bool write_cache) {
+  LoadedAgent agent{std::move(cfg), {}, {}};
+  startLogging(agent.config);
   checks::registerBuiltinProbes(agent.probes);
-  auto set = loadRules(agent.config, knownTypes(agent.probes));
+  auto set = loadRules(agent.config, knownTypes(agent.probes), write_cache);
   if (!set.ok()) return core::fail(std::move(set).error());
   agent.rules = std::move(*set);
   return agent;
@@ -79,14 +105,28 @@ core::Result<LoadedAgent, Failure> loadAgent(const GlobalOptions& global) {
 std::vector<checks::Finding> runActiveChecks(const LoadedAgent& agent, const platform::HostEnv& env,
                                              const std::optional<std::string>& only_check) {
   const config::AgentConfig& cfg = agent.config;
-  checks::ProbeContext ctx{env.files, env.live, env.commands, env.clock, agent.probes};
+  // One cycle reads the same files many times (sshd_config for every SSH check): a snapshot.
+  platform::CachingHostFiles files(env.files);
+  checks::ProbeContext ctx{files, env.live, env.commands, env.clock, agent.probes};
   ctx.command_timeout = cfg.checks.command_timeout;
   ctx.agent_client_cert_file = cfg.central.client_cert_file;
   checks::RunOptions run;
-  run.platform = detectPlatform(cfg, env.files);
+  run.platform = detectPlatform(cfg, files);
   run.disabled = std::set<std::string>(cfg.checks.disabled.begin(), cfg.checks.disabled.end());
   run.only_check = only_check;
   return checks::runChecks(agent.rules, ctx, run);
+}
+
+core::Result<platform::StateLock, Failure> lockStateDir(const config::AgentConfig& cfg) {
+  if (auto made = platform::ensureStateDir(cfg.state_dir); !made.ok()) {
+    return core::fail(Failure{kExitRuntime, "state_dir " + cfg.state_dir + ": " + made.error().message});
+  }
+  auto lock = platform::StateLock::acquire(cfg.state_dir);
+  if (!lock.ok()) {
+    return core::fail(Failure{lock.error().code == platform::LockErrc::Busy ? kExitBusy : kExitRuntime,
+                              lock.error().message});
+  }
+  return std::move(*lock);
 }
 
 int reportFailure(const Failure& failure) {

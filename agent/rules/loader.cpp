@@ -235,7 +235,8 @@ void crossCheck(const Parsed& p, Diagnostics& diag) {
   }
 }
 
-core::Result<RuleSet, RulesError> failWith(Diagnostics& diag, bool limit, bool io) {
+// Converts into any Result<T, RulesError>: the loader and readRuleSources share it.
+core::Unexpected<RulesError> failWith(Diagnostics& diag, bool limit, bool io) {
   RulesError e;
   e.code = io ? RulesErrc::Io : limit ? RulesErrc::Limit : RulesErrc::Invalid;
   const auto& all = diag.errors();
@@ -367,6 +368,12 @@ core::Result<RuleSet, RulesError> loadRuleSources(const std::vector<SourceFile>&
 }
 
 core::Result<RuleSet, RulesError> loadRulePath(const std::string& path, const KnownTypes& known) {
+  auto sources = readRuleSources(path);
+  if (!sources.ok()) return core::fail(std::move(sources).error());
+  return loadRuleSources(*sources, known);
+}
+
+core::Result<std::vector<SourceFile>, RulesError> readRuleSources(const std::string& path) {
   Diagnostics diag;
   bool limit = false, io = false;
   auto ioError = [&](const std::string& file, const std::string& msg) {
@@ -458,7 +465,7 @@ core::Result<RuleSet, RulesError> loadRulePath(const std::string& path, const Kn
     sources.push_back(SourceFile{e.rel, std::move(text), e.display});
   }
   if (!diag.empty()) return failWith(diag, limit, io);
-  return loadRuleSources(sources, known);
+  return sources;
 }
 
 }  // namespace rules

@@ -69,6 +69,10 @@ struct RulesError {
 /// cannot be read, Limit/Invalid as loadRuleSources; an empty directory is an (empty) success.
 core::Result<RuleSet, RulesError> loadRulePath(const std::string& path, const KnownTypes& known);
 
+/// Reads the rule files of `path` as loadRulePath does (the same order, limits and Io errors),
+/// without parsing them: what the rule-set cache hashes before deciding whether to parse.
+core::Result<std::vector<SourceFile>, RulesError> readRuleSources(const std::string& path);
+
 /// Loads rule files given in memory (tests, fuzzing, bundles). Each file is YAML, JSON, or a
 /// legacy JSON rule list (recognised by shape, see legacy_import.h). Fails with Limit or Invalid
 /// and every problem found; never throws.

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmarks of compliance-agent, figures printed side by side.
+#   bench/run.sh           full figures (release build; cf-agent installed by peer-bench; root)
+#   bench/run.sh --smoke   CI: the ASan build, small sizes, one run each; checks that everything
+#                          still runs and gives 0 verdict mismatches (timings are meaningless)
+# Options: --work DIR (outputs; default ${TMPDIR:-/tmp}/ca-bench).
+#
+# 1. in-process: bench/check_bench on peer-bench workloads of several sizes: rule loading and
+#    evaluation measured apart, microseconds per check (linear if per-check stays flat).
+# 2. peer comparison: ../shared/peer-bench with cf-agent and this agent (bench/peer/compliance-agent.sh)
+#    on the same 30- and 300-check hosts: wall, CPU, peak RSS, verdict mismatches.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+peer=${PEER_BENCH:-$repo/../shared/peer-bench}
+mode=full
+work=${TMPDIR:-/tmp}/ca-bench
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) mode=smoke; shift ;;
+    --work) work=$2; shift 2 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--work DIR]" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$work"
+
+if [ "$mode" = smoke ]; then
+  build=$repo/build/asan
+  sizes="30 300"; reps=3
+else
+  build=$repo/build/release
+  "$repo/scripts/deps.sh" python3 time
+  "$repo/scripts/build.sh" "$build" -DCMAKE_BUILD_TYPE=Release -DCA_BUILD_TESTS=OFF
+  sizes="30 300 3000"; reps=20
+fi
+bin=$build/agent/compliance-agent
+[ -x "$build/bench/check_bench" ] || { echo "bench: $build/bench/check_bench is not built" >&2; exit 1; }
+
+echo "== in-process check engine ($mode; $build)"
+printf '%7s %10s %16s %12s %14s\n' checks load_ms cache_decode_ms eval_us per_check_us
+for n in $sizes; do
+  host=$work/host-$n
+  rm -rf "$host"
+  "$peer/make_host.sh" "$host/root" "$n" "$host/checks.tsv" >/dev/null
+  /usr/bin/python3 "$repo/bench/peer/checks_to_rules.py" "$host/checks.tsv" "$host/rules.yaml"
+  line=$("$build/bench/check_bench" --root "$host/root" --rules "$host/rules.yaml" --reps "$reps")
+  eval "$(echo "$line" | tr ' ' '\n' | sed -n 's/^\(checks\|load_ms\|cache_decode_ms\|eval_us\|per_check_us\)=/\1=/p')"
+  printf '%7s %10s %16s %12s %14s\n' "$checks" "$load_ms" "$cache_decode_ms" "$eval_us" "$per_check_us"
+done
+
+echo
+echo "== peer comparison (../shared/peer-bench)"
+if [ "$(id -u)" != 0 ]; then
+  echo "skipped: peer-bench needs root (it plants files owned by other uids)"
+  exit 0
+fi
+if [ "$mode" = smoke ]; then
+  peer_args=(-e "" -n 1 -w 0 -s 30 --timer py)
+else
+  peer_args=(-e cfengine -n 5 -w 1 -s "30 300" --timer py)
+fi
+CA_BIN=$bin "$peer/run.sh" "${peer_args[@]}" -E "$repo/bench/peer/compliance-agent.sh" --work "$work/peer" \
+  > "$work/peer.log" 2>&1 || { tail -30 "$work/peer.log"; exit 1; }
+/usr/bin/python3 "$repo/bench/peer/summary.py" "$work/peer/results.tsv"
