@@ -41,8 +41,8 @@ for n in $sizes; do
   host=$work/host-$n
   rm -rf "$host"
   "$peer/make_host.sh" "$host/root" "$n" "$host/checks.tsv" >/dev/null
-  /usr/bin/python3 "$repo/bench/peer/checks_to_rules.py" "$host/checks.tsv" "$host/rules.yaml"
-  line=$("$build/bench/check_bench" --root "$host/root" --rules "$host/rules.yaml" --reps "$reps")
+  /usr/bin/python3 "$repo/bench/peer/checks_to_rules.py" "$host/checks.tsv" "$host/rules"
+  line=$("$build/bench/check_bench" --root "$host/root" --rules "$host/rules" --reps "$reps")
   eval "$(echo "$line" | tr ' ' '\n' | sed -n 's/^\(checks\|load_ms\|cache_decode_ms\|eval_us\|per_check_us\)=/\1=/p')"
   printf '%7s %10s %16s %12s %14s\n' "$checks" "$load_ms" "$cache_decode_ms" "$eval_us" "$per_check_us"
 done

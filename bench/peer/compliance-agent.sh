@@ -9,9 +9,9 @@ ENGINE_PKGS="python3"
 # untimed, once per workload: the check list as a rule file, a config that reads only files
 # (live_state off: the workload has no units) with the whole root writable for repairs, and the
 # compiled rule set cached in state_dir, as an installed agent has it after its first run.
-ENGINE_PREPARE="python3 $CA_REPO/bench/peer/checks_to_rules.py {checks} {work}/rules.yaml &&
+ENGINE_PREPARE="python3 $CA_REPO/bench/peer/checks_to_rules.py {checks} {work}/rules &&
   printf 'live_state: \"off\"\nplatform: linux\nstate_dir: {work}/state\nhealing:\n  dry_run: true\n  writable_paths: [/]\n' > {work}/agent.yaml &&
-  $CA_BIN rules compile --config {work}/agent.yaml --rules {work}/rules.yaml >/dev/null"
+  $CA_BIN rules compile --config {work}/agent.yaml --rules {work}/rules >/dev/null"
 ENGINE_BASELINE="$CA_BIN version"
-ENGINE_AUDIT="$CA_BIN check --json --config {work}/agent.yaml --root {root} --rules {work}/rules.yaml"
+ENGINE_AUDIT="$CA_BIN check --json --config {work}/agent.yaml --root {root} --rules {work}/rules"
 ENGINE_VERDICTS="python3 $CA_REPO/bench/peer/verdicts.py {out}"
