@@ -22,6 +22,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p "$work"
+if [ ! -x "$peer/make_host.sh" ]; then
+  # The workloads come from ../shared/peer-bench (read-only, next to the repository in CI).
+  echo "bench: peer-bench not found at $peer (set PEER_BENCH)" >&2
+  [ "$mode" = smoke ] && { echo "bench smoke skipped: no peer-bench"; exit 0; }
+  exit 1
+fi
 
 if [ "$mode" = smoke ]; then
   build=$repo/build/asan

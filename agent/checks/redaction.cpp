@@ -45,9 +45,15 @@ std::string redactSecrets(std::string_view text) {
   static const re2::RE2 kCryptHash(R"(\$[0-9A-Za-z]{1,10}\$[./0-9A-Za-z=,$-]{4,})");
   // PEM private keys: everything from the BEGIN line on is secret.
   static const re2::RE2 kPrivateKey(R"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?s:.*))");
+  // `DB_PASSWORD=x`, `api_token: x`, `secret x`: the value of a key that names a secret, in any
+  // quoted line or diff line (config_value redacts by key already; a line has no parsed key).
+  // The key must be a whole token, so /etc/passwd in an audit rule is not taken for one.
+  static const re2::RE2 kSecretAssignment(
+      R"((?i)((?:^|[\s"'{,;+])[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api_?key|private_?key|credentials?|psk)\b["']?\s*[=:\s]\s*)\S+)");
   std::string out(text);
   re2::RE2::GlobalReplace(&out, kPrivateKey, std::string(kRedacted));
   re2::RE2::GlobalReplace(&out, kCryptHash, std::string(kRedacted));
+  re2::RE2::GlobalReplace(&out, kSecretAssignment, std::string("\\1") + std::string(kRedacted));
   return out;
 }
 

@@ -44,6 +44,7 @@ std::vector<ProbeResult> dirScan(const rules::ProbeSpec& spec, ProbeContext& ctx
   std::vector<std::pair<std::string, int>> stack{{p.path, 0}};
   int entries = 0;
   int allowed = 0;
+  int skipped = 0;
   std::string stopped;
   auto root_st = ctx.files.lstat(p.path);
   if (!root_st.ok()) return {probeError(p.path, p.path + ": " + root_st.error().message)};
@@ -51,7 +52,12 @@ std::vector<ProbeResult> dirScan(const rules::ProbeSpec& spec, ProbeContext& ctx
     auto [dir, depth] = std::move(stack.back());
     stack.pop_back();
     auto list = ctx.files.listDir(dir);
-    if (!list.ok()) continue;  // unreadable or vanished directories are skipped, not fatal
+    if (!list.ok()) {
+      // The scanned root itself must be readable, or "none found" would be a lie.
+      if (dir == p.path) return {probeError(p.path, "cannot list " + p.path + ": " + list.error().message)};
+      ++skipped;  // unreadable or vanished subdirectories are skipped, and counted
+      continue;
+    }
     std::sort(list->begin(), list->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     for (const auto& e : *list) {
       if (++entries > p.max_entries) {
@@ -83,6 +89,7 @@ std::vector<ProbeResult> dirScan(const rules::ProbeSpec& spec, ProbeContext& ctx
     ProbeResult r = compliant(p.path, expected, "none found");
     r.details["entries_scanned"] = std::to_string(entries);
     r.details["allowed_hits"] = std::to_string(allowed);
+    if (skipped) r.details["unreadable_dirs"] = std::to_string(skipped);
     return {r};
   }
   std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) { return a.target < b.target; });

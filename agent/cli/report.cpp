@@ -81,7 +81,13 @@ std::string renderTable(const Report& report, bool color, bool verbose) {
     const char* code = s == Status::Compliant ? "32" : s == Status::Drifted ? "31" : s == Status::Error ? "35" : "33";
     return std::string("\x1b[") + code + "m" + text + "\x1b[0m";
   };
-  auto clip = [](const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n - 3) + "..."; };
+  // Host-controlled names (file names, values) must not drive the operator's terminal.
+  auto clip = [](std::string s, size_t n) {
+    for (char& c : s) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return s.size() <= n ? s : s.substr(0, n - 3) + "...";
+  };
   std::string out;
   out += "mode: " + report.mode + "   tier: " + report.tier + "   rules: " + report.rules_version.substr(0, 12) + "\n\n";
   char line[512];

@@ -43,6 +43,29 @@ core::Status<platform::FsError> applyToOverlay(OverlayHostFiles& overlay, const 
   return core::Ok{};
 }
 
+// A validator runs even in dry-run, so it must be a form that only checks the candidate: the
+// tool and the flag that makes it read-only. Anything else (`nft -f`, `systemctl restart`) could
+// change the host.
+struct CheckOnlyForm {
+  std::string_view tool;
+  std::string_view flag;
+};
+constexpr CheckOnlyForm kCheckOnlyValidators[] = {
+    {"sshd", "-t"}, {"nft", "-c"}, {"visudo", "-c"}, {"nginx", "-t"}, {"named-checkconf", ""}, {"chronyd", "-p"},
+};
+const std::string kCheckOnlyValidatorsText = "sshd -t, nft -c, visudo -c, nginx -t, named-checkconf, chronyd -p";
+
+bool isCheckOnlyValidator(const std::vector<std::string>& argv) {
+  for (const auto& form : kCheckOnlyValidators) {
+    if (argv[0] != form.tool) continue;
+    if (form.flag.empty()) return true;
+    for (size_t i = 1; i < argv.size(); ++i) {
+      if (argv[i] == form.flag) return true;
+    }
+  }
+  return false;
+}
+
 // Plans print and (with evidence) record diffs: secrets are redacted as probes redact them, and
 // a diff is bounded so a rewrite of a large file cannot flood a report.
 constexpr std::size_t kMaxRecordedDiffBytes = 64 * 1024;
@@ -94,6 +117,9 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
   };
   auto validate = [&](const std::vector<std::string>& argv, const std::string& path) -> std::string {
     if (argv.empty()) return {};
+    if (!isCheckOnlyValidator(argv)) {
+      return "validator [" + argv[0] + " ...] is not a known check-only form (" + kCheckOnlyValidatorsText + ")";
+    }
     if (auto missing = toolMissing(argv[0]); !missing.empty()) return missing;
     auto fd = overlay.openForRead(path);
     if (!fd.ok()) return "cannot hand the candidate to the validator: " + fd.error().message;
@@ -156,6 +182,13 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
     } else if (const auto* s = a.as<rules::SetSysctlAction>()) {
       auto change = computeSysctlPersist(*s, overlay, settings_.writable_paths);
       if (!change.ok()) {
+        if (change.error().code == StepErrc::NixManaged) {
+          step.type = "escalate";
+          step.description = change.error().message;
+          rec.steps.push_back(std::move(step));
+          rec.reason = "nix_managed";
+          break;
+        }
         refuse(std::move(step), change.error().message);
         break;
       }

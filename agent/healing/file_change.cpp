@@ -30,6 +30,10 @@ core::Status<StepError> locate(const std::string& requested, const platform::Hos
   if (resolved.ok()) {
     change.path = *resolved;
   } else if (resolved.error().code == platform::FsErrc::NotFound) {
+    // A dangling link would be written through to a target the policy never saw: refuse it.
+    if (auto l = files.lstat(requested); l.ok() && l->type == platform::FileType::Symlink) {
+      return core::fail(err(StepErrc::OutsideWritable, requested + " is a dangling symbolic link"));
+    }
     auto parent = files.resolve(parentOf(requested));
     if (!parent.ok()) return core::fail(err(StepErrc::HostError, parentOf(requested) + ": " + parent.error().message));
     const std::string base = requested.substr(requested.rfind('/') + 1);

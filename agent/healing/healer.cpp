@@ -8,15 +8,17 @@
 namespace healing {
 namespace {
 
-// The record for one finding, or nullopt when it needs none.
+// The record for one finding, or nullopt when it needs none. Only drifts are healed: a rule
+// whose match: forgets the status (legacy lists often do) must not act on compliant, waived,
+// error or not_applicable findings.
 std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleSet& set, rules::Tier tier,
                                     Executor& executor) {
+  if (f.status != checks::Status::Drifted) return std::nullopt;
   const RuleMatch m = matchRule(f, set.rules, tier);
   ActionRecord rec;
   rec.check_id = f.check_id;
   rec.target = f.target;
   if (!m.rule) {
-    if (f.status != checks::Status::Drifted) return std::nullopt;
     rec.outcome = Outcome::NoRule;
     rec.reason = "no L1 rule matches this drift";
     return rec;

@@ -11,7 +11,7 @@ namespace healing {
 
 /// For each finding: a drift no rule matches is `no_rule`; a match outside the tier is
 /// `not_in_tier`; an audit-mode rule is `audited`; otherwise the executor acts (or plans).
-/// Findings that no rule matches and that are not drifted produce no record.
+/// Only drifted findings are considered; the others produce no record.
 std::vector<ActionRecord> healFindings(const std::vector<checks::Finding>& findings, const rules::RuleSet& set,
                                        rules::Tier tier, Executor& executor);
 

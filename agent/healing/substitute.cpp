@@ -19,6 +19,11 @@ std::string replacePlaceholder(const std::string& text, const std::string& place
 }
 
 core::Result<rules::ActionSpec, std::string> substituteTarget(const rules::ActionSpec& action, const std::string& target) {
+  // Targets can come from names any local user chooses (a world-writable file found by
+  // dir_scan): a newline would inject lines into the files and commands built from them.
+  for (unsigned char c : target) {
+    if (c < 0x20 || c == 0x7f) return core::fail(std::string("the target contains a control character"));
+  }
   rules::ActionSpec out = action;
   std::string problem;
   auto path = [&](std::string& p) {
@@ -41,6 +46,7 @@ core::Result<rules::ActionSpec, std::string> substituteTarget(const rules::Actio
         if constexpr (requires { a.message; }) text(a.message);
         if constexpr (requires { a.reason; }) text(a.reason);
         if constexpr (requires { a.value; }) text(a.value);
+        if constexpr (requires { a.key; }) text(a.key);
         if constexpr (requires { a.line; }) text(a.line);
         if constexpr (requires { a.content; }) text(a.content);
         if constexpr (std::is_same_v<T, rules::RunCommandAction>) {

@@ -109,8 +109,8 @@ std::optional<Severity> parseSeverity(std::string_view s) {
 }
 
 bool isMatchField(std::string_view f) {
-  static constexpr std::string_view kFields[] = {"check_id", "target", "status",  "severity",
-                                                 "expected", "actual", "rule_id"};
+  // The fields of a Finding (checks::Finding::field): a name it does not have could never match.
+  static constexpr std::string_view kFields[] = {"check_id", "target", "status", "severity", "expected", "actual"};
   for (auto k : kFields) {
     if (f == k) return true;
   }
@@ -856,7 +856,7 @@ MatchCondition parseCondition(const YAML::Node& node, const std::string& field, 
   c.field = s.text("field", true);
   if (!c.field.empty() && !isMatchField(c.field)) {
     s.m.badValue("field", "unknown field '" + c.field +
-                              "'; expected check_id, rule_id, target, status, severity, expected, "
+                              "'; expected check_id, target, status, severity, expected, "
                               "actual or details.<name>");
   }
   c.expect = s.expectation();

@@ -25,7 +25,26 @@ constexpr std::uintmax_t kMaxCacheBytes = 64u << 20;
 
 std::string cachePath(const std::string& dir, const std::string& key) { return dir + "/" + kPrefix + key + kSuffix; }
 
-bool readCache(const std::string& file, std::string& out) {
+// Only a cache this user wrote, in a directory only it can write, is trusted: anyone else who
+// could plant one could make `check` judge the host by rules nobody shipped.
+bool ownedAndPrivate(const std::string& path, bool want_dir) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) return false;
+  return st.st_uid == ::geteuid() && (st.st_mode & 022) == 0;
+}
+
+// The running binary's identity: a new build (stricter validation, a fixed parser) must not be
+// served a set an older build accepted, even when the version string is the same.
+std::string binaryIdentity() {
+  struct stat st {};
+  if (::stat("/proc/self/exe", &st) != 0) return "unknown";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+bool readCache(const std::string& dir, const std::string& file, std::string& out) {
+  if (!ownedAndPrivate(dir, true) || !ownedAndPrivate(file, false)) return false;
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
   if (ec || size > kMaxCacheBytes) return false;
@@ -73,7 +92,8 @@ void writeCache(const std::string& dir, const std::string& key, const std::strin
 std::string ruleSetCacheKey(const std::string& version, const std::vector<SourceFile>& sources,
                             const KnownTypes& known) {
   core::Sha256 h;
-  h.update("codec " + std::to_string(kRuleSetCodecVersion) + "\nagent " + core::kAgentVersion + "\n");
+  h.update("codec " + std::to_string(kRuleSetCodecVersion) + "\nagent " + core::kAgentVersion + "\nbinary " +
+           binaryIdentity() + "\n");
   for (const auto& p : known.probes) h.update("probe " + p + "\n");
   for (const auto& a : known.actions) h.update("action " + a + "\n");
   h.update("sources " + version + "\n");
@@ -91,7 +111,7 @@ core::Result<RuleSet, RulesError> loadRulePathCached(const std::string& path, co
   const std::string version = ruleSetVersion(*sources);
   const std::string key = ruleSetCacheKey(version, *sources, known);
   std::string bytes;
-  if (readCache(cachePath(options.dir, key), bytes)) {
+  if (readCache(options.dir, cachePath(options.dir, key), bytes)) {
     auto decoded = decodeRuleSet(bytes);
     // The version re-derived from the files must be the one the cache was made from.
     if (decoded.ok() && decoded->version == version) return std::move(*decoded);

@@ -171,6 +171,10 @@ TEST_CASE("quoted host content never carries a password hash or a private key") 
   CHECK(checks::redactSecrets("pw $y$j9T$abcdefgh$ijklmnop end") == "pw [redacted] end");
   CHECK(checks::redactSecrets("k=-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n") == "k=[redacted]");
   CHECK(checks::redactSecrets("Ciphers aes256-ctr,aes128-cbc") == "Ciphers aes256-ctr,aes128-cbc");
+  CHECK(checks::redactSecrets("+DB_PASSWORD=hunter2") == "+DB_PASSWORD=[redacted]");
+  CHECK(checks::redactSecrets("api_token: abc123") == "api_token: [redacted]");
+  CHECK(checks::redactSecrets("-w /etc/passwd -p wa -k identity") == "-w /etc/passwd -p wa -k identity");
+  CHECK(checks::redactSecrets("PasswordAuthentication no") == "PasswordAuthentication no");
   CheckFixture fx;
   fx.write("etc/passwd", "root:x:0:0::/root:/bin/sh\ntoor:$6$FIXTURESECRET$q1w2e3r4t5y6:0:0::/:/bin/sh\n");
   auto f = fx.runOne(oneCheck("{type: file_regex, path: /etc/passwd, present: false, pattern: '^toor:'}"));

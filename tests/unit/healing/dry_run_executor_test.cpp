@@ -216,3 +216,54 @@ TEST_CASE("alert and escalate are planned, never sent, and would_pass stays fals
   CHECK(r.would_pass == std::optional<bool>(false));  // a restart is not predicted to sync the clock
   CHECK(fx.commands.calls().empty());
 }
+
+TEST_CASE("a validator must be a check-only form: it runs even in dry-run") {
+  PlanFixture fx;
+  fx.write("etc/nftables.conf", "table inet filter {}\n");
+  fx.commands.scriptOutput("nft", "");
+  const std::string check =
+      "checks:\n  - {id: F-1, title: t, severity: low, hipaa: [x], probe: {type: file_regex, path: /etc/nftables.conf, "
+      "pattern: '^# managed'}}\n";
+  auto rule = [](const std::string& argv) {
+    return "rules:\n  - {id: R-F, name: n, tiers: [standard], match: [{field: check_id, op: eq, value: F-1}],\n"
+           "     actions: [{type: ensure_line, path: /etc/nftables.conf, line: '# managed', validate: " + argv + "}]}\n";
+  };
+  auto loads = fx.plan(check + rule("[nft, -f, \"{file}\"]"))[0];
+  CHECK(loads.outcome == Outcome::Refused);
+  CHECK(loads.reason.find("check-only") != std::string::npos);
+  CHECK(fx.commands.calls().empty());  // refused before anything ran
+  auto checks_only = fx.plan(check + rule("[nft, -c, -f, \"{file}\"]"))[0];
+  CHECK(checks_only.outcome == Outcome::Planned);
+  CHECK(fx.commands.calls().size() == 1);
+}
+
+TEST_CASE("targets with control characters are refused, dangling links are never written through") {
+  PlanFixture fx;
+  fx.write("etc/app/evil\nline", "x", 0666);
+  fx.symlink("/etc/nowhere/x", "etc/issue");
+  const std::string yaml =
+      "checks:\n"
+      "  - {id: W-1, title: t, severity: low, hipaa: [x], probe: {type: dir_scan, path: /etc/app, find: world_writable}}\n"
+      "  - {id: I-1, title: t, severity: low, hipaa: [x], probe: {type: file_regex, path: /etc/issue, pattern: x}}\n"
+      "rules:\n"
+      "  - {id: R-W, name: n, tiers: [standard], actions: [{type: set_file_mode, path: \"{target}\", max_mode: \"0644\"}],\n"
+      "     match: [{field: check_id, op: eq, value: W-1}, {field: status, op: eq, value: drifted}]}\n"
+      "  - {id: R-I, name: n, tiers: [standard], actions: [{type: write_file, path: /etc/issue, content: \"x\\n\"}],\n"
+      "     match: [{field: check_id, op: eq, value: I-1}, {field: status, op: eq, value: drifted}]}\n";
+  auto recs = fx.plan(yaml);
+  REQUIRE(recs.size() == 2);
+  CHECK(recs[0].outcome == Outcome::Refused);
+  CHECK(recs[0].reason.find("control character") != std::string::npos);
+  CHECK(recs[1].outcome == Outcome::Refused);
+  CHECK(recs[1].reason.find("dangling") != std::string::npos);
+}
+
+TEST_CASE("rules act only on drifted findings, even when their match forgets the status") {
+  PlanFixture fx;
+  fx.write("etc/a", "x");
+  const std::string yaml =
+      "checks:\n  - {id: E-1, title: t, severity: low, hipaa: [x], probe: {type: file_exists, path: /etc/a}}\n"
+      "rules:\n  - {id: R-E, name: n, tiers: [standard], match: [{field: check_id, op: eq, value: E-1}],\n"
+      "     actions: [{type: alert, message: m}]}\n";
+  CHECK(fx.plan(yaml).empty());  // compliant: no record, no plan
+}
