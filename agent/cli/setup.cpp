@@ -53,7 +53,11 @@ core::Result<std::unique_ptr<platform::LinuxHostEnv>, Failure> openHost(const co
     case config::LiveStateMode::Off: mode = platform::LiveStateMode::Off; break;
   }
   auto env = platform::LinuxHostEnv::open(cfg.host_root, cfg.tools, mode, cfg.checks.command_timeout);
-  if (!env.ok()) return core::fail(Failure{kExitUsage, "host_root " + cfg.host_root + ": " + env.error().message});
+  if (!env.ok()) {
+    // A root that cannot be opened is the operator's to fix (2); a kernel without openat2 is not (3).
+    const int code = env.error().code == platform::FsErrc::Unsupported ? kExitRuntime : kExitUsage;
+    return core::fail(Failure{code, "host_root " + cfg.host_root + ": " + env.error().message});
+  }
   return std::move(*env);
 }
 
