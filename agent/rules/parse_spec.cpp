@@ -676,26 +676,35 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
   return FileExistsProbe{};  // unreachable: the caller checked the name
 }
 
-ProbeSpec parseProbe(const YAML::Node& node, const std::string& field, Ctx& ctx) {
-  ProbeSpec p;
-  p.pos = posOf(ctx.file, node);
+// The frame shared by probes and actions: position, a `type:` the format defines and this agent
+// implements, then the type's own fields, then unknown keys.
+template <class SpecT, class Names, class Body>
+SpecT parseTyped(const YAML::Node& node, const std::string& field, Ctx& ctx, const char* kind, const Names& names,
+                 const std::set<std::string>& implemented, Body&& body) {
+  SpecT out;
+  out.pos = posOf(ctx.file, node);
   Spec s(node, field, ctx);
-  if (!s.m.valid()) return p;
+  if (!s.m.valid()) return out;
   auto type = s.m.str("type", true);
   // Without a known type every other key would read as unknown: report the type alone.
-  if (!type) return p;
-  p.type = *type;
-  if (std::find(kProbeTypeNames.begin(), kProbeTypeNames.end(), p.type) == kProbeTypeNames.end()) {
-    s.m.badValue("type", "unknown probe type '" + p.type + "'");
-    return p;
+  if (!type) return out;
+  out.type = *type;
+  if (std::find(names.begin(), names.end(), out.type) == names.end()) {
+    s.m.badValue("type", std::string("unknown ") + kind + " type '" + out.type + "'");
+    return out;
   }
-  if (ctx.known.probes.count(p.type) == 0) {
-    s.m.badValue("type", "probe type '" + p.type + "' is not implemented in this agent");
-    return p;
+  if (implemented.count(out.type) == 0) {
+    s.m.badValue("type", std::string(kind) + " type '" + out.type + "' is not implemented in this agent");
+    return out;
   }
-  p.body = probeBody(p.type, s, ctx);
+  out.body = body(out.type, s);
   s.m.finish();
-  return p;
+  return out;
+}
+
+ProbeSpec parseProbe(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  return parseTyped<ProbeSpec>(node, field, ctx, "probe", kProbeTypeNames, ctx.known.probes,
+                               [&](const std::string& type, Spec& s) { return probeBody(type, s, ctx); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -828,24 +837,8 @@ ActionBody actionBody(const std::string& type, Spec& s) {
 }
 
 ActionSpec parseAction(const YAML::Node& node, const std::string& field, Ctx& ctx) {
-  ActionSpec a;
-  a.pos = posOf(ctx.file, node);
-  Spec s(node, field, ctx);
-  if (!s.m.valid()) return a;
-  auto type = s.m.str("type", true);
-  if (!type) return a;
-  a.type = *type;
-  if (std::find(kActionTypeNames.begin(), kActionTypeNames.end(), a.type) == kActionTypeNames.end()) {
-    s.m.badValue("type", "unknown action type '" + a.type + "'");
-    return a;
-  }
-  if (ctx.known.actions.count(a.type) == 0) {
-    s.m.badValue("type", "action type '" + a.type + "' is not implemented in this agent");
-    return a;
-  }
-  a.body = actionBody(a.type, s);
-  s.m.finish();
-  return a;
+  return parseTyped<ActionSpec>(node, field, ctx, "action", kActionTypeNames, ctx.known.actions,
+                                [](const std::string& type, Spec& s) { return actionBody(type, s); });
 }
 
 MatchCondition parseCondition(const YAML::Node& node, const std::string& field, Ctx& ctx) {
