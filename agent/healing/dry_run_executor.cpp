@@ -157,6 +157,14 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
           rec.reason = "nix_managed";
           break;
         }
+        // A host file that cannot be read is a failure of the step, not a refusal of policy.
+        if (change.error().code == StepErrc::HostError) {
+          step.error = change.error().message;
+          rec.steps.push_back(std::move(step));
+          rec.outcome = Outcome::Failed;
+          rec.reason = change.error().message;
+          break;
+        }
         refuse(std::move(step), change.error().message);
         break;
       }
@@ -236,7 +244,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
     rec.steps.push_back(std::move(step));
   }
 
-  if (rec.outcome == Outcome::Refused) return rec;
+  if (rec.outcome == Outcome::Refused || rec.outcome == Outcome::Failed) return rec;
   // Re-check on the overlay: would the check pass for this target once the plan is applied?
   checks::ProbeContext ctx{overlay, live, env_.commands, env_.clock, probes_};
   ctx.command_timeout = settings_.probe_timeout;

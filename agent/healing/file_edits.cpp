@@ -46,12 +46,9 @@ std::string_view trimmed(std::string_view text, const Line& l) {
   return text.substr(b, e - b);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
+// sshd keywords compare as the reader compares them.
+bool sshdKeyIs(std::string_view key, std::string_view keyword) {
+  return checks::configKeyEquals(rules::ConfigFormat::Sshd, key, keyword);
 }
 
 // Added lines follow the file's convention, taken from its first line ending, so a CRLF file
@@ -108,7 +105,7 @@ std::optional<std::string> refuseKey(ConfigFormat format, const std::string& key
   switch (format) {
     case ConfigFormat::Sshd:
       if (has_blank || key.find('=') != std::string::npos || key.front() == '#') break;
-      if (iequals(key, "Match") || iequals(key, "Include")) return "'" + key + "' is a structural sshd keyword, not a setting";
+      if (sshdKeyIs(key, "Match") || sshdKeyIs(key, "Include")) return "'" + key + "' is a structural sshd keyword, not a setting";
       return std::nullopt;
     case ConfigFormat::Sysctl:
       if (has_blank || key.find('=') != std::string::npos || key.front() == '#' || key.front() == ';' || key.front() == '-') break;
@@ -228,7 +225,7 @@ size_t sshdInsertIndex(std::string_view text, const std::vector<Line>& lines) {
     if (t.empty() || t.front() == '#') continue;
     size_t k = 0;
     while (k < t.size() && t[k] != ' ' && t[k] != '\t' && t[k] != '=') ++k;
-    if (iequals(t.substr(0, k), "Match")) return last_global ? *last_global + 1 : i;
+    if (sshdKeyIs(t.substr(0, k), "Match")) return last_global ? *last_global + 1 : i;
     last_global = i;
   }
   return last_global ? *last_global + 1 : lines.size();

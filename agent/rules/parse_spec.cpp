@@ -498,6 +498,17 @@ std::vector<PortRange> ports(Spec& s) {
   return out;
 }
 
+// The required `expect: {op, value}` of config_value and sysctl probes.
+Expectation requiredExpectation(Spec& s, Ctx& ctx) {
+  const YAML::Node node = s.m.node("expect", true);
+  if (!node.IsDefined()) return {};
+  Spec e(node, s.m.field("expect"), ctx);
+  if (!e.m.valid()) return {};
+  Expectation out = e.expectation();
+  e.m.finish();
+  return out;
+}
+
 ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
   if (type == "file_exists") return FileExistsProbe{s.hostPath("path", true, false)};
   if (type == "file_absent") return FileAbsentProbe{s.hostPath("path", true, false)};
@@ -540,14 +551,7 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
     p.section = s.section("section", p.format);
     if (s.m.has("default")) p.default_value = s.text("default", false, true);
     else s.m.node("default");
-    const YAML::Node expect = s.m.node("expect", true);
-    if (expect.IsDefined()) {
-      Spec e(expect, s.m.field("expect"), ctx);
-      if (e.m.valid()) {
-        p.expect = e.expectation();
-        e.m.finish();
-      }
-    }
+    p.expect = requiredExpectation(s, ctx);
     return p;
   }
   if (type == "file_hash") {
@@ -582,14 +586,7 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
   if (type == "sysctl") {
     SysctlProbe p;
     p.key = s.sysctlKey("key", true, false);
-    const YAML::Node expect = s.m.node("expect", true);
-    if (expect.IsDefined()) {
-      Spec e(expect, s.m.field("expect"), ctx);
-      if (e.m.valid()) {
-        p.expect = e.expectation();
-        e.m.finish();
-      }
-    }
+    p.expect = requiredExpectation(s, ctx);
     return p;
   }
   if (type == "systemd_unit") {

@@ -267,3 +267,19 @@ TEST_CASE("rules act only on drifted findings, even when their match forgets the
       "     actions: [{type: alert, message: m}]}\n";
   CHECK(fx.plan(yaml).empty());  // compliant: no record, no plan
 }
+
+TEST_CASE("a file step whose file cannot be read fails: a host error is not a refusal of policy") {
+  PlanFixture fx;
+  fx.mkdir("etc");
+  const std::string yaml =
+      "checks:\n  - {id: G-1, title: t, severity: low, hipaa: [x], probe: {type: file_mode, path: /etc/gone, max_mode: \"0644\"}}\n"
+      "rules:\n  - {id: R-G, name: n, tiers: [standard], match: [{field: check_id, op: eq, value: G-1}, {field: status, op: eq, value: drifted}],\n"
+      "     actions: [{type: set_file_mode, path: /etc/gone, max_mode: \"0644\"}]}\n";
+  auto r = fx.plan(yaml).at(0);
+  CHECK(r.outcome == Outcome::Failed);
+  CHECK(r.reason.find("/etc/gone") != std::string::npos);
+  REQUIRE(r.steps.size() == 1);
+  CHECK_FALSE(r.steps[0].error.empty());
+  CHECK_FALSE(r.would_pass.has_value());
+  CHECK_FALSE(healing::countsAsHealed(r.outcome));
+}
