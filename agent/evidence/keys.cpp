@@ -1,0 +1,171 @@
+#include "evidence/keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "platform/unique_fd.h"
+
+namespace evidence {
+namespace {
+
+std::string keysDir(const std::string& state_dir) { return state_dir + "/" + kKeysDir; }
+
+KeyError ioError(const std::string& what, const std::string& path) {
+  return {KeyErrc::Io, what + " " + path + ": " + std::strerror(errno)};
+}
+
+std::string octal(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// A secret is only trusted when nobody else could have read or replaced it.
+core::Status<KeyError> checkPrivate(const std::string& path, bool directory) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return core::fail(KeyError{KeyErrc::NotFound, path + ": no evidence key yet"});
+    return core::fail(ioError("cannot stat", path));
+  }
+  if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+    return core::fail(KeyError{KeyErrc::Insecure, path + ": not a " + (directory ? "directory" : "regular file") +
+                                                      " (symbolic links are not followed for keys)"});
+  }
+  if (st.st_uid != ::geteuid()) {
+    return core::fail(KeyError{KeyErrc::Insecure, path + ": owned by uid " + std::to_string(st.st_uid) +
+                                                      ", not by the agent's uid " + std::to_string(::geteuid())});
+  }
+  if ((st.st_mode & 077) != 0) {
+    const char* fix = directory ? "chmod 700 " : "chmod 600 ";
+    return core::fail(KeyError{KeyErrc::Insecure, path + ": mode " + octal(st.st_mode) +
+                                                      " lets group or others in; fix with `" + fix + path + "`"});
+  }
+  return core::Ok{};
+}
+
+core::Result<std::string, KeyError> readSmallFile(const std::string& path, int flags) {
+  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags));
+  if (!fd) {
+    if (errno == ENOENT) return core::fail(KeyError{KeyErrc::NotFound, path + ": no such file"});
+    return core::fail(ioError("cannot open", path));
+  }
+  std::string text(257, '\0');
+  const ssize_t n = ::read(fd.get(), text.data(), text.size());
+  if (n < 0) return core::fail(ioError("cannot read", path));
+  if (n == static_cast<ssize_t>(text.size())) return core::fail(KeyError{KeyErrc::Invalid, path + ": too long for a key"});
+  text.resize(static_cast<std::size_t>(n));
+  return text;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::strchr(" \t\r\n", s.front())) s.remove_prefix(1);
+  while (!s.empty() && std::strchr(" \t\r\n", s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Writes `text` to dir/name, never over an existing file: O_EXCL on a temporary, fsync, then
+// link() (which fails if the name exists), then fsync the directory.
+core::Status<KeyError> writeNew(const std::string& dir, const std::string& name, const std::string& text, mode_t mode) {
+  const std::string path = dir + "/" + name;
+  const std::string tmp = dir + "/." + name + ".tmp";
+  ::unlink(tmp.c_str());
+  {
+    platform::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+    if (!fd) return core::fail(ioError("cannot create", tmp));
+    if (::fchmod(fd.get(), mode) != 0 || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+        ::fsync(fd.get()) != 0) {
+      const auto err = ioError("cannot write", tmp);
+      ::unlink(tmp.c_str());
+      return core::fail(err);
+    }
+  }
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    if (saved == EEXIST) return core::fail(KeyError{KeyErrc::Exists, path + ": already exists"});
+    return core::fail(ioError("cannot create", path));
+  }
+  ::unlink(tmp.c_str());
+  platform::UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd || ::fsync(dfd.get()) != 0) return core::fail(ioError("cannot sync", dir));
+  return core::Ok{};
+}
+
+}  // namespace
+
+std::string publicKeyPath(const std::string& state_dir) { return keysDir(state_dir) + "/" + kPublicKeyFile; }
+std::string privateKeyPath(const std::string& state_dir) { return keysDir(state_dir) + "/" + kPrivateKeyFile; }
+
+core::Result<PublicKey, KeyError> readPublicKeyFile(const std::string& path) {
+  auto text = readSmallFile(path, 0);
+  if (!text.ok()) return core::fail(std::move(text.error()));
+  // Operators paste keys from anywhere: accept upper case here (evidence itself spells lower).
+  std::string hex(trim(*text));
+  for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto key = fromHex<32>(hex);
+  if (!key) {
+    return core::fail(KeyError{KeyErrc::Invalid, path + ": not an Ed25519 public key (64 lowercase hex digits)"});
+  }
+  return *key;
+}
+
+core::Result<std::unique_ptr<Ed25519Signer>, KeyError> loadKey(const std::string& state_dir) {
+  const std::string dir = keysDir(state_dir);
+  const std::string priv = privateKeyPath(state_dir);
+  if (auto st = checkPrivate(dir, true); !st.ok()) return core::fail(std::move(st.error()));
+  if (auto st = checkPrivate(priv, false); !st.ok()) return core::fail(std::move(st.error()));
+  auto text = readSmallFile(priv, O_NOFOLLOW);
+  if (!text.ok()) return core::fail(std::move(text.error()));
+  auto seed = fromHex<32>(trim(*text));
+  std::fill(text->begin(), text->end(), '\0');
+  if (!seed) return core::fail(KeyError{KeyErrc::Invalid, priv + ": not an Ed25519 key (64 lowercase hex digits)"});
+  auto signer = std::make_unique<Ed25519Signer>(*seed);
+  seed->fill(0);
+  // The public file is what operators copy; a mismatch would make them verify with a wrong key.
+  const std::string pub_path = publicKeyPath(state_dir);
+  auto pub = readPublicKeyFile(pub_path);
+  if (!pub.ok() && pub.error().code == KeyErrc::NotFound) {
+    auto st = writeNew(dir, kPublicKeyFile, toHex(signer->publicKey()) + "\n", 0644);
+    if (!st.ok()) return core::fail(std::move(st.error()));
+  } else if (!pub.ok()) {
+    return core::fail(std::move(pub.error()));
+  } else if (*pub != signer->publicKey()) {
+    return core::fail(KeyError{KeyErrc::Invalid, pub_path + ": does not match the private key in " + priv});
+  }
+  return signer;
+}
+
+core::Result<std::unique_ptr<Ed25519Signer>, KeyError> createKey(const std::string& state_dir) {
+  const std::string dir = keysDir(state_dir);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return core::fail(ioError("cannot create", dir));
+  if (auto st = checkPrivate(dir, true); !st.ok()) return core::fail(std::move(st.error()));
+  Seed seed = Ed25519Signer::randomSeed();
+  const auto signer = std::make_unique<Ed25519Signer>(seed);
+  std::string text = toHex(seed) + "\n";
+  seed.fill(0);
+  auto st = writeNew(dir, kPrivateKeyFile, text, 0600);
+  std::fill(text.begin(), text.end(), '\0');
+  if (!st.ok()) return core::fail(std::move(st.error()));
+  // A stale public file from an earlier key is replaced: the private key just made is the truth.
+  ::unlink(publicKeyPath(state_dir).c_str());
+  return loadKey(state_dir);
+}
+
+core::Result<std::unique_ptr<Ed25519Signer>, KeyError> loadOrCreateKey(const std::string& state_dir, bool* created) {
+  if (created) *created = false;
+  auto key = loadKey(state_dir);
+  if (key.ok() || key.error().code != KeyErrc::NotFound) return key;
+  // NotFound may name the directory or the private file; either way there is no key to lose.
+  if (::access(privateKeyPath(state_dir).c_str(), F_OK) == 0) return key;
+  auto made = createKey(state_dir);
+  if (made.ok() && created) *created = true;
+  return made;
+}
+
+}  // namespace evidence

@@ -1,0 +1,122 @@
+#pragma once
+// The evidence writer: seals records into the hash chain and appends them to segments with group
+// commit. A record is durable only once commit() has returned a head at or past its seq.
+//
+// At open() the newest segment is checked: a torn last line (a crash mid-write) is cut off; any
+// other damage is left in place and the writer goes on in a new segment chained to the last
+// intact record. Either way a `lifecycle` `recovery` record names what was found, and it is
+// committed before open() returns. docs/evidence-format.md section 7.
+#include <nlohmann/json.hpp>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "evidence/record.h"
+#include "evidence/signer.h"
+#include "evidence/storage.h"
+
+namespace evidence {
+
+/// Segments grow to about this size before the writer starts a new one.
+inline constexpr std::uint64_t kDefaultSegmentBytes = 4 << 20;
+
+struct WriterOptions {
+  std::uint64_t segment_max_bytes = kDefaultSegmentBytes;
+};
+
+/// The newest record of the chain: its seq (0 before the first) and hash.
+struct Head {
+  std::uint64_t seq = 0;
+  std::string hash = kGenesisPrev;
+};
+
+/// What open() found wrong in the newest segment.
+struct Fault {
+  std::string segment;
+  std::size_t line = 0;  // 1-based
+  Reason problem = Reason::TornTail;
+  std::string detail;
+  std::uint64_t bytes_cut = 0;  // torn_tail only
+};
+
+enum class WriterErrc {
+  NoSpace,   // the disk is full: records stay queued in memory; commit() again later
+  Io,        // another storage failure, same treatment
+  Encoding,  // a body the canonical encoding refuses (a float, invalid UTF-8): nothing queued
+  Damaged,   // open(): no intact record or header to continue from; an operator must look
+};
+using WriterError = core::Error<WriterErrc>;
+
+class Writer {
+ public:
+  /// Opens the chain in `storage`, recovering as described above. Fails Damaged, NoSpace or Io
+  /// (a recovery that cannot be recorded is not done: the store is left as found).
+  static core::Result<std::unique_ptr<Writer>, WriterError> open(Storage& storage, const Signer& signer,
+                                                                 const core::Clock& clock, Provenance provenance,
+                                                                 WriterOptions options = {});
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  /// Provenance of the records appended from now on (rules or configuration changed).
+  void setProvenance(const Provenance& provenance);
+
+  /// Seals a record and queues it; returns its seq. Not durable until commit(). Fails Encoding
+  /// (the chain is untouched). Thread-safe.
+  core::Result<std::uint64_t, WriterError> append(Kind kind, const std::string& actor, const nlohmann::json& body);
+
+  /// Writes and syncs everything queued so far and returns the durable head. Concurrent callers
+  /// share one write and one fdatasync (group commit). Fails NoSpace or Io: the segment is cut
+  /// back to its durable length and the records stay queued, byte for byte, for the next call.
+  core::Result<Head, WriterError> commit();
+
+  /// append() then commit(): the record is durable when this returns successfully.
+  core::Result<Head, WriterError> appendDurable(Kind kind, const std::string& actor, const nlohmann::json& body);
+
+  Head head() const;
+  Head durableHead() const;
+  /// Records queued but not yet durable.
+  std::size_t pendingCount() const;
+  /// What open() found and recorded.
+  const std::vector<Fault>& recoveryFaults() const { return faults_; }
+  /// The last commit failure, cleared by a successful commit.
+  std::optional<WriterError> lastCommitError() const;
+
+ private:
+  Writer(Storage& storage, const Signer& signer, const core::Clock& clock, Provenance provenance, WriterOptions options);
+  core::Status<WriterError> recover();
+  core::Status<WriterError> writeBatch(const std::deque<SealedRecord>& batch, std::size_t& durable);
+  core::Status<WriterError> writeChunk(const std::string& chunk, std::size_t records);
+  core::Status<WriterError> startSegment(const SealedRecord& first);
+
+  Storage& storage_;
+  const Signer& signer_;
+  const core::Clock& clock_;
+  const WriterOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable committed_;
+  Provenance provenance_;
+  Head head_;
+  Head durable_;
+  std::deque<SealedRecord> pending_;
+  bool committing_ = false;
+  std::optional<WriterError> last_error_;
+  std::vector<Fault> faults_;
+
+  // The open segment: touched only by the one thread committing (committing_) or by open().
+  std::unique_ptr<AppendFile> file_;
+  std::uint64_t segment_durable_bytes_ = 0;
+  std::size_t segment_records_ = 0;
+  bool next_segment_is_recovery_ = false;
+};
+
+}  // namespace evidence

@@ -1,0 +1,174 @@
+#pragma once
+// FakeEvidenceStorage: an in-memory evidence directory that knows what has been synced, so a
+// test can pull the plug (powerCut) and see exactly what a real disk would keep: file contents
+// as of their last fdatasync, directory entries as of the last directory fsync. It can also run
+// out of space (capacity) or fail the next sync, to test the writer's error paths.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "evidence/storage.h"
+
+namespace fakes {
+
+class FakeEvidenceStorage final : public evidence::Storage {
+ public:
+  /// Disk full once the contents of all files would exceed `bytes`.
+  void setCapacity(std::optional<std::size_t> bytes) {
+    std::lock_guard lock(mu_);
+    capacity_ = bytes;
+  }
+  /// The next sync() of a file fails with Io (after which the data is in an unknown state, as
+  /// with a real EIO; the writer must cut back and rewrite).
+  void failNextSync() {
+    std::lock_guard lock(mu_);
+    fail_next_sync_ = true;
+  }
+  /// Loses everything not synced. With `keep_unsynced` > 0, up to that many unsynced bytes of
+  /// each file survive (a torn write, as the page cache might have flushed part of it).
+  void powerCut(std::size_t keep_unsynced = 0) {
+    std::lock_guard lock(mu_);
+    for (auto it = files_.begin(); it != files_.end();) {
+      File& f = it->second;
+      if (!f.entry_durable) {
+        it = files_.erase(it);
+        continue;
+      }
+      f.present = true;  // an unsynced removal is undone
+      std::string kept = f.synced;
+      if (keep_unsynced > 0 && f.data.size() > f.synced.size() && f.data.compare(0, f.synced.size(), f.synced) == 0) {
+        kept += f.data.substr(f.synced.size(), std::min(keep_unsynced, f.data.size() - f.synced.size()));
+      }
+      f.data = kept;
+      ++it;
+    }
+  }
+  /// Test access to a file's bytes (present files only).
+  std::string& bytes(const std::string& name) { return files_.at(name).data; }
+  bool has(const std::string& name) const {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(name);
+    return it != files_.end() && it->second.present;
+  }
+  int syncCount() const {
+    std::lock_guard lock(mu_);
+    return syncs_;
+  }
+
+  core::Result<std::vector<evidence::StoredFile>, evidence::StorageError> list() const override {
+    std::lock_guard lock(mu_);
+    std::vector<evidence::StoredFile> out;
+    for (const auto& [name, f] : files_) {
+      if (f.present) out.push_back({name, f.data.size()});
+    }
+    return out;
+  }
+  core::Result<std::string, evidence::StorageError> read(const std::string& name) const override {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(name);
+    if (it == files_.end() || !it->second.present) return core::fail(err(evidence::StorageErrc::NotFound, name));
+    return it->second.data;
+  }
+  core::Result<std::unique_ptr<evidence::AppendFile>, evidence::StorageError> create(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(name);
+    if (it != files_.end() && it->second.present) return core::fail(err(evidence::StorageErrc::Exists, name));
+    files_[name] = File{};
+    return std::unique_ptr<evidence::AppendFile>(new Handle(*this, name));
+  }
+  core::Result<std::unique_ptr<evidence::AppendFile>, evidence::StorageError> openAppend(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(name);
+    if (it == files_.end() || !it->second.present) return core::fail(err(evidence::StorageErrc::NotFound, name));
+    return std::unique_ptr<evidence::AppendFile>(new Handle(*this, name));
+  }
+  core::Status<evidence::StorageError> remove(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(name);
+    if (it == files_.end() || !it->second.present) return core::fail(err(evidence::StorageErrc::NotFound, name));
+    it->second.present = false;
+    if (!it->second.entry_durable) files_.erase(it);
+    return core::Ok{};
+  }
+  core::Status<evidence::StorageError> syncDir() override {
+    std::lock_guard lock(mu_);
+    for (auto it = files_.begin(); it != files_.end();) {
+      if (!it->second.present) {
+        it = files_.erase(it);
+      } else {
+        it->second.entry_durable = true;
+        ++it;
+      }
+    }
+    return core::Ok{};
+  }
+
+ private:
+  struct File {
+    std::string data;
+    std::string synced;
+    bool entry_durable = false;  // the directory entry survives a power cut
+    bool present = true;         // false: removed, removal not yet durable
+  };
+
+  class Handle final : public evidence::AppendFile {
+   public:
+    Handle(FakeEvidenceStorage& fs, std::string name) : fs_(fs), name_(std::move(name)) {}
+    core::Status<evidence::StorageError> append(std::string_view bytes) override {
+      std::lock_guard lock(fs_.mu_);
+      File& f = fs_.files_.at(name_);
+      if (fs_.capacity_) {
+        const std::size_t used = fs_.usedLocked();
+        const std::size_t room = used >= *fs_.capacity_ ? 0 : *fs_.capacity_ - used;
+        if (bytes.size() > room) {
+          f.data.append(bytes.substr(0, room));  // a short write, then ENOSPC
+          return core::fail(err(evidence::StorageErrc::NoSpace, name_));
+        }
+      }
+      f.data.append(bytes);
+      return core::Ok{};
+    }
+    core::Status<evidence::StorageError> sync() override {
+      std::lock_guard lock(fs_.mu_);
+      ++fs_.syncs_;
+      if (fs_.fail_next_sync_) {
+        fs_.fail_next_sync_ = false;
+        return core::fail(err(evidence::StorageErrc::Io, name_));
+      }
+      File& f = fs_.files_.at(name_);
+      f.synced = f.data;
+      return core::Ok{};
+    }
+    core::Status<evidence::StorageError> truncate(std::uint64_t size) override {
+      std::lock_guard lock(fs_.mu_);
+      File& f = fs_.files_.at(name_);
+      if (size < f.data.size()) f.data.resize(size);
+      f.synced = f.data;
+      return core::Ok{};
+    }
+
+   private:
+    FakeEvidenceStorage& fs_;
+    std::string name_;
+  };
+
+  static evidence::StorageError err(evidence::StorageErrc code, const std::string& name) {
+    return {code, "fake storage: " + name};
+  }
+  std::size_t usedLocked() const {
+    std::size_t n = 0;
+    for (const auto& [name, f] : files_) n += f.data.size();
+    return n;
+  }
+
+  mutable std::mutex mu_;
+  std::map<std::string, File> files_;
+  std::optional<std::size_t> capacity_;
+  bool fail_next_sync_ = false;
+  int syncs_ = 0;
+};
+
+}  // namespace fakes

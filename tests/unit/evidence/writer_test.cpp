@@ -1,0 +1,259 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "evidence/verifier.h"
+#include "evidence/writer.h"
+#include "fakes/fake_clock.h"
+#include "fakes/fake_evidence_storage.h"
+
+using evidence::Kind;
+using nlohmann::json;
+
+namespace {
+
+struct Fixture {
+  fakes::FakeEvidenceStorage storage;
+  fakes::FakeClock clock;
+  evidence::Ed25519Signer signer{evidence::Seed{1, 2, 3}};
+  evidence::Provenance provenance{"site-1", "appliance-1", "dry_run", "0.1.0", "rules-v", "cfg"};
+
+  std::unique_ptr<evidence::Writer> open(evidence::WriterOptions options = {}) {
+    auto w = evidence::Writer::open(storage, signer, clock, provenance, options);
+    REQUIRE(w.ok());
+    return std::move(*w);
+  }
+  evidence::Verdict verify(std::optional<std::uint64_t> from = std::nullopt) const {
+    return evidence::verifyStore(storage, {signer.publicKey(), from});
+  }
+  std::vector<std::string> segments() const {
+    std::vector<std::string> names;
+    const auto listed = storage.list();
+    for (const auto& f : *listed) names.push_back(f.name);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+};
+
+void appendN(evidence::Writer& w, int n, int from = 0) {
+  for (int i = 0; i < n; ++i) REQUIRE(w.append(Kind::Cycle, "agent", json{{"n", from + i}}).ok());
+}
+
+// The records of the store, as parsed lines, in order.
+std::vector<evidence::ParsedRecord> records(const Fixture& fx) {
+  std::vector<evidence::ParsedRecord> out;
+  for (const auto& name : fx.segments()) {
+    const std::string text = *fx.storage.read(name);
+    std::size_t pos = text.find('\n') + 1;
+    while (pos < text.size()) {
+      const auto end = text.find('\n', pos);
+      auto r = evidence::parseRecordLine(std::string_view(text).substr(pos, end - pos));
+      REQUIRE(r.ok());
+      out.push_back(std::move(*r));
+      pos = end + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the writer starts a genesis segment and chains records across reopenings") {
+  Fixture fx;
+  {
+    auto w = fx.open();
+    appendN(*w, 3);
+    CHECK(w->durableHead().seq == 0);  // queued, not durable
+    auto head = w->commit();
+    REQUIRE(head.ok());
+    CHECK(head->seq == 3);
+  }
+  CHECK(fx.segments() == std::vector<std::string>{"00000000000000000001.jsonl"});
+  {
+    auto w = fx.open();
+    CHECK(w->recoveryFaults().empty());
+    CHECK(w->head().seq == 3);
+    appendN(*w, 2);
+    REQUIRE(w->commit().ok());
+  }
+  auto verdict = fx.verify();
+  CHECK(verdict.intact());
+  CHECK(verdict.records == 5);
+  CHECK(verdict.head.seq == 5);
+  auto recs = records(fx);
+  REQUIRE(recs.size() == 5);
+  CHECK(recs[0].prev == evidence::kGenesisPrev);
+  CHECK(recs[0].doc["site_id"] == "site-1");
+  CHECK(recs[0].doc["rules_version"] == "rules-v");
+  CHECK(recs[4].doc["body"]["n"] == 1);
+}
+
+TEST_CASE("segments rotate by size and stay one chain") {
+  Fixture fx;
+  auto w = fx.open({2000});
+  appendN(*w, 40);
+  REQUIRE(w->commit().ok());
+  const auto names = fx.segments();
+  CHECK(names.size() > 3);
+  for (const auto& n : names) {
+    auto text = *fx.storage.read(n);
+    CHECK(text.size() <= 2000 + 400);  // a segment takes whole records only
+    auto header = evidence::parseHeaderLine(text.substr(0, text.find('\n')));
+    REQUIRE(header.ok());
+    CHECK(header->fields.reason == (n == names.front() ? "genesis" : "rotation"));
+    CHECK(evidence::segmentSeq(n) == header->fields.first_seq);
+  }
+  CHECK(fx.verify().intact());
+  CHECK(fx.verify().records == 40);
+}
+
+TEST_CASE("a torn tail is cut at start-up and a recovery record says so") {
+  Fixture fx;
+  {
+    auto w = fx.open();
+    appendN(*w, 4);
+    REQUIRE(w->commit().ok());
+  }
+  fx.storage.bytes("00000000000000000001.jsonl") += "{\"v\":1,\"seq\":5,\"pre";
+  CHECK(fx.verify().failure->reason == evidence::Reason::TornTail);
+  auto w = fx.open();
+  REQUIRE(w->recoveryFaults().size() == 1);
+  CHECK(w->recoveryFaults()[0].problem == evidence::Reason::TornTail);
+  CHECK(w->recoveryFaults()[0].line == 6);
+  CHECK(w->recoveryFaults()[0].bytes_cut == 19);
+  CHECK(w->durableHead().seq == 5);  // the recovery record, durable before open() returned
+  auto recs = records(fx);
+  REQUIRE(recs.size() == 5);
+  CHECK(recs[4].kind == Kind::Lifecycle);
+  CHECK(recs[4].doc["body"]["event"] == "recovery");
+  CHECK(recs[4].doc["body"]["faults"][0]["problem"] == "torn_tail");
+  CHECK(fx.segments().size() == 1);  // a torn tail is not damage: same segment
+  CHECK(fx.verify().intact());
+}
+
+TEST_CASE("damage in the middle is kept, reported, and the writer goes on in a new segment") {
+  Fixture fx;
+  {
+    auto w = fx.open();
+    appendN(*w, 5);
+    REQUIRE(w->commit().ok());
+  }
+  std::string& text = fx.storage.bytes("00000000000000000001.jsonl");
+  const std::string before = text;
+  const auto pos = text.find("\"n\":1");  // record 2, line 3
+  REQUIRE(pos != std::string::npos);
+  text[pos + 4] = '7';
+  const std::string damaged = text;
+  auto w = fx.open();
+  REQUIRE(w->recoveryFaults().size() == 1);
+  CHECK(w->recoveryFaults()[0].problem == evidence::Reason::HashMismatch);
+  CHECK(w->recoveryFaults()[0].line == 3);
+  CHECK(w->head().seq == 6);
+  CHECK(*fx.storage.read("00000000000000000001.jsonl") == damaged);  // never repaired
+  REQUIRE(fx.segments() == (std::vector<std::string>{"00000000000000000001.jsonl", "00000000000000000006.jsonl"}));
+  const std::string recovered = *fx.storage.read("00000000000000000006.jsonl");
+  auto header = evidence::parseHeaderLine(recovered.substr(0, recovered.find('\n')));
+  REQUIRE(header.ok());
+  CHECK(header->fields.reason == "recovery");
+  // Verification keeps naming the damage; the part after it verifies on its own.
+  auto verdict = fx.verify();
+  REQUIRE(verdict.failure);
+  CHECK(verdict.failure->file == "00000000000000000001.jsonl");
+  CHECK(verdict.failure->line == 3);
+  CHECK(verdict.failure->reason == evidence::Reason::HashMismatch);
+  CHECK(fx.verify(3).intact());
+  // Reopening does not report the old damage again: the newest segment is clean.
+  w.reset();
+  CHECK(fx.open()->recoveryFaults().empty());
+}
+
+TEST_CASE("power cut: every record reported durable survives, and the chain verifies after") {
+  for (std::size_t keep : {std::size_t{0}, std::size_t{37}, std::size_t{100000}}) {
+    Fixture fx;
+    std::uint64_t durable = 0;
+    {
+      auto w = fx.open({3000});
+      appendN(*w, 25);
+      durable = w->commit()->seq;
+      appendN(*w, 7, 100);  // queued only
+      fx.storage.powerCut(keep);
+    }
+    auto w = fx.open({3000});
+    CHECK(w->durableHead().seq >= durable);
+    auto recs = records(fx);
+    REQUIRE(recs.size() >= durable);
+    for (std::uint64_t i = 0; i < durable; ++i) CHECK(recs[i].doc["body"]["n"] == i);
+    CHECK(fx.verify().intact());
+  }
+}
+
+TEST_CASE("a full disk keeps records queued, loses nothing durable, and recovers when space returns") {
+  Fixture fx;
+  auto w = fx.open();
+  appendN(*w, 3);
+  REQUIRE(w->commit().ok());
+  const std::string before = *fx.storage.read("00000000000000000001.jsonl");
+  fx.storage.setCapacity(before.size() + 100);  // room for a fraction of the next batch
+  appendN(*w, 5, 3);
+  auto failed = w->commit();
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == evidence::WriterErrc::NoSpace);
+  CHECK(w->lastCommitError().has_value());
+  CHECK(w->durableHead().seq == 3);
+  CHECK(w->pendingCount() == 5);
+  CHECK(*fx.storage.read("00000000000000000001.jsonl") == before);  // the short write was cut back
+  CHECK(fx.verify().intact());
+  appendN(*w, 1, 8);  // the agent keeps running
+  fx.storage.setCapacity(std::nullopt);
+  auto head = w->commit();
+  REQUIRE(head.ok());
+  CHECK(head->seq == 9);
+  CHECK_FALSE(w->lastCommitError().has_value());
+  auto recs = records(fx);
+  REQUIRE(recs.size() == 9);
+  for (std::size_t i = 0; i < 9; ++i) CHECK(recs[i].doc["body"]["n"] == i);
+  CHECK(fx.verify().intact());
+}
+
+TEST_CASE("a failed sync is retried with the same records") {
+  Fixture fx;
+  auto w = fx.open();
+  appendN(*w, 2);
+  REQUIRE(w->commit().ok());
+  appendN(*w, 2, 2);
+  fx.storage.failNextSync();
+  CHECK_FALSE(w->commit().ok());
+  CHECK(w->commit()->seq == 4);
+  CHECK(records(fx).size() == 4);
+  CHECK(fx.verify().intact());
+}
+
+TEST_CASE("concurrent writers share commits and the chain has no gaps or duplicates") {
+  Fixture fx;
+  auto w = fx.open({64 << 10});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&w, t] {
+      for (int i = 0; i < 100; ++i) {
+        auto head = w->appendDurable(Kind::Gateway, "agent", json{{"t", t}, {"i", i}});
+        if (!head.ok()) std::abort();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(w->durableHead().seq == 400);
+  auto verdict = fx.verify();
+  CHECK(verdict.intact());
+  CHECK(verdict.records == 400);
+}
+
+TEST_CASE("a body the canonical form cannot carry is refused and the chain is untouched") {
+  Fixture fx;
+  auto w = fx.open();
+  auto bad = w->append(Kind::Heal, "agent", json{{"ratio", 0.5}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == evidence::WriterErrc::Encoding);
+  CHECK(w->head().seq == 0);
+  REQUIRE(w->appendDurable(Kind::Heal, "agent", json{{"ratio_pct", 50}}).ok());
+  CHECK(fx.verify().intact());
+}
