@@ -1,0 +1,101 @@
+#include "evidence/retention.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "evidence/record.h"
+
+namespace evidence {
+
+std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts) {
+  if (!isTimestamp(ts)) return std::nullopt;
+  const auto num = [&](std::size_t pos, std::size_t len) {
+    int n = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) n = n * 10 + (ts[i] - '0');
+    return n;
+  };
+  std::tm tm{};
+  tm.tm_year = num(0, 4) - 1900;
+  tm.tm_mon = num(5, 2) - 1;
+  tm.tm_mday = num(8, 2);
+  tm.tm_hour = num(11, 2);
+  tm.tm_min = num(14, 2);
+  tm.tm_sec = num(17, 2);
+  const std::time_t secs = timegm(&tm);
+  return core::Clock::WallTime(std::chrono::seconds(secs)) + std::chrono::milliseconds(num(20, 3));
+}
+
+namespace {
+
+// The ts of the last record of a segment that parses; nullopt when none does.
+std::optional<core::Clock::WallTime> lastRecordTime(std::string_view text) {
+  std::vector<std::string_view> lines;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) break;
+    lines.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  for (std::size_t i = lines.size(); i > 1; --i) {  // line 0 is the header
+    auto record = parseRecordLine(lines[i - 1]);
+    if (record.ok()) return parseTimestamp(record->ts);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+core::Result<RetentionResult, RetentionError> applyRetention(Storage& storage, Writer& writer, std::uint64_t acked_seq,
+                                                             core::Clock::WallTime now, const RetentionPolicy& policy) {
+  auto listed = storage.list();
+  if (!listed.ok()) return core::fail(RetentionError{RetentionErrc::Io, listed.error().message});
+  std::vector<StoredFile> segments;
+  for (const auto& f : *listed) {
+    if (segmentSeq(f.name) > 0) segments.push_back(f);
+  }
+  std::sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  const auto cutoff = now - std::chrono::hours(24) * policy.retention_days;
+
+  // A prefix of segments (never the newest) that are acknowledged and old enough.
+  std::size_t prune = 0;
+  for (; prune + 1 < segments.size(); ++prune) {
+    const std::uint64_t last_seq = segmentSeq(segments[prune + 1].name) - 1;
+    if (last_seq > acked_seq) break;
+    auto text = storage.read(segments[prune].name);
+    if (!text.ok()) return core::fail(RetentionError{RetentionErrc::Io, text.error().message});
+    const auto newest = lastRecordTime(*text);
+    if (!newest || *newest >= cutoff) break;
+  }
+  RetentionResult result;
+  if (prune > 0) {
+    // through_hash: the next segment's header names the hash of the record before it.
+    auto next = storage.read(segments[prune].name);
+    if (!next.ok()) return core::fail(RetentionError{RetentionErrc::Io, next.error().message});
+    auto header = parseHeaderLine(std::string_view(*next).substr(0, next->find('\n')));
+    if (header.ok()) {
+      nlohmann::json names = nlohmann::json::array();
+      for (std::size_t i = 0; i < prune; ++i) names.push_back(segments[i].name);
+      const nlohmann::json body{{"event", "pruned"},
+                                {"through_seq", header->fields.first_seq - 1},
+                                {"through_hash", header->fields.prev},
+                                {"segments", names},
+                                {"retention_days", policy.retention_days}};
+      auto durable = writer.appendDurable(Kind::Lifecycle, "agent", body);
+      if (!durable.ok()) return core::fail(RetentionError{RetentionErrc::Writer, durable.error().message});
+      for (std::size_t i = 0; i < prune; ++i) {
+        auto st = storage.remove(segments[i].name);
+        if (!st.ok()) return core::fail(RetentionError{RetentionErrc::Io, st.error().message});
+        result.pruned.push_back(segments[i].name);
+      }
+      if (auto st = storage.syncDir(); !st.ok()) return core::fail(RetentionError{RetentionErrc::Io, st.error().message});
+    }
+    // A damaged header is no base for a pruned record: keep everything, verify will report it.
+  }
+  auto after = storage.list();
+  if (!after.ok()) return core::fail(RetentionError{RetentionErrc::Io, after.error().message});
+  for (const auto& f : *after) result.bytes_total += f.size;
+  result.over_cap = result.bytes_total > policy.max_disk_bytes;
+  return result;
+}
+
+}  // namespace evidence
