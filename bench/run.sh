@@ -9,6 +9,9 @@
 #    evaluation measured apart, microseconds per check (linear if per-check stays flat).
 # 2. peer comparison: ../shared/peer-bench with cf-agent and this agent (bench/peer/compliance-agent.sh)
 #    on the same 30- and 300-check hosts: wall, CPU, peak RSS, verdict mismatches.
+# 3. evidence: bench/evidence_bench, raw libsodium Ed25519 sign/verify against evidence append
+#    (group commit, fdatasync, in a temporary directory under $TMPDIR) and verifyStore, with the
+#    ratios. It needs neither peer-bench nor root, so it runs first, whatever the others skip.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 peer=${PEER_BENCH:-$repo/../shared/peer-bench}
@@ -22,13 +25,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 mkdir -p "$work"
-if [ ! -x "$peer/make_host.sh" ]; then
-  # The workloads come from ../shared/peer-bench (read-only, next to the repository in CI).
-  echo "bench: peer-bench not found at $peer (set PEER_BENCH)" >&2
-  [ "$mode" = smoke ] && { echo "bench smoke skipped: no peer-bench"; exit 0; }
-  exit 1
-fi
-
 if [ "$mode" = smoke ]; then
   build=$repo/build/asan
   sizes="30 300"; reps=3
@@ -39,6 +35,22 @@ else
   sizes="30 300 3000"; reps=20
 fi
 bin=$build/agent/compliance-agent
+
+echo "== evidence append and verify vs raw Ed25519 ($mode; $build)"
+[ -x "$build/bench/evidence_bench" ] || { echo "bench: $build/bench/evidence_bench is not built" >&2; exit 1; }
+if [ "$mode" = smoke ]; then
+  "$build/bench/evidence_bench" --smoke
+else
+  "$build/bench/evidence_bench"
+fi
+echo
+
+if [ ! -x "$peer/make_host.sh" ]; then
+  # The workloads come from ../shared/peer-bench (read-only, next to the repository in CI).
+  echo "bench: peer-bench not found at $peer (set PEER_BENCH)" >&2
+  [ "$mode" = smoke ] && { echo "bench smoke skipped: no peer-bench"; exit 0; }
+  exit 1
+fi
 [ -x "$build/bench/check_bench" ] || { echo "bench: $build/bench/check_bench is not built" >&2; exit 1; }
 
 echo "== in-process check engine ($mode; $build)"

@@ -69,6 +69,32 @@ int run(int argc, char** argv) {
   rules_cmd->add_subcommand("list", "list the checks, and the L1 rules that act in the tier")
       ->callback([&] { exit_code = runRulesList(global); });
 
+  app.add_subcommand("keygen", "make the evidence key pair in state_dir/keys (an existing key is kept)")
+      ->callback([&] { exit_code = runKeygen(global); });
+
+  auto* evidence_cmd = app.add_subcommand("evidence", "verify, read and export the signed evidence");
+  evidence_cmd->require_subcommand(1);
+  evidence_cmd->add_subcommand("pubkey", "print the appliance's evidence public key")
+      ->callback([&] { exit_code = runEvidencePubkey(global); });
+  EvidenceVerifyOptions verify_opts;
+  auto* verify = evidence_cmd->add_subcommand("verify", "check the hash chain and every signature");
+  verify->add_option("file", verify_opts.file, "an export or a segment file (default: all of state_dir/evidence)");
+  verify->add_option("--pubkey", verify_opts.pubkey, "file with the public key to verify with (64 hex digits)");
+  verify->add_option("--from", verify_opts.from, "start at this seq (past a break already reported)")
+      ->check(CLI::PositiveNumber);
+  verify->callback([&] { exit_code = runEvidenceVerify(global, verify_opts); });
+  std::size_t tail_count = 10;
+  auto* tail = evidence_cmd->add_subcommand("tail", "print the newest records");
+  tail->add_option("-n", tail_count, "how many records (default 10)")->check(CLI::NonNegativeNumber);
+  tail->callback([&] { exit_code = runEvidenceTail(global, tail_count); });
+  EvidenceExportOptions export_opts;
+  auto* exp = evidence_cmd->add_subcommand("export", "write a self-contained, verifiable file of a time range");
+  exp->add_option("--since", export_opts.since, "YYYY-MM-DD (from 00:00 UTC) or RFC 3339 UTC time")->required();
+  exp->add_option("--until", export_opts.until, "YYYY-MM-DD (through that day) or RFC 3339 UTC time (exclusive)")
+      ->required();
+  exp->add_option("-o,--output", export_opts.output, "the file to write")->required();
+  exp->callback([&] { exit_code = runEvidenceExport(global, export_opts); });
+
   fallthroughAll(app);
 
   try {

@@ -3,17 +3,56 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/evidence_session.h"
 #include "cli/exit_codes.h"
 #include "cli/report.h"
 #include "cli/setup.h"
 #include "core/log.h"
 #include "healing/dry_run_executor.h"
+#include "evidence/cycle_recorder.h"
+#include "evidence/retention.h"
 #include "healing/healer.h"
 
 namespace cli {
+namespace {
+
+// What the last cycle recorded (finding statuses, rules version, snapshot time).
+constexpr const char* kRecordedStateFile = "recorded.json";
+
+// Prunes what central command holds and retention allows; returns the evidence health flags.
+std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, EvidenceSession& session) {
+  const auto log = core::log::logger("evidence");
+  std::vector<std::string> health;
+  auto outbox = evidence::Outbox::open(outboxDir(cfg), *session.storage);
+  if (!outbox.ok()) {
+    log->error("evidence outbox: {} (nothing is pruned)", outbox.error().message);
+  } else {
+    const evidence::RetentionPolicy policy{cfg.evidence.retention_days,
+                                           static_cast<std::uint64_t>(cfg.evidence.max_disk_mb) << 20};
+    auto kept = evidence::applyRetention(*session.storage, *session.writer, outbox->ackedSeq(),
+                                         session.clock->wallNow(), policy);
+    if (!kept.ok()) {
+      log->error("evidence retention: {}", kept.error().message);
+    } else {
+      if (!kept->pruned.empty()) log->info("evidence retention: {} segments pruned", kept->pruned.size());
+      if (kept->over_cap) {
+        log->warn("evidence uses {} MiB, above evidence.max_disk_mb {}: unacknowledged records are kept ({})",
+                  kept->bytes_total >> 20, cfg.evidence.max_disk_mb, evidence::kDiskCapFlag);
+        health.push_back(evidence::kDiskCapFlag);
+      }
+    }
+  }
+  if (auto err = session.writer->lastCommitError(); err && err->code == evidence::WriterErrc::NoSpace) {
+    if (health.empty()) health.push_back(evidence::kDiskCapFlag);
+  }
+  return health;
+}
+
+}  // namespace
 
 int runOnce(const GlobalOptions& global, const RunOptions& options) {
   if (!options.once) {
@@ -45,6 +84,17 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
             cfg.host_root);
 
   const platform::HostEnv env = (*host)->env();
+  const auto started = std::chrono::system_clock::now();
+  const auto steady_start = std::chrono::steady_clock::now();
+
+  // Evidence first: every record of this cycle, the start included, is chained and signed.
+  auto session = openEvidence(cfg, provenanceFor(cfg, applianceId(cfg, env.files), agent->rules.version));
+  if (!session.ok()) return reportFailure(session.error());
+  evidence::Writer& writer = *session->writer;
+  (void)writer.append(evidence::Kind::Lifecycle, "agent",
+                      {{"event", "start"}, {"command", "run --once"}, {"pid", static_cast<std::int64_t>(::getpid())}});
+  const std::vector<std::string> health = applyEvidenceRetention(cfg, *session);
+
   Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), agent->rules.version,
                 runActiveChecks(*agent, env), {}};
   healing::ExecutorSettings settings{cfg.healing.writable_paths, cfg.healing.command_timeout,
@@ -58,8 +108,35 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   log->info("run --once done: {} findings, {} drifted, {} error, {} actions", report.findings.size(),
             count(checks::Status::Drifted), count(checks::Status::Error), report.actions.size());
 
+  evidence::CycleFacts facts;
+  facts.tier = report.tier;
+  facts.started = started;
+  facts.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start).count();
+  facts.rules_version = agent->rules.version;
+  facts.rules_source = "shipped";
+  facts.rule_checks = agent->rules.checks.size();
+  facts.rule_count = agent->rules.rules.size();
+  facts.health = health;
+  auto recorded = evidence::recordCycle(writer, cfg.state_dir + "/" + kRecordedStateFile, facts, report.findings,
+                                        report.actions, std::chrono::system_clock::now());
+  (void)writer.append(evidence::Kind::Lifecycle, "agent",
+                      {{"event", "stop"}, {"command", "run --once"}, {"pid", static_cast<std::int64_t>(::getpid())}});
+  auto durable = writer.commit();
+  bool evidence_ok = true;
+  if (!recorded.ok() || !durable.ok()) {
+    // The report still goes out; the exit code says the cycle is not fully recorded.
+    log->error("evidence: the cycle could not be recorded: {} ({} records not durable, lost on exit)",
+               !recorded.ok() ? recorded.error().message : durable.error().message, writer.pendingCount());
+    evidence_ok = false;
+  } else {
+    log->info("evidence: cycle recorded as seq {}..{} ({} finding changes{}), durable head {} {}",
+              recorded->first_seq, recorded->last_seq, recorded->changed, recorded->snapshot ? ", snapshot" : "",
+              durable->seq, durable->hash.substr(0, 16));  }
+
   const std::string out = global.json ? renderJson(report) : renderTable(report, isatty(STDOUT_FILENO) == 1, false);
   std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!evidence_ok) return kExitRuntime;
   return hasDriftOrErrors(report) ? kExitDrift : kExitOk;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // The subcommands. Each returns the process exit code; the CLI layer only parses and dispatches.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,33 @@ int runRulesCompile(const GlobalOptions& global);
 
 /// `rules list [--tier T]`: the checks, and the L1 rules that act in the tier.
 int runRulesList(const GlobalOptions& global);
+
+/// `keygen`: makes the evidence key pair in state_dir/keys when there is none (0 either way; an
+/// existing key is never replaced) and prints the public key.
+int runKeygen(const GlobalOptions& global);
+
+/// `evidence pubkey`: prints the appliance's public key (read-only). 3 when there is none yet.
+int runEvidencePubkey(const GlobalOptions& global);
+
+struct EvidenceVerifyOptions {
+  std::optional<std::string> file;     // an export or a segment; none: the whole store
+  std::optional<std::string> pubkey;   // key file; default: state_dir/keys (store) or the file's own
+  std::optional<std::uint64_t> from;
+};
+/// `evidence verify`: 0 intact, 1 broken (the first bad record named), 2 usage, 3 unreadable.
+int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& options);
+
+/// `evidence tail [-n N]`: the newest records, as lines for humans or (--json) as objects.
+int runEvidenceTail(const GlobalOptions& global, std::size_t count);
+
+struct EvidenceExportOptions {
+  std::string since;   // YYYY-MM-DD (from 00:00 UTC) or RFC 3339 UTC
+  std::string until;   // YYYY-MM-DD (through that day) or RFC 3339 UTC (exclusive)
+  std::string output;
+};
+/// `evidence export`: the records in the range as one self-contained, signed file, verified
+/// after writing. 0 written and intact, 1 nothing in range or the copy does not verify, 2 usage.
+int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& options);
 
 /// `version`.
 int runVersion(const GlobalOptions& global);

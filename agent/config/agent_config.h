@@ -105,6 +105,9 @@ struct HealingConfig {
 struct EvidenceConfig {
   int retention_days = 90;
   int max_disk_mb = 1024;
+  /// Segments are closed at about this size: the unit of retention (an extension of design.md's
+  /// contract, for appliances that want finer pruning, and for tests).
+  int segment_kb = 4096;
   bool operator==(const EvidenceConfig&) const = default;
 };
 

@@ -48,7 +48,7 @@ class Canon {
     out_ += '\n';
   }
   // Bump the version when the form changes, so old and new hashes are never compared as equal.
-  std::string out_ = "compliance-agent-config/1\n";
+  std::string out_ = "compliance-agent-config/2\n";
 };
 
 }  // namespace
@@ -87,6 +87,7 @@ std::string canonicalConfigText(const AgentConfig& c) {
   k.duration("healing.command_timeout", c.healing.command_timeout);
   k.number("evidence.retention_days", c.evidence.retention_days);
   k.number("evidence.max_disk_mb", c.evidence.max_disk_mb);
+  k.number("evidence.segment_kb", c.evidence.segment_kb);
   k.str("metrics.textfile_dir", c.metrics.textfile_dir);
   k.boolean("gateway.enabled", c.gateway.enabled);
   k.str("gateway.listen", c.gateway.listen);

@@ -409,6 +409,7 @@ void readEvidence(MapReader& root, EvidenceConfig& e) {
   MapReader m(root.node("evidence"), root.file(), root.field("evidence"), root.diagnostics(), true);
   readInt(m, "retention_days", e.retention_days, 1, 36'500);
   readInt(m, "max_disk_mb", e.max_disk_mb, 1, 1 << 30);
+  readInt(m, "segment_kb", e.segment_kb, 16, 1 << 16);
   m.finish();
 }
 

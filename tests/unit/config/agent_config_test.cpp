@@ -96,6 +96,7 @@ TEST_CASE("AgentConfig defaults are design.md's documented values") {
   CHECK(d.healing.command_timeout == 60s);
   CHECK(d.evidence.retention_days == 90);
   CHECK(d.evidence.max_disk_mb == 1024);
+  CHECK(d.evidence.segment_kb == 4096);
   CHECK(d.metrics.textfile_dir.empty());
   CHECK_FALSE(d.gateway.enabled);
   CHECK(d.gateway.listen == "0.0.0.0:50051");

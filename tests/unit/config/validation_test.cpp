@@ -157,6 +157,7 @@ TEST_CASE("numbers must be in range") {
   requireSingle("healing:\n  flap_threshold: -1\n", YamlErrc::BadValue, "healing.flap_threshold", 2, 19);
   requireSingle("evidence:\n  retention_days: 0\n", YamlErrc::BadValue, "evidence.retention_days", 2, 19);
   requireSingle("evidence:\n  max_disk_mb: 99999999999999999999\n", YamlErrc::Type, "evidence.max_disk_mb", 2, 16);
+  requireSingle("evidence:\n  segment_kb: 8\n", YamlErrc::BadValue, "evidence.segment_kb", 2, 15);
   CHECK(load("healing:\n  max_actions_per_hour: 1\n").healing.max_actions_per_hour == 1);
 }
 

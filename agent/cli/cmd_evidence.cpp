@@ -1,0 +1,320 @@
+// `keygen` and `evidence pubkey|verify|tail|export`. All but keygen are read-only: they take no
+// lock and never create state_dir (export writes only its output file).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/evidence_session.h"
+#include "cli/exit_codes.h"
+#include "cli/setup.h"
+#include "evidence/keys.h"
+#include "evidence/record.h"
+#include "evidence/retention.h"
+#include "evidence/verifier.h"
+
+namespace cli {
+namespace {
+
+using nlohmann::json;
+
+void print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+// One record line of the store, in chain order (damaged lines included: parse says so).
+struct StoredLine {
+  std::string segment;
+  std::string text;  // without the newline
+};
+
+// Every complete record line of the store, oldest first. A torn last line is left out.
+core::Result<std::vector<StoredLine>, Failure> readStoreLines(const config::AgentConfig& cfg) {
+  auto storage = evidence::PosixStorage::open(evidenceDir(cfg), false);
+  if (!storage.ok()) {
+    if (storage.error().code == evidence::StorageErrc::NotFound) return std::vector<StoredLine>{};
+    return core::fail(Failure{kExitRuntime, "evidence: " + storage.error().message});
+  }
+  auto listed = (*storage)->list();
+  if (!listed.ok()) return core::fail(Failure{kExitRuntime, "evidence: " + listed.error().message});
+  std::vector<std::string> names;
+  for (const auto& f : *listed) {
+    if (evidence::segmentSeq(f.name) > 0) names.push_back(f.name);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<StoredLine> lines;
+  for (const auto& name : names) {
+    auto text = (*storage)->read(name);
+    if (!text.ok()) return core::fail(Failure{kExitRuntime, "evidence: " + text.error().message});
+    std::size_t pos = text->find('\n');
+    if (pos == std::string::npos) continue;
+    for (++pos; pos < text->size();) {
+      const std::size_t end = text->find('\n', pos);
+      if (end == std::string::npos) break;
+      lines.push_back({name, text->substr(pos, end - pos)});
+      pos = end + 1;
+    }
+  }
+  return lines;
+}
+
+core::Result<evidence::PublicKey, Failure> readKey(const std::string& path) {
+  auto key = evidence::readPublicKeyFile(path);
+  if (!key.ok()) {
+    const bool missing = key.error().code == evidence::KeyErrc::NotFound;
+    return core::fail(Failure{missing ? kExitRuntime : kExitUsage,
+                              missing ? path + ": no evidence key (made by `compliance-agent keygen` or the first "
+                                               "`run --once`)"
+                                      : key.error().message});
+  }
+  return *key;
+}
+
+// "2026-11-28" (00:00 UTC that day) or an RFC 3339 UTC time, with or without milliseconds.
+std::optional<core::Clock::WallTime> parseWhen(const std::string& text, bool whole_day_end) {
+  if (text.size() == 10) {
+    auto t = evidence::parseTimestamp(text + "T00:00:00.000Z");
+    if (t && whole_day_end) *t += std::chrono::hours(24);
+    return t;
+  }
+  if (text.size() == 20 && text.back() == 'Z') return evidence::parseTimestamp(text.substr(0, 19) + ".000Z");
+  return evidence::parseTimestamp(text);
+}
+
+std::string summary(const json& r) {
+  const json& b = r["body"];
+  const std::string kind = r.value("kind", "");
+  const auto s = [&](const char* k) { return b.contains(k) && b[k].is_string() ? b[k].get<std::string>() : std::string(); };
+  if (kind == "cycle" && b.contains("counts")) {
+    std::string out;
+    for (auto it = b["counts"].begin(); it != b["counts"].end(); ++it) {
+      if (it.value().is_number() && it.value().get<int>() > 0) out += it.key() + "=" + it.value().dump() + " ";
+    }
+    return out + "digest " + s("findings_digest").substr(0, 12);
+  }
+  if (kind == "finding") return s("check_id") + " " + s("target") + " " + (s("previous_status").empty() ? "new" : s("previous_status")) + " -> " + s("status");
+  if (kind == "heal") return s("outcome") + " " + (s("rule_id").empty() ? s("check_id") : s("rule_id")) + " " + s("target");
+  if (kind == "snapshot" && b.contains("findings")) return std::to_string(b["findings"].size()) + " findings";
+  if (kind == "rules") return "version " + s("version").substr(0, 12);
+  if (kind == "lifecycle") return s("event") + (s("command").empty() ? "" : " " + s("command"));
+  return "";
+}
+
+std::string clean(std::string s) {
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return s;
+}
+
+}  // namespace
+
+int runKeygen(const GlobalOptions& global) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  auto lock = lockStateDir(*cfg);
+  if (!lock.ok()) return reportFailure(lock.error());
+  bool created = false;
+  auto key = evidence::loadOrCreateKey(cfg->state_dir, &created);
+  if (!key.ok()) return reportFailure({kExitRuntime, "evidence key: " + key.error().message});
+  const std::string hex = evidence::toHex((*key)->publicKey());
+  if (global.json) {
+    print(json{{"public_key", hex}, {"created", created}, {"file", evidence::publicKeyPath(cfg->state_dir)}}.dump() + "\n");
+  } else {
+    std::fprintf(stderr, "%s %s\n", created ? "created" : "kept the existing key (never replaced):",
+                 evidence::privateKeyPath(cfg->state_dir).c_str());
+    print(hex + "\n");
+  }
+  return kExitOk;
+}
+
+int runEvidencePubkey(const GlobalOptions& global) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  auto key = readKey(evidence::publicKeyPath(cfg->state_dir));
+  if (!key.ok()) return reportFailure(key.error());
+  const std::string hex = evidence::toHex(*key);
+  print(global.json ? json{{"public_key", hex}}.dump() + "\n" : hex + "\n");
+  return kExitOk;
+}
+
+int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& options) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  std::optional<evidence::PublicKey> key;
+  if (options.pubkey) {
+    auto k = readKey(*options.pubkey);
+    if (!k.ok()) return reportFailure(k.error());
+    key = *k;
+  }
+  evidence::Verdict verdict;
+  bool own_key = false;
+  std::string what;
+  if (options.file) {
+    std::ifstream in(*options.file, std::ios::binary);
+    if (!in) return reportFailure({kExitUsage, *options.file + ": " + std::strerror(errno)});
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string name = options.file->substr(options.file->rfind('/') + 1);
+    verdict = evidence::verifyFile(name, text.str(), key, options.from, &own_key);
+    what = *options.file;
+  } else {
+    if (!key) {
+      auto k = readKey(evidence::publicKeyPath(cfg->state_dir));
+      if (!k.ok()) return reportFailure(k.error());
+      key = *k;
+    }
+    auto storage = evidence::PosixStorage::open(evidenceDir(*cfg), false);
+    if (!storage.ok() && storage.error().code != evidence::StorageErrc::NotFound) {
+      return reportFailure({kExitRuntime, "evidence: " + storage.error().message});
+    }
+    if (storage.ok()) verdict = evidence::verifyStore(**storage, {*key, options.from});
+    what = evidenceDir(*cfg);
+  }
+  const auto& f = verdict.failure;
+  if (global.json) {
+    json out{{"verdict", verdict.intact() ? "intact" : "broken"},
+             {"records", verdict.records},
+             {"head_seq", verdict.head.seq},
+             {"file", f ? json(f->file) : json(nullptr)},
+             {"line", f && f->line > 0 ? json(f->line) : json(nullptr)},
+             {"reason", f ? json(std::string(evidence::toString(f->reason))) : json(nullptr)},
+             {"detail", f ? json(f->detail) : json(nullptr)}};
+    if (verdict.intact()) out["head_hash"] = verdict.head.hash;
+    print(out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+  } else if (verdict.intact()) {
+    std::string line = "evidence intact: " + what + ": " + std::to_string(verdict.records) + " records";
+    if (verdict.records > 0) {
+      line += " (seq " + std::to_string(verdict.first_seq) + ".." + std::to_string(verdict.head.seq) + "), head " +
+              verdict.head.hash;
+    }
+    print(line + "\n");
+    if (own_key) {
+      print("note: verified with the file's own public key; verify with --pubkey and the key central command "
+            "holds to prove who signed it\n");
+    }
+  } else {
+    print("evidence BROKEN: " + clean(f->file) + (f->line ? " line " + std::to_string(f->line) : "") + ": " +
+          std::string(evidence::toString(f->reason)) + ": " + clean(f->detail) + "\n");
+    if (verdict.records > 0) {
+      print("records before it verified: seq " + std::to_string(verdict.first_seq) + ".." +
+            std::to_string(verdict.head.seq) + "\n");
+    }
+  }
+  return verdict.intact() ? kExitOk : kExitDrift;
+}
+
+int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  auto lines = readStoreLines(*cfg);
+  if (!lines.ok()) return reportFailure(lines.error());
+  const std::size_t from = lines->size() > count ? lines->size() - count : 0;
+  json records = json::array();
+  std::string out;
+  for (std::size_t i = from; i < lines->size(); ++i) {
+    const json r = json::parse((*lines)[i].text, nullptr, false);
+    if (r.is_discarded() || !r.is_object() || !r.contains("body")) {
+      // tail does not verify (that is `evidence verify`), but it does not hide what it cannot read.
+      if (global.json) records.push_back({{"unreadable", (*lines)[i].segment}});
+      else out += "?      unreadable line in " + (*lines)[i].segment + "\n";
+      continue;
+    }
+    if (global.json) {
+      records.push_back(r);
+    } else {
+      char head[128];
+      std::snprintf(head, sizeof head, "%-6s %-24s %-9s %-8s ", r.value("seq", json(0)).dump().c_str(),
+                    clean(r.value("ts", "")).c_str(), clean(r.value("kind", "")).c_str(),
+                    clean(r.value("actor", "")).c_str());
+      out += head + clean(summary(r)) + "\n";
+    }
+  }
+  print(global.json ? json{{"records", records}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n" : out);
+  return kExitOk;
+}
+
+int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& options) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  const auto since = parseWhen(options.since, false);
+  const auto until = parseWhen(options.until, true);
+  if (!since) return reportFailure({kExitUsage, "--since " + options.since + ": not a date (YYYY-MM-DD) or an RFC 3339 UTC time"});
+  if (!until) return reportFailure({kExitUsage, "--until " + options.until + ": not a date (YYYY-MM-DD) or an RFC 3339 UTC time"});
+  if (*until <= *since) return reportFailure({kExitUsage, "--until must be after --since"});
+  auto key = evidence::loadKey(cfg->state_dir);
+  if (!key.ok()) return reportFailure({kExitRuntime, "evidence key: " + key.error().message});
+  auto lines = readStoreLines(*cfg);
+  if (!lines.ok()) return reportFailure(lines.error());
+
+  // The range is contiguous in the chain: from the first record at or after `since` to the last
+  // before `until`, with everything between (a stepped clock does not punch holes in it).
+  std::optional<std::size_t> first, last;
+  std::vector<std::optional<evidence::ParsedRecord>> parsed(lines->size());
+  for (std::size_t i = 0; i < lines->size(); ++i) {
+    auto r = evidence::parseRecordLine((*lines)[i].text);
+    if (!r.ok()) continue;
+    const auto ts = evidence::parseTimestamp(r->ts);
+    if (ts && *ts >= *since && *ts < *until) {
+      if (!first) first = i;
+      last = i;
+    }
+    parsed[i] = std::move(*r);
+  }
+  if (!first) {
+    std::fprintf(stderr, "no evidence records between %s and %s\n", evidence::formatTimestamp(*since).c_str(),
+                 evidence::formatTimestamp(*until).c_str());
+    return kExitDrift;
+  }
+  const evidence::ParsedRecord& head_record = *parsed[*first];
+  evidence::HeaderFields header;
+  header.first_seq = head_record.seq;
+  header.prev = head_record.prev;
+  header.created = evidence::formatTimestamp(std::chrono::system_clock::now());
+  header.reason = "export";
+  header.site_id = head_record.doc.value("site_id", "");
+  header.appliance_id = head_record.doc.value("appliance_id", "");
+  header.since = evidence::formatTimestamp(*since);
+  header.until = evidence::formatTimestamp(*until);
+  auto header_line = evidence::sealHeader(header, **key);
+  if (!header_line.ok()) return reportFailure({kExitRuntime, "export: " + header_line.error().message});
+  std::string content = *header_line;
+  for (std::size_t i = *first; i <= *last; ++i) content += (*lines)[i].text + "\n";
+
+  const std::string tmp = options.output + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return reportFailure({kExitRuntime, tmp + ": " + std::strerror(errno)});
+  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), options.output.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return reportFailure({kExitRuntime, options.output + ": " + std::strerror(errno)});
+  }
+  const std::string name = options.output.substr(options.output.rfind('/') + 1);
+  const auto verdict = evidence::verifyFile(name, content, (*key)->publicKey(), std::nullopt);
+  const std::size_t count = *last - *first + 1;
+  if (global.json) {
+    print(json{{"file", options.output}, {"records", count}, {"first_seq", head_record.seq},
+               {"last_seq", parsed[*last] ? parsed[*last]->seq : 0}, {"public_key", evidence::toHex((*key)->publicKey())},
+               {"verdict", verdict.intact() ? "intact" : "broken"}}.dump() + "\n");
+  } else {
+    print("exported " + std::to_string(count) + " records (seq " + std::to_string(head_record.seq) + "..) to " +
+          options.output + ": " + (verdict.intact() ? "verifies" : "does NOT verify") + " with public key " +
+          evidence::toHex((*key)->publicKey()) + "\n");
+  }
+  if (!verdict.intact()) {
+    std::fprintf(stderr, "export: the range holds damaged evidence: %s line %zu: %s\n", verdict.failure->file.c_str(),
+                 verdict.failure->line, std::string(evidence::toString(verdict.failure->reason)).c_str());
+    return kExitDrift;
+  }
+  return kExitOk;
+}
+
+}  // namespace cli

@@ -1,0 +1,225 @@
+#include "evidence/cycle_recorder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "evidence/canonical_json.h"
+#include "evidence/record.h"
+#include "evidence/retention.h"
+
+namespace evidence {
+namespace {
+
+using nlohmann::json;
+
+// What the last cycle recorded, keyed by check_id "\t" target.
+struct RecordedState {
+  bool present = false;
+  std::string rules_version;
+  std::string last_snapshot;  // ts
+  std::map<std::string, std::string> statuses;
+};
+
+std::string key(const checks::Finding& f) { return f.check_id + "\t" + f.target; }
+
+RecordedState loadState(const std::string& path) {
+  RecordedState state;
+  std::ifstream in(path);
+  if (!in) return state;
+  std::stringstream text;
+  text << in.rdbuf();
+  const json doc = json::parse(text.str(), nullptr, false);
+  // A damaged state file only means the next cycle records a snapshot: never an error.
+  if (doc.is_discarded() || !doc.is_object()) return state;
+  state.present = true;
+  state.rules_version = doc.value("rules_version", "");
+  state.last_snapshot = doc.value("last_snapshot", "");
+  if (doc.contains("statuses") && doc["statuses"].is_object()) {
+    for (auto it = doc["statuses"].begin(); it != doc["statuses"].end(); ++it) {
+      if (it.value().is_string()) state.statuses[it.key()] = it.value().get<std::string>();
+    }
+  }
+  return state;
+}
+
+bool saveState(const std::string& path, const RecordedState& state) {
+  json doc{{"rules_version", state.rules_version}, {"last_snapshot", state.last_snapshot},
+           {"statuses", json::object()}};
+  for (const auto& [k, v] : state.statuses) doc["statuses"][k] = v;
+  const std::string text = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::vector<const checks::Finding*> sorted(const std::vector<checks::Finding>& findings) {
+  std::vector<const checks::Finding*> out;
+  out.reserve(findings.size());
+  for (const auto& f : findings) out.push_back(&f);
+  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
+    return std::tie(a->check_id, a->target) < std::tie(b->check_id, b->target);
+  });
+  return out;
+}
+
+json stepBody(const healing::StepRecord& st) {
+  json step{{"type", st.type}, {"description", st.description}};
+  if (!st.path.empty()) step["path"] = st.path;
+  if (!st.unit.empty()) step["unit"] = st.unit;
+  if (!st.argv.empty()) step["argv"] = st.argv;
+  if (!st.diff.empty()) {
+    if (st.diff.size() > kMaxDiffBytes) {
+      std::size_t cut = kMaxDiffBytes;
+      while (cut > 0 && (static_cast<unsigned char>(st.diff[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+      step["diff"] = st.diff.substr(0, cut);
+      step["diff_truncated"] = true;
+      step["diff_sha256"] = toHex(sha256(st.diff));
+    } else {
+      step["diff"] = st.diff;
+    }
+  }
+  if (!st.error.empty()) step["error"] = st.error;
+  return step;
+}
+
+}  // namespace
+
+json findingBody(const checks::Finding& f) {
+  json details = json::object();
+  for (const auto& [k, v] : f.details) details[k] = v;
+  json body{{"check_id", f.check_id},
+            {"target", f.target},
+            {"status", std::string(checks::toString(f.status))},
+            {"severity", std::string(rules::toString(f.severity))},
+            {"hipaa", f.hipaa},
+            {"expected", f.expected},
+            {"actual", f.actual},
+            {"details", details}};
+  sanitizeStrings(body);  // host content may be binary: never let it fail a record
+  return body;
+}
+
+json healBody(const healing::ActionRecord& a, const checks::Finding* before) {
+  json steps = json::array();
+  for (const auto& st : a.steps) steps.push_back(stepBody(st));
+  json body{{"rule_id", a.rule_id},
+            {"check_id", a.check_id},
+            {"target", a.target},
+            {"outcome", std::string(healing::toString(a.outcome))},
+            {"reason", a.reason},
+            {"steps", steps},
+            {"would_pass", a.would_pass ? json(*a.would_pass) : json(nullptr)},
+            {"before", before ? json{{"status", std::string(checks::toString(before->status))},
+                                     {"expected", before->expected},
+                                     {"actual", before->actual}}
+                              : json(nullptr)},
+            // Dry-run and refusals change nothing; live healing (issue 4) fills in the re-check.
+            {"after", nullptr}};
+  sanitizeStrings(body);
+  return body;
+}
+
+std::string findingsDigest(const std::vector<checks::Finding>& findings) {
+  json list = json::array();
+  for (const auto* f : sorted(findings)) list.push_back(findingBody(*f));
+  auto text = canonicalize(list);
+  return text.ok() ? toHex(sha256(*text)) : std::string();
+}
+
+core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::string& state_path,
+                                                     const CycleFacts& facts,
+                                                     const std::vector<checks::Finding>& findings,
+                                                     const std::vector<healing::ActionRecord>& actions,
+                                                     core::Clock::WallTime now) {
+  RecordedState state = loadState(state_path);
+  CycleRecorded out;
+  const auto append = [&](Kind kind, const json& body) -> core::Status<RecordError> {
+    auto seq = writer.append(kind, "agent", body);
+    if (!seq.ok()) return core::fail(RecordError{RecordErrc::Writer, seq.error().message});
+    if (out.first_seq == 0) out.first_seq = *seq;
+    out.last_seq = *seq;
+    return core::Ok{};
+  };
+
+  if (state.rules_version != facts.rules_version) {
+    json body{{"version", facts.rules_version}, {"source", facts.rules_source},
+              {"checks", facts.rule_checks}, {"rules", facts.rule_count},
+              {"previous_version", state.rules_version}};
+    if (auto st = append(Kind::Rules, body); !st.ok()) return core::fail(st.error());
+  }
+
+  const auto ordered = sorted(findings);
+  if (state.present) {
+    for (const auto* f : ordered) {
+      const auto it = state.statuses.find(key(*f));
+      const std::string status(checks::toString(f->status));
+      if (it != state.statuses.end() && it->second == status) continue;
+      json body = findingBody(*f);
+      body["previous_status"] = it == state.statuses.end() ? "" : it->second;
+      if (auto st = append(Kind::Finding, body); !st.ok()) return core::fail(st.error());
+      ++out.changed;
+    }
+  }
+
+  json list = json::array();
+  for (const auto* f : ordered) list.push_back(findingBody(*f));
+  auto canon_list = canonicalize(list);
+  out.findings_digest = canon_list.ok() ? toHex(sha256(*canon_list)) : std::string();
+
+  const auto last_snapshot = parseTimestamp(state.last_snapshot);
+  if (!state.present || !last_snapshot || now - *last_snapshot >= kSnapshotInterval) {
+    json body{{"findings", list}, {"findings_digest", out.findings_digest}};
+    if (auto st = append(Kind::Snapshot, body); !st.ok()) return core::fail(st.error());
+    out.snapshot = true;
+    state.last_snapshot = formatTimestamp(now);
+  }
+
+  std::map<std::string, const checks::Finding*> by_key;
+  for (const auto& f : findings) by_key[key(f)] = &f;
+  std::map<std::string, int> outcomes;
+  for (const auto& a : actions) {
+    const auto it = by_key.find(a.check_id + "\t" + a.target);
+    if (auto st = append(Kind::Heal, healBody(a, it == by_key.end() ? nullptr : it->second)); !st.ok()) {
+      return core::fail(st.error());
+    }
+    ++outcomes[std::string(healing::toString(a.outcome))];
+  }
+
+  json counts = json::object();
+  for (auto s : {checks::Status::Compliant, checks::Status::Drifted, checks::Status::Error,
+                 checks::Status::NotApplicable, checks::Status::Waived}) {
+    counts[std::string(checks::toString(s))] = 0;
+  }
+  for (const auto& f : findings) counts[std::string(checks::toString(f.status))] = counts[std::string(checks::toString(f.status))].get<int>() + 1;
+  json body{{"started", formatTimestamp(facts.started)},
+            {"duration_ms", facts.duration_ms},
+            {"tier", facts.tier},
+            {"counts", counts},
+            {"outcomes", outcomes},
+            {"findings_count", findings.size()},
+            {"findings_digest", out.findings_digest},
+            {"health", facts.health}};
+  if (auto st = append(Kind::Cycle, body); !st.ok()) return core::fail(st.error());
+
+  auto committed = writer.commit();
+  if (!committed.ok()) return core::fail(RecordError{RecordErrc::Writer, committed.error().message});
+
+  state.rules_version = facts.rules_version;
+  state.statuses.clear();
+  for (const auto& f : findings) state.statuses[key(f)] = std::string(checks::toString(f.status));
+  if (!saveState(state_path, state)) {
+    return core::fail(RecordError{RecordErrc::State, "cannot write " + state_path + ": " + std::strerror(errno)});
+  }
+  return out;
+}
+
+}  // namespace evidence

@@ -1,0 +1,320 @@
+// Evidence through the real binary: `run --once` writes a signed chain that both verifiers (the
+// agent's and tests/evidence/verify_evidence.py, written from docs/evidence-format.md alone)
+// accept; every kind of tampering is caught by both, at the same record, for the same reason;
+// exports verify offline; and no planted secret reaches any output.
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "fixture_host.h"
+
+using nlohmann::json;
+using testsupport::FixtureHost;
+using testsupport::runAgent;
+using testsupport::runProcess;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kPythonVerifier = fs::path(CA_SOURCE_DIR) / "tests/evidence/verify_evidence.py";
+
+struct EvidenceHost : FixtureHost {
+  explicit EvidenceHost(const std::string& drift, int segment_kb = 4096) : FixtureHost("nixos", drift) {
+    std::ofstream(config(), std::ios::app) << "evidence:\n  segment_kb: " << segment_kb << "\n";
+  }
+  fs::path state() const { return out / "state-agent"; }
+  fs::path store() const { return state() / "evidence"; }
+  std::vector<std::string> with(std::vector<std::string> args) const {
+    args.push_back("--config");
+    args.push_back(config());
+    return args;
+  }
+  void runOnce(int times = 1) const {
+    for (int i = 0; i < times; ++i) {
+      auto r = runAgent(with({"run", "--once"}));
+      INFO(r.err);
+      REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+    }
+  }
+  std::vector<fs::path> segments() const {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(store())) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void spit(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary | std::ios::trunc) << text; }
+
+// The verdict of both verifiers on `path` (a store directory or a file), as (verdict, file,
+// line, reason); they must agree, and the agent's exit code must match its verdict.
+json bothVerdicts(const EvidenceHost& host, const std::vector<std::string>& extra, const fs::path* file = nullptr) {
+  std::vector<std::string> agent_args{"evidence", "verify", "--json"};
+  std::vector<std::string> py_args{"/usr/bin/python3", kPythonVerifier.string()};
+  agent_args.insert(agent_args.end(), extra.begin(), extra.end());
+  py_args.insert(py_args.end(), extra.begin(), extra.end());
+  if (file) agent_args.push_back(file->string());
+  py_args.push_back(file ? file->string() : host.store().string());
+  auto a = runAgent(host.with(agent_args));
+  auto p = runProcess(py_args);
+  INFO("agent: " << a.out << a.err);
+  INFO("python: " << p.out << p.err);
+  REQUIRE((a.exit_code == 0 || a.exit_code == 1));
+  REQUIRE(p.exit_code == a.exit_code);
+  const json ja = json::parse(a.out), jp = json::parse(p.out);
+  CHECK(ja["verdict"] == (a.exit_code == 0 ? "intact" : "broken"));
+  for (const char* k : {"verdict", "file", "line", "reason", "records", "head_seq"}) CHECK(ja[k] == jp[k]);
+  return ja;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto end = text.find('\n', pos);
+    out.push_back(text.substr(pos, end - pos));
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string joinLines(const std::vector<std::string>& ls) {
+  std::string out;
+  for (const auto& l : ls) out += l + "\n";
+  return out;
+}
+
+// Changes one character of the value after `field` in `line` (a hex digit or a digit).
+std::string flipAfter(std::string line, const std::string& field, std::size_t offset = 0) {
+  const auto pos = line.find(field);
+  REQUIRE(pos != std::string::npos);
+  char& c = line[pos + field.size() + offset];
+  c = c == '1' ? '2' : '1';
+  return line;
+}
+
+}  // namespace
+
+TEST_CASE("run --once writes signed, chained evidence that both verifiers accept, and check writes none") {
+  EvidenceHost host("LIN-SSH-001");
+  auto check = runAgent(host.with({"check"}));
+  REQUIRE(check.exit_code == 1);
+  CHECK_FALSE(fs::exists(host.state()));  // read-only: no state_dir, no key, no evidence
+
+  host.runOnce(2);
+  auto v = bothVerdicts(host, {});
+  CHECK(v["verdict"] == "intact");
+  CHECK(v["records"].get<int>() >= 10);
+
+  // The key: private 0600 in a 0700 directory, its public half printed by `evidence pubkey`
+  // and by `keygen`, which never replaces it.
+  CHECK((fs::status(host.state() / "keys").permissions() & fs::perms::all) == fs::perms::owner_all);
+  CHECK((fs::status(host.state() / "keys/evidence-ed25519.key").permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+  const std::string pub = slurp(host.state() / "keys/evidence-ed25519.pub");
+  auto pubkey = runAgent(host.with({"evidence", "pubkey"}));
+  CHECK(pubkey.exit_code == 0);
+  CHECK(pubkey.out == pub);
+  auto keygen = runAgent(host.with({"keygen"}));
+  CHECK(keygen.exit_code == 0);
+  CHECK(keygen.out == pub);
+
+  // Kinds and provenance, through `evidence tail --json`.
+  auto tail = runAgent(host.with({"evidence", "tail", "-n", "100", "--json"}));
+  REQUIRE(tail.exit_code == 0);
+  const json records = json::parse(tail.out)["records"];
+  std::set<std::string> kinds;
+  for (const auto& r : records) {
+    kinds.insert(r["kind"].get<std::string>());
+    CHECK(r["mode"] == "dry_run");
+    CHECK(r["actor"] == "agent");
+    CHECK(r["config_hash"].get<std::string>().size() == 64);
+    CHECK(r["rules_version"].get<std::string>().size() == 64);
+    CHECK(r["appliance_id"].get<std::string>().size() > 0);
+  }
+  CHECK(kinds == std::set<std::string>{"lifecycle", "rules", "snapshot", "heal", "cycle"});
+  const json& last = records.back();
+  CHECK(last["kind"] == "lifecycle");
+  CHECK(last["body"]["event"] == "stop");
+  int snapshots = 0, heals = 0;
+  for (const auto& r : records) {
+    snapshots += r["kind"] == "snapshot";
+    heals += r["kind"] == "heal";
+  }
+  CHECK(snapshots == 1);  // the first cycle only; then once a day
+  CHECK(heals == 2);      // the one drift's plan, every cycle
+  for (const auto& r : records) {
+    if (r["kind"] == "heal") {
+      CHECK(r["body"]["check_id"] == "LIN-SSH-001");
+      CHECK(r["body"]["before"]["status"] == "drifted");
+    }
+  }
+
+  // Fixing the drift is recorded as a finding whose status changed.
+  const fs::path sshd = host.root() / "etc/ssh/sshd_config";
+  std::string text = slurp(sshd);
+  const auto pos = text.find("#PermitRootLogin no");
+  REQUIRE(pos != std::string::npos);
+  text.erase(pos, 1);
+  spit(sshd, text);
+  host.runOnce();
+  auto after = json::parse(runAgent(host.with({"evidence", "tail", "-n", "100", "--json"})).out)["records"];
+  int changes = 0;
+  for (const auto& r : after) {
+    if (r["kind"] != "finding") continue;
+    ++changes;
+    CHECK(r["body"]["check_id"] == "LIN-SSH-001");
+    CHECK(r["body"]["previous_status"] == "drifted");
+    CHECK(r["body"]["status"] == "compliant");
+  }
+  CHECK(changes == 1);
+  CHECK(bothVerdicts(host, {})["verdict"] == "intact");
+}
+
+TEST_CASE("every kind of tampering is caught by both verifiers at the same record") {
+  EvidenceHost host("LIN-SSH-001,LIN-KRN-001", 16);
+  host.runOnce(6);
+  auto segs = host.segments();
+  REQUIRE(segs.size() >= 3);
+  REQUIRE(bothVerdicts(host, {})["verdict"] == "intact");
+  const fs::path target = segs[1];
+  const std::string original = slurp(target);
+  const auto ls = lines(original);
+  REQUIRE(ls.size() >= 6);
+  const std::string name = target.filename().string();
+
+  struct Case {
+    std::string what;
+    std::function<std::string()> tamper;
+    std::string file;
+    int line;
+    std::string reason;
+  };
+  auto edit = [&](int n, std::function<std::string(std::string)> f) {
+    return [&, n, f] {
+      auto copy = ls;
+      copy[n - 1] = f(copy[n - 1]);
+      return joinLines(copy);
+    };
+  };
+  std::vector<Case> cases = {
+      {"body", edit(3, [](std::string l) { return flipAfter(l, "\"body\":{", 3); }), name, 3, "hash_mismatch"},
+      {"prev", edit(3, [](std::string l) { return flipAfter(l, "\"prev\":\"", 5); }), name, 3, "hash_mismatch"},
+      {"seq", edit(4, [](std::string l) { return flipAfter(l, "\"seq\":"); }), name, 4, "hash_mismatch"},
+      {"ts", edit(4, [](std::string l) { return flipAfter(l, "\"ts\":\"", 21); }), name, 4, "hash_mismatch"},
+      {"sig", edit(5, [](std::string l) { return flipAfter(l, "\"sig\":\"", 7); }), name, 5, "bad_signature"},
+      {"hash", edit(5, [](std::string l) { return flipAfter(l, "\"hash\":\"", 9); }), name, 5, "hash_mismatch"},
+      {"header", edit(1, [](std::string l) { return flipAfter(l, "\"created\":\"", 22); }), name, 1, "hash_mismatch"},
+      {"delete", [&] { auto c = ls; c.erase(c.begin() + 3); return joinLines(c); }, name, 4, "seq_mismatch"},
+      {"duplicate", [&] { auto c = ls; c.insert(c.begin() + 3, c[3]); return joinLines(c); }, name, 5, "seq_mismatch"},
+      {"reorder", [&] { auto c = ls; std::swap(c[2], c[3]); return joinLines(c); }, name, 3, "seq_mismatch"},
+      {"truncate mid-line", [&] { return original.substr(0, original.size() / 2); }, name,
+       static_cast<int>(std::count(original.begin(), original.begin() + original.size() / 2, '\n')) + 1, "torn_tail"},
+      {"truncate at a line", [&] { auto c = ls; c.resize(3); return joinLines(c); }, segs[2].filename().string(), 1,
+       "seq_mismatch"},
+      {"whitespace", edit(2, [](std::string l) { return l.replace(l.find(",\"kind\""), 1, ", "); }), name, 2,
+       "not_canonical"},
+  };
+  // One store, each case applied to a fresh copy of the segment (sections would rebuild it).
+  for (const auto& c : cases) {
+    INFO("case: " << c.what);
+    spit(target, c.tamper());
+    auto v = bothVerdicts(host, {});
+    CHECK(v["verdict"] == "broken");
+    CHECK(v["file"] == c.file);
+    CHECK(v["line"] == c.line);
+    CHECK(v["reason"] == c.reason);
+    spit(target, original);
+  }
+  {
+    INFO("case: another key");
+    const fs::path other = host.dir.path() / "other.pub";
+    spit(other, std::string(64, '7') + "\n");  // not even a valid point: still just "not this key"
+    auto v = bothVerdicts(host, {"--pubkey", other.string()});
+    CHECK(v["file"] == segs[0].filename().string());
+    CHECK(v["line"] == 1);
+    CHECK(v["reason"] == "key_mismatch");
+  }
+  {
+    INFO("case: --from verifies past a reported break");
+    spit(target, edit(3, [](std::string l) { return flipAfter(l, "\"body\":{", 3); })());
+    const auto bad = json::parse(lines(original)[2]);
+    CHECK(bothVerdicts(host, {})["reason"] == "hash_mismatch");
+    auto v = bothVerdicts(host, {"--from", std::to_string(bad["seq"].get<int>() + 1)});
+    CHECK(v["verdict"] == "intact");
+    spit(target, original);
+  }
+  {
+    INFO("case: a deleted segment");
+    fs::remove(target);
+    auto v = bothVerdicts(host, {});
+    CHECK(v["file"] == segs[2].filename().string());
+    CHECK(v["reason"] == "seq_mismatch");
+  }
+}
+
+TEST_CASE("an export is self-contained and verifies offline, with its own key or a given one") {
+  EvidenceHost host("LIN-SSH-001");
+  host.runOnce(2);
+  const fs::path file = host.dir.path() / "export.jsonl";
+  auto r = runAgent(host.with({"evidence", "export", "--since", "2000-01-01", "--until", "2100-01-01", "-o",
+                               file.string(), "--json"}));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json out = json::parse(r.out);
+  CHECK(out["verdict"] == "intact");
+  CHECK(out["first_seq"] == 1);
+  auto v = bothVerdicts(host, {}, &file);
+  CHECK(v["verdict"] == "intact");
+  CHECK(v["records"] == out["records"]);
+  const std::string pub = (host.state() / "keys/evidence-ed25519.pub").string();
+  CHECK(bothVerdicts(host, {"--pubkey", pub}, &file)["verdict"] == "intact");
+
+  // Moved elsewhere (no state_dir), it still verifies: it carries what it needs.
+  const fs::path moved = host.dir.path() / "moved.jsonl";
+  fs::copy_file(file, moved);
+  auto offline = runAgent({"evidence", "verify", moved.string(), "--state-dir", (host.dir.path() / "none").string()});
+  CHECK(offline.exit_code == 0);
+
+  // A range with nothing in it exports nothing.
+  auto empty = runAgent(host.with({"evidence", "export", "--since", "2001-01-01", "--until", "2001-01-02", "-o",
+                                   (host.dir.path() / "empty.jsonl").string()}));
+  CHECK(empty.exit_code == 1);
+  CHECK_FALSE(fs::exists(host.dir.path() / "empty.jsonl"));
+  // Bad dates are usage errors that say which flag.
+  auto bad = runAgent(host.with({"evidence", "export", "--since", "yesterday", "--until", "2100-01-01", "-o",
+                                 file.string()}));
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--since") != std::string::npos);
+}
+
+TEST_CASE("a torn tail left by a crash is cut at the next start and recorded") {
+  EvidenceHost host("LIN-SSH-001");
+  host.runOnce();
+  const fs::path seg = host.segments().back();
+  std::ofstream(seg, std::ios::app) << "{\"v\":1,\"seq\":99,\"pr";
+  CHECK(bothVerdicts(host, {})["reason"] == "torn_tail");
+  host.runOnce();
+  CHECK(bothVerdicts(host, {})["verdict"] == "intact");
+  auto tail = json::parse(runAgent(host.with({"evidence", "tail", "-n", "100", "--json"})).out)["records"];
+  bool recovery = false;
+  for (const auto& r : tail) {
+    if (r["kind"] == "lifecycle" && r["body"]["event"] == "recovery") {
+      recovery = true;
+      CHECK(r["body"]["faults"][0]["problem"] == "torn_tail");
+      CHECK(r["body"]["faults"][0]["bytes_cut"] == 19);
+    }
+  }
+  CHECK(recovery);
+}
