@@ -157,7 +157,8 @@ core::Status<WriterError> Writer::recover() {
       faults_.push_back({name, lines + 1, Reason::TornTail, "not the newest segment: left as found", 0});
       damaged = true;
       text.resize(keep);
-    } else if (keep < text.size()) {
+    } else if (keep < text.size() || text.empty()) {
+      // (An empty file is a segment killed between its creation and its header's write.)
       const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.begin() + keep, '\n'));
       faults_.push_back({name, lines + 1, Reason::TornTail, "", text.size() - keep});
       if (keep == 0) {

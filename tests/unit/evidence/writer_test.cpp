@@ -257,3 +257,34 @@ TEST_CASE("a body the canonical form cannot carry is refused and the chain is un
   REQUIRE(w->appendDurable(Kind::Heal, "agent", json{{"ratio_pct", 50}}).ok());
   CHECK(fx.verify().intact());
 }
+
+TEST_CASE("an empty segment left by a kill between creating it and writing its header is removed") {
+  // Found by the crash harness (tests/crash): the writer must neither refuse to start nor stop
+  // committing because of it.
+  SECTION("the first segment of a fresh store") {
+    Fixture fx;
+    REQUIRE(fx.storage.create("00000000000000000001.jsonl").ok());
+    REQUIRE(fx.storage.syncDir().ok());
+    auto w = fx.open();
+    REQUIRE(w->recoveryFaults().size() == 1);
+    CHECK(w->recoveryFaults()[0].problem == evidence::Reason::TornTail);
+    CHECK(w->recoveryFaults()[0].line == 1);
+    CHECK(w->durableHead().seq == 1);  // the recovery record, in a new genesis segment
+    CHECK(fx.verify().intact());
+  }
+  SECTION("a rotation of a running store") {
+    Fixture fx;
+    {
+      auto w = fx.open();
+      appendN(*w, 3);
+      REQUIRE(w->commit().ok());
+    }
+    REQUIRE(fx.storage.create("00000000000000000004.jsonl").ok());
+    auto w = fx.open();
+    REQUIRE(w->recoveryFaults().size() == 1);
+    appendN(*w, 2);
+    REQUIRE(w->commit().ok());
+    CHECK(fx.verify().intact());
+    CHECK(fx.verify().records == 6);
+  }
+}
