@@ -26,7 +26,7 @@ constexpr const char* kRecordedStateFile = "recorded.json";
 // Prunes what central command holds and retention allows; returns the evidence health flags.
 std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, EvidenceSession& session) {
   const auto log = core::log::logger("evidence");
-  std::vector<std::string> health;
+  bool over_cap = false;
   auto outbox = evidence::Outbox::open(outboxDir(cfg), *session.storage);
   if (!outbox.ok()) {
     log->error("evidence outbox: {} (nothing is pruned)", outbox.error().message);
@@ -39,17 +39,14 @@ std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, 
       log->error("evidence retention: {}", kept.error().message);
     } else {
       if (!kept->pruned.empty()) log->info("evidence retention: {} segments pruned", kept->pruned.size());
-      if (kept->over_cap) {
+      over_cap = kept->over_cap;
+      if (over_cap) {
         log->warn("evidence uses {} MiB, above evidence.max_disk_mb {}: unacknowledged records are kept ({})",
                   kept->bytes_total >> 20, cfg.evidence.max_disk_mb, evidence::kDiskCapFlag);
-        health.push_back(evidence::kDiskCapFlag);
       }
     }
   }
-  if (auto err = session.writer->lastCommitError(); err && err->code == evidence::WriterErrc::NoSpace) {
-    if (health.empty()) health.push_back(evidence::kDiskCapFlag);
-  }
-  return health;
+  return evidence::healthFlags(*session.writer, over_cap);
 }
 
 }  // namespace

@@ -53,9 +53,14 @@ std::u16string utf16(std::string_view text) {
 void appendString(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
+  // Runs of bytes that need no escape are appended at once: most strings are one run.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (u) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\b': out += "\\b"; break;
@@ -64,15 +69,12 @@ void appendString(std::string_view s, std::string& out) {
       case '\f': out += "\\f"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[u >> 4]);
-          out.push_back(kHex[u & 0xF]);
-        } else {
-          out.push_back(c);
-        }
+        out += "\\u00";
+        out.push_back(kHex[u >> 4]);
+        out.push_back(kHex[u & 0xF]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
@@ -141,6 +143,21 @@ core::Status<CanonError> encode(const nlohmann::json& v, std::string& out, int d
     case T::object: {
       // nlohmann::json keeps members in byte order, which is UTF-16 order unless names hold
       // characters from U+E000 up: sort by UTF-16 code units only then.
+      out.push_back('{');
+      if (!needsUtf16Sort(v)) {
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (!first) out.push_back(',');
+          first = false;
+          if (!isValidUtf8(it.key())) return core::fail(error(CanonErrc::InvalidUtf8, "member name is not valid UTF-8"));
+          appendString(it.key(), out);
+          out.push_back(':');
+          auto st = encode(it.value(), out, depth + 1);
+          if (!st.ok()) return within(std::move(st), "." + it.key());
+        }
+        out.push_back('}');
+        return core::Ok{};
+      }
       std::vector<std::pair<const std::string*, const nlohmann::json*>> keys;
       keys.reserve(v.size());
       for (auto it = v.begin(); it != v.end(); ++it) {
@@ -149,11 +166,8 @@ core::Status<CanonError> encode(const nlohmann::json& v, std::string& out, int d
         }
         keys.emplace_back(&it.key(), &it.value());
       }
-      if (needsUtf16Sort(v)) {
-        std::stable_sort(keys.begin(), keys.end(),
-                         [](const auto& a, const auto& b) { return utf16(*a.first) < utf16(*b.first); });
-      }
-      out.push_back('{');
+      std::stable_sort(keys.begin(), keys.end(),
+                       [](const auto& a, const auto& b) { return utf16(*a.first) < utf16(*b.first); });
       bool first = true;
       for (const auto& [key, member] : keys) {
         if (!first) out.push_back(',');
@@ -177,9 +191,19 @@ core::Status<CanonError> encode(const nlohmann::json& v, std::string& out, int d
 
 bool isValidUtf8(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {  // ASCII: the common case, no decoding
+      ++i;
+      continue;
+    }
     if (decodeOne(text, i) < 0) return false;
   }
   return true;
+}
+
+core::Status<CanonError> appendCanonicalString(std::string_view text, std::string& out) {
+  if (!isValidUtf8(text)) return core::fail(CanonError{CanonErrc::InvalidUtf8, "string is not valid UTF-8"});
+  appendString(text, out);
+  return core::Ok{};
 }
 
 std::string toValidUtf8(std::string_view text) {

@@ -27,6 +27,9 @@ using CanonError = core::Error<CanonErrc>;
 /// binary/discarded value; the message names the JSON path of the offending value.
 core::Status<CanonError> appendCanonical(const nlohmann::json& value, std::string& out);
 
+/// Appends canon(text) (a JSON string); fails InvalidUtf8.
+core::Status<CanonError> appendCanonicalString(std::string_view text, std::string& out);
+
 /// canon(value) as a new string; fails as appendCanonical.
 core::Result<std::string, CanonError> canonicalize(const nlohmann::json& value);
 

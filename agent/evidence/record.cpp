@@ -81,12 +81,19 @@ core::Result<Digest, Problem> canonicalDigest(std::string_view line, const json&
   canon.reserve(line.size());
   if (auto st = appendCanonical(doc, canon); !st.ok()) return core::fail(Problem{invalid, st.error().message});
   if (canon != line) return core::fail(Problem{Reason::NotCanonical, "the line is not the canonical encoding of its data"});
-  json unsealed = doc;
-  unsealed.erase("hash");
-  unsealed.erase("sig");
-  auto text = canonicalize(unsealed);
-  if (!text.ok()) return core::fail(Problem{invalid, text.error().message});
-  return sha256(*text);
+  // canon(object without hash and sig) is the line with those two members cut out. In canonical
+  // text a raw quote only delimits a string, so `,"sig":"` can only be a member name; the
+  // top-level hash and sig come after the one nested member (body, or none in a header) and
+  // before other scalars only, so they are the last occurrences. Their values are fixed-size hex
+  // (checked before), so the cut is exact.
+  const auto cut = [&](std::string_view name, std::size_t value_size) {
+    const std::string key = ",\"" + std::string(name) + "\":\"";
+    const std::size_t at = canon.rfind(key);
+    if (at != std::string::npos) canon.erase(at, key.size() + value_size + 1);
+  };
+  cut("sig", 128);
+  cut("hash", 64);
+  return sha256(canon);
 }
 
 std::string digestHex(const Digest& d) { return toHex(d); }
@@ -184,22 +191,57 @@ bool isTimestamp(std::string_view ts) {
 core::Result<SealedRecord, SealError> sealRecord(std::uint64_t seq, const std::string& prev, const std::string& ts,
                                                  Kind kind, const Provenance& p, const std::string& actor,
                                                  const json& body, const Signer& signer) {
-  json doc = {{"v", kRecordVersion},
-              {"seq", seq},
-              {"prev", prev},
-              {"ts", ts},
-              {"kind", std::string(toString(kind))},
-              {"site_id", p.site_id},
-              {"appliance_id", p.appliance_id},
-              {"mode", p.mode},
-              {"agent_version", p.agent_version},
-              {"rules_version", p.rules_version},
-              {"config_hash", p.config_hash},
-              {"actor", actor},
-              {"body", body.is_object() ? body : json::object()}};
-  auto sealed = seal(std::move(doc), signer);
-  if (!sealed.ok()) return core::fail(std::move(sealed.error()));
-  return SealedRecord{seq, prev, std::move(sealed->second), std::move(sealed->first)};
+  // The record's canonical text is written member by member in RFC 8785 order, with the body
+  // encoded once; `hash` and `sig` sort between config_hash/kind and seq/site_id, so the sealed
+  // line is the unsealed text with them spliced in. The verifier's re-encoding (parseRecordLine)
+  // checks this against the generic encoder in every test.
+  const auto member = [](std::string& out, const char* name, const std::string& value) -> core::Status<SealError> {
+    out += name;
+    if (auto st = appendCanonicalString(value, out); !st.ok()) {
+      return core::fail(SealError{SealErrc::Encoding, std::string(name) + " " + st.error().message});
+    }
+    return core::Ok{};
+  };
+  std::string head;  // {"actor" .. "config_hash"
+  std::string mid;   // ,"kind" .. "seq"
+  std::string tail;  // ,"site_id" .. "v"}
+  head.reserve(512);
+  if (auto st = member(head, "{\"actor\":", actor); !st.ok()) return core::fail(st.error());
+  if (auto st = member(head, ",\"agent_version\":", p.agent_version); !st.ok()) return core::fail(st.error());
+  if (auto st = member(head, ",\"appliance_id\":", p.appliance_id); !st.ok()) return core::fail(st.error());
+  head += ",\"body\":";
+  if (auto st = appendCanonical(body.is_object() ? body : json::object(), head); !st.ok()) {
+    return core::fail(SealError{SealErrc::Encoding, "body: " + st.error().message});
+  }
+  if (auto st = member(head, ",\"config_hash\":", p.config_hash); !st.ok()) return core::fail(st.error());
+  if (auto st = member(mid, ",\"kind\":", std::string(toString(kind))); !st.ok()) return core::fail(st.error());
+  if (auto st = member(mid, ",\"mode\":", p.mode); !st.ok()) return core::fail(st.error());
+  if (auto st = member(mid, ",\"prev\":", prev); !st.ok()) return core::fail(st.error());
+  if (auto st = member(mid, ",\"rules_version\":", p.rules_version); !st.ok()) return core::fail(st.error());
+  if (seq > static_cast<std::uint64_t>(kMaxSafeInteger)) return core::fail(SealError{SealErrc::Encoding, "seq out of range"});
+  mid += ",\"seq\":" + std::to_string(seq);
+  if (auto st = member(tail, ",\"site_id\":", p.site_id); !st.ok()) return core::fail(st.error());
+  if (auto st = member(tail, ",\"ts\":", ts); !st.ok()) return core::fail(st.error());
+  tail += ",\"v\":" + std::to_string(kRecordVersion) + "}";
+
+  std::string line;
+  line.reserve(head.size() + mid.size() + tail.size() + 240);
+  line += head;
+  line += mid;
+  line += tail;
+  const Digest digest = sha256(line);
+  std::string hash = toHex(digest);
+  line.resize(head.size());
+  line += ",\"hash\":\"" + hash + "\"";
+  line += mid;
+  line += ",\"sig\":\"" + toHex(signer.sign(digest)) + "\"";
+  line += tail;
+  line.push_back('\n');
+  if (line.size() > kMaxLineBytes) {
+    return core::fail(SealError{SealErrc::TooLarge, "record of " + std::to_string(line.size()) +
+                                                        " bytes exceeds the 1 MiB line limit"});
+  }
+  return SealedRecord{seq, prev, std::move(hash), std::move(line)};
 }
 
 core::Result<std::string, SealError> sealHeader(const HeaderFields& f, const Signer& signer) {

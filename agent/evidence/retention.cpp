@@ -25,6 +25,12 @@ std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts) {
   return core::Clock::WallTime(std::chrono::seconds(secs)) + std::chrono::milliseconds(num(20, 3));
 }
 
+std::vector<std::string> healthFlags(const Writer& writer, bool over_cap) {
+  const auto error = writer.lastCommitError();
+  if (over_cap || (error && error->code == WriterErrc::NoSpace)) return {kDiskCapFlag};
+  return {};
+}
+
 namespace {
 
 // The ts of the last record of a segment that parses; nullopt when none does.

@@ -38,6 +38,10 @@ using RetentionError = core::Error<RetentionErrc>;
 core::Result<RetentionResult, RetentionError> applyRetention(Storage& storage, Writer& writer, std::uint64_t acked_seq,
                                                              core::Clock::WallTime now, const RetentionPolicy& policy);
 
+/// The evidence health flags: kDiskCapFlag when the store is over its cap (`over_cap`, from
+/// applyRetention) or the writer's last commit failed for lack of space. Empty when healthy.
+std::vector<std::string> healthFlags(const Writer& writer, bool over_cap);
+
 /// RFC 3339 UTC with milliseconds back to a time point (section 3's `ts`); nullopt if malformed.
 std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts);
 

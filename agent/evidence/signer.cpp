@@ -1,5 +1,6 @@
 #include "evidence/signer.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <cstdlib>
@@ -47,8 +48,14 @@ bool verifySignature(const PublicKey& key, const Digest& digest, const Signature
 }
 
 Digest sha256(std::string_view data) {
+  // OpenSSL rather than libsodium here: it uses the CPU's SHA extensions, about 3x faster on a
+  // record, and hashing is on the path of every append and every verification.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   Digest d;
-  crypto_hash_sha256(d.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  unsigned int size = 0;
+  if (!kSha256 || EVP_Digest(data.data(), data.size(), d.data(), &size, kSha256, nullptr) != 1 || size != d.size()) {
+    std::abort();  // a broken libcrypto: no evidence can be trusted
+  }
   return d;
 }
 

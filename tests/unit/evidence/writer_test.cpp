@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "evidence/retention.h"
 #include "evidence/verifier.h"
 #include "evidence/writer.h"
 #include "fakes/fake_clock.h"
@@ -199,6 +200,7 @@ TEST_CASE("a full disk keeps records queued, loses nothing durable, and recovers
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().code == evidence::WriterErrc::NoSpace);
   CHECK(w->lastCommitError().has_value());
+  CHECK(evidence::healthFlags(*w, false) == std::vector<std::string>{evidence::kDiskCapFlag});
   CHECK(w->durableHead().seq == 3);
   CHECK(w->pendingCount() == 5);
   CHECK(*fx.storage.read("00000000000000000001.jsonl") == before);  // the short write was cut back
@@ -209,6 +211,8 @@ TEST_CASE("a full disk keeps records queued, loses nothing durable, and recovers
   REQUIRE(head.ok());
   CHECK(head->seq == 9);
   CHECK_FALSE(w->lastCommitError().has_value());
+  CHECK(evidence::healthFlags(*w, false).empty());
+  CHECK(evidence::healthFlags(*w, true) == std::vector<std::string>{evidence::kDiskCapFlag});
   auto recs = records(fx);
   REQUIRE(recs.size() == 9);
   for (std::size_t i = 0; i < 9; ++i) CHECK(recs[i].doc["body"]["n"] == i);
