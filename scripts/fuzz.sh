@@ -2,8 +2,9 @@
 # Builds the libFuzzer targets with clang + ASan/UBSan into build/fuzz and runs each of them.
 #   scripts/fuzz.sh [smoke|long]   smoke: ~30 s per target (the CI gate); long: 10 min per target
 # FUZZ_SECONDS overrides the time per target; JOBS the build parallelism (default 2).
-# The seed corpus is tests/hostile/rules plus the shipped rules/, copied into a temporary
-# directory so runs never write into the source tree. Crash inputs land in build/fuzz/artifacts/.
+# The seed corpus is tests/hostile/rules plus the shipped rules/ (and tests/fuzz/seeds/<name>
+# for target fuzz_<name>), copied into a temporary directory so runs never write into the source
+# tree. Crash inputs land in build/fuzz/artifacts/.
 # Exits non-zero when a target crashes, leaks, times out or fails to build.
 set -euo pipefail
 
@@ -37,10 +38,11 @@ cmake --build "$build" -j"${JOBS:-2}" --target "${targets[@]}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ca-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-seed() {  # seed DIR: copies every regular file below the seed sources into DIR, flat
+seed() {  # seed DIR TARGET: copies every regular file below the seed sources into DIR, flat
   local dest=$1 n=0
   mkdir -p "$dest"
-  for dir in "$root/tests/hostile/rules" "$root/rules"; do
+  # tests/fuzz/seeds/<name>: seeds of one target (e.g. evidence a real agent wrote).
+  for dir in "$root/tests/hostile/rules" "$root/rules" "$root/tests/fuzz/seeds/${2#fuzz_}"; do
     [ -d "$dir" ] || continue
     while IFS= read -r -d '' f; do
       n=$((n + 1))
@@ -53,7 +55,7 @@ seed() {  # seed DIR: copies every regular file below the seed sources into DIR,
 status=0
 for t in "${targets[@]}"; do
   corpus="$work/$t"
-  n=$(seed "$corpus")
+  n=$(seed "$corpus" "$t")
   echo "== $t: $seconds s, $n seed files"
   # -timeout: one input taking over 10 s is a hang; -max_len lets inputs grow past the seeds.
   if ! "$build/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
