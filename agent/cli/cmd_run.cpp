@@ -123,8 +123,10 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   bool evidence_ok = true;
   if (!recorded.ok() || !durable.ok()) {
     // The report still goes out; the exit code says the cycle is not fully recorded.
-    log->error("evidence: the cycle could not be recorded: {} ({} records not durable, lost on exit)",
-               !recorded.ok() ? recorded.error().message : durable.error().message, writer.pendingCount());
+    const auto flags = evidence::healthFlags(writer, false);
+    log->error("evidence: the cycle could not be recorded: {} ({} records not durable, lost on exit){}",
+               !recorded.ok() ? recorded.error().message : durable.error().message, writer.pendingCount(),
+               flags.empty() ? std::string() : "; health: " + flags.front());
     evidence_ok = false;
   } else {
     log->info("evidence: cycle recorded as seq {}..{} ({} finding changes{}), durable head {} {}",

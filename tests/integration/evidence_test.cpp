@@ -318,3 +318,45 @@ TEST_CASE("a torn tail left by a crash is cut at the next start and recorded") {
   }
   CHECK(recovery);
 }
+
+TEST_CASE("a full disk: the run reports, says so, loses nothing durable, and recording resumes with space") {
+  // A real ENOSPC: the evidence directory on a tiny tmpfs in a private mount namespace.
+  if (!fs::exists("/usr/bin/unshare") ||
+      runProcess({"/usr/bin/unshare", "-rm", "/bin/sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"}).exit_code != 0) {
+    WARN("no user+mount namespaces here (unshare -rm): the real ENOSPC case is not run");
+    return;
+  }
+  EvidenceHost host("LIN-SSH-001");
+  host.runOnce();
+  const fs::path seg = host.segments().front();
+  const std::string durable_before = slurp(seg);
+  const fs::path agent = CA_AGENT_BINARY;
+  const fs::path saved = host.dir.path() / "saved";
+  // In the namespace: put the store on a 48 KiB tmpfs, fill it up to about 1 KiB free, run, then
+  // copy the result out for inspection.
+  const std::string script =
+      "set -e; cp -a \"$STORE\"/. \"$SAVED\"/; mount -t tmpfs -o size=48k tmpfs \"$STORE\"; "
+      "cp -a \"$SAVED\"/. \"$STORE\"/; "
+      "dd if=/dev/zero of=\"$STORE\"/filler bs=1024 count=$(( $(df -k --output=avail \"$STORE\" | tail -1) - 1 )) "
+      "2>/dev/null || true; "
+      "set +e; \"$AGENT\" run --once --config \"$CONFIG\"; echo \"rc=$?\" >&2; "
+      "rm -rf \"$SAVED\"; mkdir \"$SAVED\"; cp -a \"$STORE\"/. \"$SAVED\"/; rm -f \"$SAVED\"/filler";
+  fs::create_directories(saved);
+  auto r = runProcess({"/usr/bin/unshare", "-rm", "/bin/sh", "-c", script},
+                      {{"STORE", host.store().string()}, {"SAVED", saved.string()}, {"AGENT", agent.string()},
+                       {"CONFIG", host.config()}, {"PATH", "/usr/bin:/bin"}});
+  INFO(r.err);
+  CHECK(r.err.find("rc=3") != std::string::npos);           // the cycle is not recorded: runtime error
+  CHECK(r.err.find("evidence_disk_cap") != std::string::npos);  // ... and the log says why
+  CHECK(r.out.find("LIN-SSH-001") != std::string::npos);    // the report still went out
+  // Nothing durable was lost, and the store left behind verifies.
+  const std::string after = slurp(saved / seg.filename());
+  CHECK(after.compare(0, durable_before.size(), durable_before) == 0);
+  auto v = runProcess({"/usr/bin/python3", kPythonVerifier.string(), "--pubkey",
+                       (host.state() / "keys/evidence-ed25519.pub").string(), saved.string()});
+  INFO(v.out);
+  CHECK(v.exit_code == 0);
+  // With space back (the real directory), recording goes on and the chain holds.
+  host.runOnce();
+  CHECK(bothVerdicts(host, {})["verdict"] == "intact");
+}
