@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README command (a): install what is missing, build, generate the demo host (every shipped drift
 # planted, stub systemctl/timedatectl/df standing in for the live system) at first run, and run
-# one dry-run cycle of the shipped rules against it, printing the report. Nothing on the demo
-# host changes. Extra arguments go to the agent (e.g. --json).
+# one dry-run cycle of the shipped rules against it, printing the report; then the cycle's signed
+# evidence (demo/host/state-agent/evidence) is verified and its newest records shown on stderr.
+# Nothing on the demo host changes. Extra arguments go to the agent (e.g. --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh python3 openssl
@@ -17,3 +18,9 @@ rc=0
 build/release/agent/compliance-agent run --once --config demo/host/agent.yaml --tier full_coverage "$@" || rc=$?
 # 1 means "drift found", which is what the demo host is for.
 [ "$rc" -le 1 ] || exit "$rc"
+# The evidence of the cycle (stderr, so that stdout stays the report, e.g. one --json document).
+{
+  echo
+  build/release/agent/compliance-agent evidence verify --config demo/host/agent.yaml
+  build/release/agent/compliance-agent evidence tail -n 8 --config demo/host/agent.yaml
+} >&2
