@@ -103,6 +103,11 @@ int run(int argc, char** argv) {
     // Help goes to stdout with exit 0; parse errors to stderr with exit 2.
     const int rc = app.exit(e, std::cout, std::cerr);
     return rc == 0 ? kExitOk : kExitUsage;
+  } catch (const std::exception& e) {
+    // The edge of the process: a library exception that escaped a command (JSON of unexpected
+    // shape, a failed allocation) is a runtime error with a message, never an abort.
+    std::fprintf(stderr, "compliance-agent: internal error: %s\n", e.what());
+    return kExitRuntime;
   }
   return exit_code;
 }

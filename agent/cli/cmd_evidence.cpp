@@ -67,11 +67,15 @@ core::Result<std::vector<StoredLine>, Failure> readStoreLines(const config::Agen
 core::Result<evidence::PublicKey, Failure> readKey(const std::string& path) {
   auto key = evidence::readPublicKeyFile(path);
   if (!key.ok()) {
-    const bool missing = key.error().code == evidence::KeyErrc::NotFound;
-    return core::fail(Failure{missing ? kExitRuntime : kExitUsage,
-                              missing ? path + ": no evidence key (made by `compliance-agent keygen` or the first "
-                                               "`run --once`)"
-                                      : key.error().message});
+    switch (key.error().code) {
+      case evidence::KeyErrc::NotFound:
+        return core::fail(Failure{kExitRuntime, path + ": no evidence key (made by `compliance-agent keygen` or "
+                                                       "the first `run --once`)"});
+      case evidence::KeyErrc::Invalid:  // what the operator gave is not a key
+        return core::fail(Failure{kExitUsage, key.error().message});
+      default:
+        return core::fail(Failure{kExitRuntime, key.error().message});
+    }
   }
   return *key;
 }
@@ -87,20 +91,35 @@ std::optional<core::Clock::WallTime> parseWhen(const std::string& text, bool who
   return evidence::parseTimestamp(text);
 }
 
+// A string member of `j`, or "" when it is missing or not a string: records read back may be
+// damaged, and tail shows what it can instead of failing.
+std::string str(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string summary(const json& r) {
-  const json& b = r["body"];
-  const std::string kind = r.value("kind", "");
-  const auto s = [&](const char* k) { return b.contains(k) && b[k].is_string() ? b[k].get<std::string>() : std::string(); };
-  if (kind == "cycle" && b.contains("counts")) {
+  const auto body_it = r.find("body");
+  const json empty = json::object();
+  const json& b = body_it != r.end() && body_it->is_object() ? *body_it : empty;
+  const std::string kind = str(r, "kind");
+  const auto s = [&](const char* k) { return str(b, k); };
+  if (kind == "cycle" && b.contains("counts") && b["counts"].is_object()) {
     std::string out;
     for (auto it = b["counts"].begin(); it != b["counts"].end(); ++it) {
-      if (it.value().is_number() && it.value().get<int>() > 0) out += it.key() + "=" + it.value().dump() + " ";
+      if (it.value().is_number_integer() && it.value().get<std::int64_t>() > 0) out += it.key() + "=" + it.value().dump() + " ";
     }
     return out + "digest " + s("findings_digest").substr(0, 12);
   }
-  if (kind == "finding") return s("check_id") + " " + s("target") + " " + (s("previous_status").empty() ? "new" : s("previous_status")) + " -> " + s("status");
+  if (kind == "finding") {
+    return s("check_id") + " " + s("target") + " " + (s("previous_status").empty() ? "new" : s("previous_status")) +
+           " -> " + s("status");
+  }
   if (kind == "heal") return s("outcome") + " " + (s("rule_id").empty() ? s("check_id") : s("rule_id")) + " " + s("target");
-  if (kind == "snapshot" && b.contains("findings")) return std::to_string(b["findings"].size()) + " findings";
+  if (kind == "snapshot" && b.contains("findings") && b["findings"].is_array()) {
+    return std::to_string(b["findings"].size()) + " findings";
+  }
   if (kind == "rules") return "version " + s("version").substr(0, 12);
   if (kind == "lifecycle") return s("event") + (s("command").empty() ? "" : " " + s("command"));
   return "";
@@ -229,10 +248,12 @@ int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
     if (global.json) {
       records.push_back(r);
     } else {
-      char head[128];
-      std::snprintf(head, sizeof head, "%-6s %-24s %-9s %-8s ", r.value("seq", json(0)).dump().c_str(),
-                    clean(r.value("ts", "")).c_str(), clean(r.value("kind", "")).c_str(),
-                    clean(r.value("actor", "")).c_str());
+      char head[160];
+      const auto seq = r.find("seq");
+      std::snprintf(head, sizeof head, "%-6s %-24s %-9s %-8s ",
+                    seq != r.end() && seq->is_number_integer() ? seq->dump().c_str() : "?",
+                    clean(str(r, "ts")).substr(0, 24).c_str(), clean(str(r, "kind")).substr(0, 9).c_str(),
+                    clean(str(r, "actor")).substr(0, 20).c_str());
       out += head + clean(summary(r)) + "\n";
     }
   }
@@ -287,8 +308,10 @@ int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& 
   std::string content = *header_line;
   for (std::size_t i = *first; i <= *last; ++i) content += (*lines)[i].text + "\n";
 
-  const std::string tmp = options.output + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A fresh temporary next to the output (never an existing file or a planted link), renamed
+  // over the output once complete.
+  const std::string tmp = options.output + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return reportFailure({kExitRuntime, tmp + ": " + std::strerror(errno)});
   const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
                        ::fsync(fd) == 0;

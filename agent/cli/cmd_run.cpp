@@ -31,6 +31,7 @@ std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, 
   if (!outbox.ok()) {
     log->error("evidence outbox: {} (nothing is pruned)", outbox.error().message);
   } else {
+    if (!outbox->cursorProblem().empty()) log->warn("evidence outbox: {}", outbox->cursorProblem());
     const evidence::RetentionPolicy policy{cfg.evidence.retention_days,
                                            static_cast<std::uint64_t>(cfg.evidence.max_disk_mb) << 20};
     auto kept = evidence::applyRetention(*session.storage, *session.writer, outbox->ackedSeq(),

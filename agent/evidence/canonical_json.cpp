@@ -241,8 +241,8 @@ void sanitizeStrings(nlohmann::json& value) {
   }
 }
 
-core::Status<CanonError> appendCanonical(const nlohmann::json& value, std::string& out) {
-  return within(encode(value, out, 1), "value");
+core::Status<CanonError> appendCanonical(const nlohmann::json& value, std::string& out, int depth) {
+  return within(encode(value, out, depth), "value");
 }
 
 core::Result<std::string, CanonError> canonicalize(const nlohmann::json& value) {

@@ -24,8 +24,9 @@ using CanonError = core::Error<CanonErrc>;
 
 /// Appends canon(value) to `out`. Fails (leaving `out` partly written) on a float, an integer out
 /// of range, a string or key that is not valid UTF-8, nesting deeper than kMaxJsonDepth, or a
-/// binary/discarded value; the message names the JSON path of the offending value.
-core::Status<CanonError> appendCanonical(const nlohmann::json& value, std::string& out);
+/// binary/discarded value; the message names the JSON path of the offending value. `depth` is
+/// the level `value` sits at (2 for a record's body, whose record is level 1).
+core::Status<CanonError> appendCanonical(const nlohmann::json& value, std::string& out, int depth = 1);
 
 /// Appends canon(text) (a JSON string); fails InvalidUtf8.
 core::Status<CanonError> appendCanonicalString(std::string_view text, std::string& out);

@@ -26,8 +26,6 @@ struct RecordedState {
   std::map<std::string, std::string> statuses;
 };
 
-std::string key(const checks::Finding& f) { return f.check_id + "\t" + f.target; }
-
 RecordedState loadState(const std::string& path) {
   RecordedState state;
   std::ifstream in(path);
@@ -38,8 +36,12 @@ RecordedState loadState(const std::string& path) {
   // A damaged state file only means the next cycle records a snapshot: never an error.
   if (doc.is_discarded() || !doc.is_object()) return state;
   state.present = true;
-  state.rules_version = doc.value("rules_version", "");
-  state.last_snapshot = doc.value("last_snapshot", "");
+  const auto str = [&](const char* k) {
+    const auto it = doc.find(k);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  state.rules_version = str("rules_version");
+  state.last_snapshot = str("last_snapshot");
   if (doc.contains("statuses") && doc["statuses"].is_object()) {
     for (auto it = doc["statuses"].begin(); it != doc["statuses"].end(); ++it) {
       if (it.value().is_string()) state.statuses[it.key()] = it.value().get<std::string>();
@@ -61,15 +63,38 @@ bool saveState(const std::string& path, const RecordedState& state) {
   return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-std::vector<const checks::Finding*> sorted(const std::vector<checks::Finding>& findings) {
-  std::vector<const checks::Finding*> out;
+// A finding as recorded: its body (strings already made valid UTF-8) and its key, built from
+// those same strings, so that what is compared, sorted, digested and stored is what a verifier
+// sees in the records.
+struct Entry {
+  std::string check_id, target, key;
+  const checks::Finding* finding;
+  json body;
+};
+
+std::vector<Entry> entries(const std::vector<checks::Finding>& findings) {
+  std::vector<Entry> out;
   out.reserve(findings.size());
-  for (const auto& f : findings) out.push_back(&f);
-  std::sort(out.begin(), out.end(), [](const auto* a, const auto* b) {
-    return std::tie(a->check_id, a->target) < std::tie(b->check_id, b->target);
-  });
+  for (const auto& f : findings) {
+    json body = findingBody(f);
+    std::string id = body["check_id"].get<std::string>(), target = body["target"].get<std::string>();
+    std::string k = id + "\t" + target;
+    out.push_back({std::move(id), std::move(target), std::move(k), &f, std::move(body)});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Entry& a, const Entry& b) { return std::tie(a.check_id, a.target) < std::tie(b.check_id, b.target); });
   return out;
 }
+
+std::string digestOf(const std::vector<Entry>& all) {
+  json list = json::array();
+  for (const auto& e : all) list.push_back(e.body);
+  auto text = canonicalize(list);
+  return text.ok() ? toHex(sha256(*text)) : std::string();
+}
+
+// Snapshot parts: each well under the line limit, whatever the number of findings.
+constexpr std::size_t kSnapshotPartBytes = 768 << 10;
 
 json stepBody(const healing::StepRecord& st) {
   json step{{"type", st.type}, {"description", st.description}};
@@ -77,14 +102,16 @@ json stepBody(const healing::StepRecord& st) {
   if (!st.unit.empty()) step["unit"] = st.unit;
   if (!st.argv.empty()) step["argv"] = st.argv;
   if (!st.diff.empty()) {
-    if (st.diff.size() > kMaxDiffBytes) {
+    // Made valid UTF-8 first, then cut (on a character boundary), so the cut bounds the size.
+    const std::string diff = toValidUtf8(st.diff);
+    if (diff.size() > kMaxDiffBytes) {
       std::size_t cut = kMaxDiffBytes;
-      while (cut > 0 && (static_cast<unsigned char>(st.diff[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
-      step["diff"] = st.diff.substr(0, cut);
+      while (cut > 0 && (static_cast<unsigned char>(diff[cut]) & 0xC0) == 0x80) --cut;
+      step["diff"] = diff.substr(0, cut);
       step["diff_truncated"] = true;
-      step["diff_sha256"] = toHex(sha256(st.diff));
+      step["diff_sha256"] = toHex(sha256(diff));
     } else {
-      step["diff"] = st.diff;
+      step["diff"] = diff;
     }
   }
   if (!st.error.empty()) step["error"] = st.error;
@@ -128,12 +155,7 @@ json healBody(const healing::ActionRecord& a, const checks::Finding* before) {
   return body;
 }
 
-std::string findingsDigest(const std::vector<checks::Finding>& findings) {
-  json list = json::array();
-  for (const auto* f : sorted(findings)) list.push_back(findingBody(*f));
-  auto text = canonicalize(list);
-  return text.ok() ? toHex(sha256(*text)) : std::string();
-}
+std::string findingsDigest(const std::vector<checks::Finding>& findings) { return digestOf(entries(findings)); }
 
 core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::string& state_path,
                                                      const CycleFacts& facts,
@@ -157,37 +179,51 @@ core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::
     if (auto st = append(Kind::Rules, body); !st.ok()) return core::fail(st.error());
   }
 
-  const auto ordered = sorted(findings);
+  const std::vector<Entry> ordered = entries(findings);
   if (state.present) {
-    for (const auto* f : ordered) {
-      const auto it = state.statuses.find(key(*f));
-      const std::string status(checks::toString(f->status));
+    for (const auto& e : ordered) {
+      const auto it = state.statuses.find(e.key);
+      const std::string status = e.body["status"].get<std::string>();
       if (it != state.statuses.end() && it->second == status) continue;
-      json body = findingBody(*f);
+      json body = e.body;
       body["previous_status"] = it == state.statuses.end() ? "" : it->second;
       if (auto st = append(Kind::Finding, body); !st.ok()) return core::fail(st.error());
       ++out.changed;
     }
   }
-
-  json list = json::array();
-  for (const auto* f : ordered) list.push_back(findingBody(*f));
-  auto canon_list = canonicalize(list);
-  out.findings_digest = canon_list.ok() ? toHex(sha256(*canon_list)) : std::string();
+  out.findings_digest = digestOf(ordered);
 
   const auto last_snapshot = parseTimestamp(state.last_snapshot);
   if (!state.present || !last_snapshot || now - *last_snapshot >= kSnapshotInterval) {
-    json body{{"findings", list}, {"findings_digest", out.findings_digest}};
-    if (auto st = append(Kind::Snapshot, body); !st.ok()) return core::fail(st.error());
+    // In parts when the findings would not fit one record; `part`/`parts` number them.
+    std::vector<json> parts(1, json::array());
+    std::size_t bytes = 0;
+    for (const auto& e : ordered) {
+      const std::size_t size = canonicalize(e.body).valueOr(std::string()).size();
+      if (!parts.back().empty() && bytes + size > kSnapshotPartBytes) {
+        parts.push_back(json::array());
+        bytes = 0;
+      }
+      parts.back().push_back(e.body);
+      bytes += size + 1;
+    }
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      json body{{"findings", parts[i]}, {"findings_digest", out.findings_digest}};
+      if (parts.size() > 1) {
+        body["part"] = i + 1;
+        body["parts"] = parts.size();
+      }
+      if (auto st = append(Kind::Snapshot, body); !st.ok()) return core::fail(st.error());
+    }
     out.snapshot = true;
     state.last_snapshot = formatTimestamp(now);
   }
 
-  std::map<std::string, const checks::Finding*> by_key;
-  for (const auto& f : findings) by_key[key(f)] = &f;
+  std::map<std::pair<std::string, std::string>, const checks::Finding*> by_key;
+  for (const auto& f : findings) by_key[{f.check_id, f.target}] = &f;
   std::map<std::string, int> outcomes;
   for (const auto& a : actions) {
-    const auto it = by_key.find(a.check_id + "\t" + a.target);
+    const auto it = by_key.find({a.check_id, a.target});
     if (auto st = append(Kind::Heal, healBody(a, it == by_key.end() ? nullptr : it->second)); !st.ok()) {
       return core::fail(st.error());
     }
@@ -215,7 +251,7 @@ core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::
 
   state.rules_version = facts.rules_version;
   state.statuses.clear();
-  for (const auto& f : findings) state.statuses[key(f)] = std::string(checks::toString(f.status));
+  for (const auto& e : ordered) state.statuses[e.key] = e.body["status"].get<std::string>();
   if (!saveState(state_path, state)) {
     return core::fail(RecordError{RecordErrc::State, "cannot write " + state_path + ": " + std::strerror(errno)});
   }

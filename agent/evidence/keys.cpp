@@ -26,12 +26,7 @@ std::string octal(mode_t mode) {
 }
 
 // A secret is only trusted when nobody else could have read or replaced it.
-core::Status<KeyError> checkPrivate(const std::string& path, bool directory) {
-  struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return core::fail(KeyError{KeyErrc::NotFound, path + ": no evidence key yet"});
-    return core::fail(ioError("cannot stat", path));
-  }
+core::Status<KeyError> checkSecure(const std::string& path, const struct stat& st, bool directory) {
   if (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
     return core::fail(KeyError{KeyErrc::Insecure, path + ": not a " + (directory ? "directory" : "regular file") +
                                                       " (symbolic links are not followed for keys)"});
@@ -46,6 +41,34 @@ core::Status<KeyError> checkPrivate(const std::string& path, bool directory) {
                                                       " lets group or others in; fix with `" + fix + path + "`"});
   }
   return core::Ok{};
+}
+
+core::Status<KeyError> checkPrivateDir(const std::string& path) {
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return core::fail(KeyError{KeyErrc::NotFound, path + ": no evidence key yet"});
+    return core::fail(ioError("cannot stat", path));
+  }
+  return checkSecure(path, st, true);
+}
+
+// Opens the private key without following links and checks the file it actually opened.
+core::Result<std::string, KeyError> readPrivateFile(const std::string& path) {
+  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno == ENOENT) return core::fail(KeyError{KeyErrc::NotFound, path + ": no evidence key yet"});
+    if (errno == ELOOP) return core::fail(KeyError{KeyErrc::Insecure, path + ": a symbolic link (not followed for keys)"});
+    return core::fail(ioError("cannot open", path));
+  }
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return core::fail(ioError("cannot stat", path));
+  if (auto ok = checkSecure(path, st, false); !ok.ok()) return core::fail(std::move(ok.error()));
+  std::string text(257, '\0');
+  const ssize_t n = ::read(fd.get(), text.data(), text.size());
+  if (n < 0) return core::fail(ioError("cannot read", path));
+  if (n == static_cast<ssize_t>(text.size())) return core::fail(KeyError{KeyErrc::Invalid, path + ": too long for a key"});
+  text.resize(static_cast<std::size_t>(n));
+  return text;
 }
 
 core::Result<std::string, KeyError> readSmallFile(const std::string& path, int flags) {
@@ -118,9 +141,8 @@ core::Result<PublicKey, KeyError> readPublicKeyFile(const std::string& path) {
 core::Result<std::unique_ptr<Ed25519Signer>, KeyError> loadKey(const std::string& state_dir) {
   const std::string dir = keysDir(state_dir);
   const std::string priv = privateKeyPath(state_dir);
-  if (auto st = checkPrivate(dir, true); !st.ok()) return core::fail(std::move(st.error()));
-  if (auto st = checkPrivate(priv, false); !st.ok()) return core::fail(std::move(st.error()));
-  auto text = readSmallFile(priv, O_NOFOLLOW);
+  if (auto st = checkPrivateDir(dir); !st.ok()) return core::fail(std::move(st.error()));
+  auto text = readPrivateFile(priv);
   if (!text.ok()) return core::fail(std::move(text.error()));
   auto seed = fromHex<32>(trim(*text));
   std::fill(text->begin(), text->end(), '\0');
@@ -130,12 +152,8 @@ core::Result<std::unique_ptr<Ed25519Signer>, KeyError> loadKey(const std::string
   // The public file is what operators copy; a mismatch would make them verify with a wrong key.
   const std::string pub_path = publicKeyPath(state_dir);
   auto pub = readPublicKeyFile(pub_path);
-  if (!pub.ok() && pub.error().code == KeyErrc::NotFound) {
-    auto st = writeNew(dir, kPublicKeyFile, toHex(signer->publicKey()) + "\n", 0644);
-    if (!st.ok()) return core::fail(std::move(st.error()));
-  } else if (!pub.ok()) {
-    return core::fail(std::move(pub.error()));
-  } else if (*pub != signer->publicKey()) {
+  if (!pub.ok() && pub.error().code != KeyErrc::NotFound) return core::fail(std::move(pub.error()));
+  if (pub.ok() && *pub != signer->publicKey()) {
     return core::fail(KeyError{KeyErrc::Invalid, pub_path + ": does not match the private key in " + priv});
   }
   return signer;
@@ -143,8 +161,17 @@ core::Result<std::unique_ptr<Ed25519Signer>, KeyError> loadKey(const std::string
 
 core::Result<std::unique_ptr<Ed25519Signer>, KeyError> createKey(const std::string& state_dir) {
   const std::string dir = keysDir(state_dir);
+  // A public key without its private key: the evidence signed so far verifies only with that
+  // public key, and a new pair would hide that. An operator decides (restore the key, or move
+  // keys/ aside knowingly).
+  if (::access(publicKeyPath(state_dir).c_str(), F_OK) == 0 && ::access(privateKeyPath(state_dir).c_str(), F_OK) != 0) {
+    return core::fail(KeyError{KeyErrc::Invalid, publicKeyPath(state_dir) + ": a public key without its private key " +
+                                                     privateKeyPath(state_dir) + "; restore the private key, or move " +
+                                                     dir + " aside to start a new key (evidence signed by the old one "
+                                                     "then verifies only with its public key)"});
+  }
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return core::fail(ioError("cannot create", dir));
-  if (auto st = checkPrivate(dir, true); !st.ok()) return core::fail(std::move(st.error()));
+  if (auto st = checkPrivateDir(dir); !st.ok()) return core::fail(std::move(st.error()));
   Seed seed = Ed25519Signer::randomSeed();
   const auto signer = std::make_unique<Ed25519Signer>(seed);
   std::string text = toHex(seed) + "\n";
@@ -152,17 +179,27 @@ core::Result<std::unique_ptr<Ed25519Signer>, KeyError> createKey(const std::stri
   auto st = writeNew(dir, kPrivateKeyFile, text, 0600);
   std::fill(text.begin(), text.end(), '\0');
   if (!st.ok()) return core::fail(std::move(st.error()));
-  // A stale public file from an earlier key is replaced: the private key just made is the truth.
-  ::unlink(publicKeyPath(state_dir).c_str());
+  if (auto pub = writeNew(dir, kPublicKeyFile, toHex(signer->publicKey()) + "\n", 0644); !pub.ok()) {
+    return core::fail(std::move(pub.error()));
+  }
+  // The new directory entry of keys/ itself must survive a power cut too.
+  platform::UniqueFd parent(::open(state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (parent) (void)::fsync(parent.get());
   return loadKey(state_dir);
 }
 
 core::Result<std::unique_ptr<Ed25519Signer>, KeyError> loadOrCreateKey(const std::string& state_dir, bool* created) {
   if (created) *created = false;
   auto key = loadKey(state_dir);
-  if (key.ok() || key.error().code != KeyErrc::NotFound) return key;
-  // NotFound may name the directory or the private file; either way there is no key to lose.
-  if (::access(privateKeyPath(state_dir).c_str(), F_OK) == 0) return key;
+  if (key.ok()) {
+    // A lost public file is rewritten from the private key (the truth); writers only.
+    if (::access(publicKeyPath(state_dir).c_str(), F_OK) != 0) {
+      auto st = writeNew(keysDir(state_dir), kPublicKeyFile, toHex((*key)->publicKey()) + "\n", 0644);
+      if (!st.ok() && st.error().code != KeyErrc::Exists) return core::fail(std::move(st.error()));
+    }
+    return key;
+  }
+  if (key.error().code != KeyErrc::NotFound) return key;
   auto made = createKey(state_dir);
   if (made.ok() && created) *created = true;
   return made;

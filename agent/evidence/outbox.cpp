@@ -41,6 +41,46 @@ core::Status<OutboxError> writeAtomic(const std::string& dir, const std::string&
   return core::Ok{};
 }
 
+// The sorted segment names of the store.
+core::Result<std::vector<std::string>, OutboxError> segmentNames(const Storage& evidence) {
+  auto listed = evidence.list();
+  if (!listed.ok()) return core::fail(OutboxError{OutboxErrc::Io, listed.error().message});
+  std::vector<std::string> names;
+  for (const auto& f : *listed) {
+    if (segmentSeq(f.name) > 0) names.push_back(f.name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The hash of record `seq` in the store: from its line, or from the header of the segment that
+// follows it (after pruning, only that may be left). nullopt when the store does not hold it.
+core::Result<std::optional<std::string>, OutboxError> hashOf(const Storage& evidence, std::uint64_t seq) {
+  auto names = segmentNames(evidence);
+  if (!names.ok()) return core::fail(std::move(names.error()));
+  for (const auto& name : *names) {
+    if (segmentSeq(name) > seq + 1) break;
+    auto text = evidence.read(name);
+    if (!text.ok()) return core::fail(OutboxError{OutboxErrc::Io, text.error().message});
+    std::string_view t = *text;
+    std::size_t pos = 0;
+    for (bool header = true; pos < t.size(); header = false) {
+      const std::size_t end = t.find('\n', pos);
+      if (end == std::string_view::npos) break;
+      const std::string_view line = t.substr(pos, end - pos);
+      pos = end + 1;
+      if (header) {
+        auto h = parseHeaderLine(line);
+        if (h.ok() && h->fields.first_seq == seq + 1) return std::optional<std::string>(h->fields.prev);
+        continue;
+      }
+      auto r = parseRecordLine(line);
+      if (r.ok() && r->seq == seq && toHex(r->digest) == r->hash) return std::optional<std::string>(r->hash);
+    }
+  }
+  return std::optional<std::string>();
+}
+
 }  // namespace
 
 core::Result<Outbox, OutboxError> Outbox::open(const std::string& outbox_dir, const Storage& evidence) {
@@ -54,11 +94,24 @@ core::Result<Outbox, OutboxError> Outbox::open(const std::string& outbox_dir, co
   std::stringstream text;
   text << in.rdbuf();
   const auto doc = nlohmann::json::parse(text.str(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("acked_seq") || !doc["acked_seq"].is_number_unsigned()) {
-    return core::fail(OutboxError{OutboxErrc::Invalid, path + ": not an outbox cursor ({\"acked_seq\": N}); "
-                                                           "remove it to upload everything again"});
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("acked_seq") || !doc["acked_seq"].is_number_unsigned() ||
+      !doc.contains("acked_hash") || !doc["acked_hash"].is_string()) {
+    return core::fail(OutboxError{OutboxErrc::Invalid, path + ": not an outbox cursor ({\"acked_seq\": N, "
+                                                           "\"acked_hash\": H}); remove it to upload everything again"});
   }
-  return Outbox(outbox_dir, evidence, doc["acked_seq"].get<std::uint64_t>());
+  const auto acked = doc["acked_seq"].get<std::uint64_t>();
+  Outbox outbox(outbox_dir, evidence, acked);
+  if (acked > 0) {
+    auto hash = hashOf(evidence, acked);
+    if (!hash.ok()) return core::fail(std::move(hash.error()));
+    if (!*hash || **hash != doc["acked_hash"].get<std::string>()) {
+      outbox.acked_ = 0;
+      outbox.problem_ = path + ": acknowledges seq " + std::to_string(acked) +
+                        ", which this evidence store does not hold with that hash (a restored or replaced store?): "
+                        "nothing counts as acknowledged, nothing is pruned, everything is sent again";
+    }
+  }
+  return outbox;
 }
 
 core::Result<Batch, OutboxError> Outbox::nextBatch(std::size_t max_records, std::size_t max_bytes,
@@ -88,7 +141,9 @@ core::Result<Batch, OutboxError> Outbox::nextBatch(std::size_t max_records, std:
       const std::string_view line = text.substr(pos, end - pos);
       pos = end + 1;
       auto record = parseRecordLine(line);
-      if (!record.ok() || record->seq < want) continue;  // damage is for `evidence verify`
+      // Damage is for `evidence verify` to report; what is sent is whole records, in order, once.
+      if (!record.ok() || record->seq < want || toHex(record->digest) != record->hash) continue;
+      if (batch.last_seq != 0 && record->seq <= batch.last_seq) continue;
       if (record->seq > durable_seq) return batch;
       if (batch.lines.size() >= max_records || (!batch.lines.empty() && batch.bytes + line.size() + 1 > max_bytes)) {
         return batch;
@@ -109,7 +164,13 @@ core::Status<OutboxError> Outbox::acknowledge(std::uint64_t seq, std::uint64_t d
     return core::fail(OutboxError{OutboxErrc::Ahead, "acknowledgement of seq " + std::to_string(seq) +
                                                          " is beyond the durable head " + std::to_string(durable_seq)});
   }
-  const nlohmann::json doc{{"acked_seq", seq}};
+  auto hash = hashOf(*evidence_, seq);
+  if (!hash.ok()) return core::fail(std::move(hash.error()));
+  if (!*hash) {
+    return core::fail(OutboxError{OutboxErrc::Invalid, "acknowledgement of seq " + std::to_string(seq) +
+                                                           ", which the evidence store does not hold"});
+  }
+  const nlohmann::json doc{{"acked_seq", seq}, {"acked_hash", **hash}};
   if (auto st = writeAtomic(dir_, kCursorFile, doc.dump() + "\n"); !st.ok()) return st;
   acked_ = seq;
   return core::Ok{};

@@ -29,10 +29,15 @@ struct Batch {
 class Outbox {
  public:
   /// Reads the cursor in `outbox_dir` (created 0700 when missing; no cursor yet: nothing acked).
-  /// Fails Io, or Invalid for a cursor file that is not {"acked_seq": N} (named).
+  /// The cursor names the acknowledged record's hash too: a cursor that does not match the
+  /// chain in `evidence` (a restored or replaced store) counts as nothing acknowledged, so
+  /// nothing is pruned and everything is sent again; cursorProblem() says why. Fails Io, or
+  /// Invalid for a cursor file that is not {"acked_seq": N, "acked_hash": H} (named).
   static core::Result<Outbox, OutboxError> open(const std::string& outbox_dir, const Storage& evidence);
 
   std::uint64_t ackedSeq() const { return acked_; }
+  /// Why the stored cursor was not trusted ("" when it was, or there was none).
+  const std::string& cursorProblem() const { return problem_; }
 
   /// The records after the cursor, at most `max_records` and about `max_bytes` (at least one
   /// record), none past `durable_seq` (the writer's durable head: nothing unsynced is sent).
@@ -42,14 +47,17 @@ class Outbox {
 
   /// Central command stored everything up to `seq`: moves the cursor there and syncs it. An ack
   /// below the cursor changes nothing (acks may arrive late or twice); one beyond `durable_seq`
-  /// fails Ahead (central command cannot hold what was never written). Fails Io.
+  /// fails Ahead (central command cannot hold what was never written), one for a seq the store
+  /// does not hold fails Invalid. Fails Io.
   core::Status<OutboxError> acknowledge(std::uint64_t seq, std::uint64_t durable_seq);
 
  private:
-  Outbox(std::string dir, const Storage& evidence, std::uint64_t acked) : dir_(std::move(dir)), evidence_(&evidence), acked_(acked) {}
+  Outbox(std::string dir, const Storage& evidence, std::uint64_t acked)
+      : dir_(std::move(dir)), evidence_(&evidence), acked_(acked) {}
   std::string dir_;
   const Storage* evidence_;
   std::uint64_t acked_;
+  std::string problem_;
 };
 
 }  // namespace evidence

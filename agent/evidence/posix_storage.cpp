@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>  // renameat2
 #include <cstring>
 
 #include "evidence/storage.h"
@@ -57,6 +58,12 @@ std::string segmentName(std::uint64_t first_seq) {
   return buf;
 }
 
+std::string segmentTempName(std::uint64_t first_seq) { return "." + segmentName(first_seq) + ".tmp"; }
+
+bool isSegmentTemp(std::string_view name) {
+  return name.size() == 31 && name.front() == '.' && name.substr(27) == ".tmp" && segmentSeq(name.substr(1, 26)) > 0;
+}
+
 std::uint64_t segmentSeq(std::string_view name) {
   if (name.size() != 26 || name.substr(20) != ".jsonl") return 0;
   std::uint64_t n = 0;
@@ -69,7 +76,19 @@ std::uint64_t segmentSeq(std::string_view name) {
 }
 
 core::Result<std::unique_ptr<PosixStorage>, StorageError> PosixStorage::open(const std::string& dir, bool create) {
-  if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return core::fail(sysError("cannot create", dir));
+  if (create) {
+    if (::mkdir(dir.c_str(), 0700) == 0) {
+      // The new directory's own entry must survive a power cut before anything in it counts.
+      const std::string parent = dir.substr(0, dir.find_last_of('/') == std::string::npos ? 0 : dir.find_last_of('/'));
+      const int pfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (pfd >= 0) {
+        (void)::fsync(pfd);
+        ::close(pfd);
+      }
+    } else if (errno != EEXIST) {
+      return core::fail(sysError("cannot create", dir));
+    }
+  }
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return core::fail(sysError("cannot open", dir));
   return std::unique_ptr<PosixStorage>(new PosixStorage(dir, fd));
@@ -129,6 +148,17 @@ core::Result<std::unique_ptr<AppendFile>, StorageError> PosixStorage::openAppend
 
 core::Status<StorageError> PosixStorage::remove(const std::string& name) {
   if (::unlinkat(fd_, name.c_str(), 0) != 0) return core::fail(sysError("cannot remove", dir_ + "/" + name));
+  return core::Ok{};
+}
+
+core::Status<StorageError> PosixStorage::rename(const std::string& from, const std::string& to) {
+  if (::renameat2(fd_, from.c_str(), fd_, to.c_str(), RENAME_NOREPLACE) == 0) return core::Ok{};
+  if (errno != EINVAL) return core::fail(sysError("cannot rename " + from + " to", dir_ + "/" + to));
+  // A file system without RENAME_NOREPLACE: a hard link fails on an existing name just the same.
+  if (::linkat(fd_, from.c_str(), fd_, to.c_str(), 0) != 0) {
+    return core::fail(sysError("cannot rename " + from + " to", dir_ + "/" + to));
+  }
+  if (::unlinkat(fd_, from.c_str(), 0) != 0) return core::fail(sysError("cannot remove", dir_ + "/" + from));
   return core::Ok{};
 }
 

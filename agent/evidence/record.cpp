@@ -210,7 +210,9 @@ core::Result<SealedRecord, SealError> sealRecord(std::uint64_t seq, const std::s
   if (auto st = member(head, ",\"agent_version\":", p.agent_version); !st.ok()) return core::fail(st.error());
   if (auto st = member(head, ",\"appliance_id\":", p.appliance_id); !st.ok()) return core::fail(st.error());
   head += ",\"body\":";
-  if (auto st = appendCanonical(body.is_object() ? body : json::object(), head); !st.ok()) {
+  if (!body.is_object()) return core::fail(SealError{SealErrc::Encoding, "body: not an object"});
+  // Level 2: the verifier counts the record as level 1 (docs/evidence-format.md section 2).
+  if (auto st = appendCanonical(body, head, 2); !st.ok()) {
     return core::fail(SealError{SealErrc::Encoding, "body: " + st.error().message});
   }
   if (auto st = member(head, ",\"config_hash\":", p.config_hash); !st.ok()) return core::fail(st.error());

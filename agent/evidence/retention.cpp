@@ -74,28 +74,43 @@ core::Result<RetentionResult, RetentionError> applyRetention(Storage& storage, W
   }
   RetentionResult result;
   if (prune > 0) {
+    // One pruned record per segment removed, all durable before anything is removed: whatever
+    // prefix of the removals a crash (or a failing remove) lets through, the segment the store
+    // then starts with is accounted for by one of them (docs/evidence-format.md 6.2).
     // through_hash: the next segment's header names the hash of the record before it.
-    auto next = storage.read(segments[prune].name);
-    if (!next.ok()) return core::fail(RetentionError{RetentionErrc::Io, next.error().message});
-    auto header = parseHeaderLine(std::string_view(*next).substr(0, next->find('\n')));
-    if (header.ok()) {
-      nlohmann::json names = nlohmann::json::array();
-      for (std::size_t i = 0; i < prune; ++i) names.push_back(segments[i].name);
-      const nlohmann::json body{{"event", "pruned"},
-                                {"through_seq", header->fields.first_seq - 1},
-                                {"through_hash", header->fields.prev},
-                                {"segments", names},
-                                {"retention_days", policy.retention_days}};
-      auto durable = writer.appendDurable(Kind::Lifecycle, "agent", body);
-      if (!durable.ok()) return core::fail(RetentionError{RetentionErrc::Writer, durable.error().message});
-      for (std::size_t i = 0; i < prune; ++i) {
-        auto st = storage.remove(segments[i].name);
-        if (!st.ok()) return core::fail(RetentionError{RetentionErrc::Io, st.error().message});
-        result.pruned.push_back(segments[i].name);
+    std::vector<nlohmann::json> bodies;
+    for (std::size_t i = 0; i < prune; ++i) {
+      auto next = storage.read(segments[i + 1].name);
+      if (!next.ok()) return core::fail(RetentionError{RetentionErrc::Io, next.error().message});
+      auto header = parseHeaderLine(std::string_view(*next).substr(0, next->find('\n')));
+      // A damaged header is no base for a pruned record: prune only up to before it.
+      if (!header.ok()) {
+        prune = i;
+        break;
       }
+      bodies.push_back({{"event", "pruned"},
+                        {"through_seq", header->fields.first_seq - 1},
+                        {"through_hash", header->fields.prev},
+                        {"segments", nlohmann::json::array({segments[i].name})},
+                        {"retention_days", policy.retention_days}});
+    }
+    for (std::size_t i = 0; i < prune; ++i) {
+      if (auto seq = writer.append(Kind::Lifecycle, "agent", bodies[i]); !seq.ok()) {
+        return core::fail(RetentionError{RetentionErrc::Writer, seq.error().message});
+      }
+    }
+    if (prune > 0) {
+      auto durable = writer.commit();
+      if (!durable.ok()) return core::fail(RetentionError{RetentionErrc::Writer, durable.error().message});
+    }
+    for (std::size_t i = 0; i < prune; ++i) {
+      auto st = storage.remove(segments[i].name);
+      if (!st.ok()) return core::fail(RetentionError{RetentionErrc::Io, st.error().message});
+      result.pruned.push_back(segments[i].name);
+    }
+    if (prune > 0) {
       if (auto st = storage.syncDir(); !st.ok()) return core::fail(RetentionError{RetentionErrc::Io, st.error().message});
     }
-    // A damaged header is no base for a pruned record: keep everything, verify will report it.
   }
   auto after = storage.list();
   if (!after.ok()) return core::fail(RetentionError{RetentionErrc::Io, after.error().message});

@@ -51,6 +51,9 @@ class Storage {
   virtual core::Result<std::unique_ptr<AppendFile>, StorageError> openAppend(const std::string& name) = 0;
   /// Removes `name` (made durable by syncDir). Fails NotFound or Io.
   virtual core::Status<StorageError> remove(const std::string& name) = 0;
+  /// Renames `from` to `to`, never over an existing `to` (fails Exists); open AppendFiles follow
+  /// the file. Made durable by syncDir. Fails NotFound or Io.
+  virtual core::Status<StorageError> rename(const std::string& from, const std::string& to) = 0;
   /// fsync of the directory: makes creations and removals durable. Fails Io.
   virtual core::Status<StorageError> syncDir() = 0;
 };
@@ -67,6 +70,7 @@ class PosixStorage final : public Storage {
   core::Result<std::unique_ptr<AppendFile>, StorageError> create(const std::string& name) override;
   core::Result<std::unique_ptr<AppendFile>, StorageError> openAppend(const std::string& name) override;
   core::Status<StorageError> remove(const std::string& name) override;
+  core::Status<StorageError> rename(const std::string& from, const std::string& to) override;
   core::Status<StorageError> syncDir() override;
 
   const std::string& dir() const { return dir_; }
@@ -81,5 +85,9 @@ class PosixStorage final : public Storage {
 std::string segmentName(std::uint64_t first_seq);
 /// The first seq a segment name spells; 0 when `name` is not a segment name.
 std::uint64_t segmentSeq(std::string_view name);
+/// Where the writer makes a segment before naming it: ".<segment name>.tmp", which is not a
+/// segment name (readers ignore it); and whether `name` is such a file.
+std::string segmentTempName(std::uint64_t first_seq);
+bool isSegmentTemp(std::string_view name);
 
 }  // namespace evidence

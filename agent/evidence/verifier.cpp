@@ -106,9 +106,11 @@ class ChainChecker {
       return fail(name, line_no, problem->reason, problem->detail);
     }
     if (parsed->kind == Kind::Lifecycle) {
+      // Signed content is still untrusted in shape: look before reading (json::value throws).
       const auto& body = parsed->doc["body"];
-      if (body.value("event", "") == "pruned" && body.contains("through_seq") && body["through_seq"].is_number_unsigned() &&
-          body.contains("through_hash") && body["through_hash"].is_string()) {
+      const auto event = body.find("event");
+      if (event != body.end() && *event == "pruned" && body.contains("through_seq") &&
+          body["through_seq"].is_number_unsigned() && body.contains("through_hash") && body["through_hash"].is_string()) {
         pruned_.emplace_back(body["through_seq"].get<std::uint64_t>(), body["through_hash"].get<std::string>());
       }
     }

@@ -85,6 +85,10 @@ SegmentScan scanSegment(const std::string& name, std::string_view content, const
     expected_prev = record->hash;
     linked = true;
   }
+  // Continue after the highest seq that is intact: a stray older line (a duplicate) at the end
+  // must not move the head back, which would reuse seqs.
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.seq < b.seq; });
   for (auto it = candidates.rbegin(); it != candidates.rend(); ++it) {
     if (verifySignature(key, it->digest, it->sig)) {
       scan.last_intact = Head{it->seq, it->hash};
@@ -136,8 +140,17 @@ core::Status<WriterError> Writer::recover() {
   auto listed = storage_.list();
   if (!listed.ok()) return core::fail(fromStorage(listed.error()));
   std::vector<std::string> segments;
+  bool removed_temp = false;
   for (const auto& f : listed.value()) {
     if (segmentSeq(f.name) > 0) segments.push_back(f.name);
+    // A segment being made (startSegment) that a crash left unnamed: it held no durable record.
+    if (isSegmentTemp(f.name)) {
+      if (auto st = storage_.remove(f.name); !st.ok()) return core::fail(fromStorage(st.error()));
+      removed_temp = true;
+    }
+  }
+  if (removed_temp) {
+    if (auto st = storage_.syncDir(); !st.ok()) return core::fail(fromStorage(st.error()));
   }
   std::sort(segments.begin(), segments.end());
   bool damaged = false;
@@ -151,23 +164,28 @@ core::Status<WriterError> Writer::recover() {
     // can be in it (a record is durable only after its whole line was synced).
     const std::size_t newline = text.rfind('\n');
     const std::size_t keep = newline == std::string::npos ? 0 : newline + 1;
-    if (keep < text.size() && !newest) {
-      // An older segment cut short is damage, not a crash: report it, leave the file as found.
+    // Segments appear under their name only with a synced header (startSegment), and a crash
+    // cuts at most the last write short: a tail longer than any line, or a newest segment
+    // without a whole header, is damage, never cut. (An empty file holds nothing to lose: it is
+    // removed, as agents before the rename did leave one behind when killed mid-creation.)
+    const bool crash_shaped = newest && keep > 0 && text.size() - keep < kMaxLineBytes;
+    if (newest && text.empty()) {
+      faults_.push_back({name, 1, Reason::TornTail, "", 0});
+      if (auto st = storage_.remove(name); !st.ok()) return core::fail(fromStorage(st.error()));
+      if (auto st = storage_.syncDir(); !st.ok()) return core::fail(fromStorage(st.error()));
+      segments.pop_back();
+      continue;
+    }
+    if (keep < text.size() && !crash_shaped) {
+      // Damage, not a crash: report it, leave the file as found, go on in a new segment.
       const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.begin() + keep, '\n'));
-      faults_.push_back({name, lines + 1, Reason::TornTail, "not the newest segment: left as found", 0});
+      faults_.push_back({name, lines + 1, Reason::TornTail,
+                         std::to_string(text.size() - keep) + " bytes without a newline, left as found", 0});
       damaged = true;
       text.resize(keep);
-    } else if (keep < text.size() || text.empty()) {
-      // (An empty file is a segment killed between its creation and its header's write.)
+    } else if (keep < text.size()) {
       const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.begin() + keep, '\n'));
       faults_.push_back({name, lines + 1, Reason::TornTail, "", text.size() - keep});
-      if (keep == 0) {
-        // Not even a whole header: the segment was being created. It holds nothing; remove it.
-        if (auto st = storage_.remove(name); !st.ok()) return core::fail(fromStorage(st.error()));
-        if (auto st = storage_.syncDir(); !st.ok()) return core::fail(fromStorage(st.error()));
-        segments.pop_back();
-        continue;
-      }
       auto file = storage_.openAppend(name);
       if (!file.ok()) return core::fail(fromStorage(file.error()));
       if (auto st = (*file)->truncate(keep); !st.ok()) return core::fail(fromStorage(st.error()));
@@ -204,6 +222,18 @@ core::Status<WriterError> Writer::recover() {
   }
   next_segment_is_recovery_ = damaged;
   durable_ = head_;
+  if (damaged) {
+    // The new segment is named by head + 1: if a (damaged) segment already has that name, the
+    // writer cannot go on without touching it. Say so now rather than fail every commit.
+    const std::string next = segmentName(head_.seq + 1);
+    for (const auto& f : listed.value()) {
+      if (f.name == next && storage_.read(next).ok()) {
+        return core::fail(WriterError{WriterErrc::Damaged, "evidence segment " + next +
+                                                               " is damaged and holds the next seq; move it "
+                                                               "aside (it is kept as found)"});
+      }
+    }
+  }
   return core::Ok{};
 }
 
@@ -287,12 +317,16 @@ core::Status<WriterError> Writer::writeBatch(const std::deque<SealedRecord>& bat
 }
 
 core::Status<WriterError> Writer::writeChunk(const std::string& chunk, std::size_t records) {
+  if (needs_cut_back_) {
+    if (auto cut = file_->truncate(segment_durable_bytes_); !cut.ok()) return core::fail(fromStorage(cut.error()));
+    needs_cut_back_ = false;
+  }
   auto st = file_->append(chunk);
   if (st.ok()) st = file_->sync();
   if (!st.ok()) {
     // Cut back whatever part reached the file, so the segment ends with whole, durable lines and
-    // the same records can be written again. If even that fails, the next start cuts the tail.
-    (void)file_->truncate(segment_durable_bytes_);
+    // the same records can be written again; until that succeeds nothing more is appended.
+    needs_cut_back_ = !file_->truncate(segment_durable_bytes_).ok();
     return core::fail(fromStorage(st.error()));
   }
   segment_durable_bytes_ += chunk.size();
@@ -313,27 +347,33 @@ core::Status<WriterError> Writer::startSegment(const SealedRecord& first) {
   }
   auto header = sealHeader(fields, signer_);
   if (!header.ok()) return core::fail(WriterError{WriterErrc::Encoding, header.error().message});
+  // Made under a temporary name and renamed once its header is synced: a segment name never
+  // shows a file without its header (to a concurrent `evidence verify`, or after a crash).
   const std::string name = segmentName(first.seq);
-  auto file = storage_.create(name);
-  if (!file.ok() && file.error().code == StorageErrc::Exists) {
-    return core::fail(WriterError{WriterErrc::Damaged, "evidence segment " + name +
-                                                           " exists but cannot be continued (damaged); move it "
-                                                           "aside (it is kept as found)"});
-  }
+  const std::string temp = segmentTempName(first.seq);
+  (void)storage_.remove(temp);
+  auto file = storage_.create(temp);
   if (!file.ok()) return core::fail(fromStorage(file.error()));
   auto st = (*file)->append(*header);
   if (st.ok()) st = (*file)->sync();
+  if (st.ok()) st = storage_.rename(temp, name);
   if (st.ok()) st = storage_.syncDir();
   if (!st.ok()) {
-    // A half-made segment would be a torn header at the next start: remove it now.
+    const bool exists = st.error().code == StorageErrc::Exists;
     file->reset();
-    (void)storage_.remove(name);
+    (void)storage_.remove(temp);
     (void)storage_.syncDir();
+    if (exists) {
+      return core::fail(WriterError{WriterErrc::Damaged, "evidence segment " + name +
+                                                             " exists but cannot be continued (damaged); move it "
+                                                             "aside (it is kept as found)"});
+    }
     return core::fail(fromStorage(st.error()));
   }
   file_ = std::move(*file);
   segment_durable_bytes_ = header->size();
   segment_records_ = 0;
+  needs_cut_back_ = false;
   next_segment_is_recovery_ = false;
   return core::Ok{};
 }

@@ -115,6 +115,9 @@ class Writer {
   // The open segment: touched only by the one thread committing (committing_) or by open().
   std::unique_ptr<AppendFile> file_;
   std::uint64_t segment_durable_bytes_ = 0;
+  // A failed write could not be cut back: nothing is appended until a truncate succeeds, or the
+  // next record would be glued to the partial bytes (and the durable length would be wrong).
+  bool needs_cut_back_ = false;
   std::size_t segment_records_ = 0;
   bool next_segment_is_recovery_ = false;
 };

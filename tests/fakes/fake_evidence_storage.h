@@ -27,31 +27,32 @@ class FakeEvidenceStorage final : public evidence::Storage {
     std::lock_guard lock(mu_);
     fail_next_sync_ = true;
   }
+  /// The next truncate() fails with Io.
+  void failNextTruncate() {
+    std::lock_guard lock(mu_);
+    fail_next_truncate_ = true;
+  }
   /// Loses everything not synced. With `keep_unsynced` > 0, up to that many unsynced bytes of
   /// each file survive (a torn write, as the page cache might have flushed part of it).
   void powerCut(std::size_t keep_unsynced = 0) {
     std::lock_guard lock(mu_);
-    for (auto it = files_.begin(); it != files_.end();) {
-      File& f = it->second;
-      if (!f.entry_durable) {
-        it = files_.erase(it);
-        continue;
+    std::map<std::string, std::shared_ptr<File>> kept_entries;
+    for (auto& [name, f] : durable_) {
+      std::string kept = f->synced;
+      if (keep_unsynced > 0 && f->data.size() > f->synced.size() &&
+          f->data.compare(0, f->synced.size(), f->synced) == 0) {
+        kept += f->data.substr(f->synced.size(), std::min(keep_unsynced, f->data.size() - f->synced.size()));
       }
-      f.present = true;  // an unsynced removal is undone
-      std::string kept = f.synced;
-      if (keep_unsynced > 0 && f.data.size() > f.synced.size() && f.data.compare(0, f.synced.size(), f.synced) == 0) {
-        kept += f.data.substr(f.synced.size(), std::min(keep_unsynced, f.data.size() - f.synced.size()));
-      }
-      f.data = kept;
-      ++it;
+      f->data = kept;
+      kept_entries[name] = f;
     }
+    files_ = kept_entries;
   }
-  /// Test access to a file's bytes (present files only).
-  std::string& bytes(const std::string& name) { return files_.at(name).data; }
+  /// Test access to a file's bytes.
+  std::string& bytes(const std::string& name) { return files_.at(name)->data; }
   bool has(const std::string& name) const {
     std::lock_guard lock(mu_);
-    auto it = files_.find(name);
-    return it != files_.end() && it->second.present;
+    return files_.count(name) > 0;
   }
   int syncCount() const {
     std::lock_guard lock(mu_);
@@ -61,48 +62,45 @@ class FakeEvidenceStorage final : public evidence::Storage {
   core::Result<std::vector<evidence::StoredFile>, evidence::StorageError> list() const override {
     std::lock_guard lock(mu_);
     std::vector<evidence::StoredFile> out;
-    for (const auto& [name, f] : files_) {
-      if (f.present) out.push_back({name, f.data.size()});
-    }
+    for (const auto& [name, f] : files_) out.push_back({name, f->data.size()});
     return out;
   }
   core::Result<std::string, evidence::StorageError> read(const std::string& name) const override {
     std::lock_guard lock(mu_);
     auto it = files_.find(name);
-    if (it == files_.end() || !it->second.present) return core::fail(err(evidence::StorageErrc::NotFound, name));
-    return it->second.data;
+    if (it == files_.end()) return core::fail(err(evidence::StorageErrc::NotFound, name));
+    return it->second->data;
   }
   core::Result<std::unique_ptr<evidence::AppendFile>, evidence::StorageError> create(const std::string& name) override {
     std::lock_guard lock(mu_);
-    auto it = files_.find(name);
-    if (it != files_.end() && it->second.present) return core::fail(err(evidence::StorageErrc::Exists, name));
-    files_[name] = File{};
-    return std::unique_ptr<evidence::AppendFile>(new Handle(*this, name));
+    if (files_.count(name)) return core::fail(err(evidence::StorageErrc::Exists, name));
+    auto f = std::make_shared<File>();
+    files_[name] = f;
+    return std::unique_ptr<evidence::AppendFile>(new Handle(*this, f));
   }
   core::Result<std::unique_ptr<evidence::AppendFile>, evidence::StorageError> openAppend(const std::string& name) override {
     std::lock_guard lock(mu_);
     auto it = files_.find(name);
-    if (it == files_.end() || !it->second.present) return core::fail(err(evidence::StorageErrc::NotFound, name));
-    return std::unique_ptr<evidence::AppendFile>(new Handle(*this, name));
+    if (it == files_.end()) return core::fail(err(evidence::StorageErrc::NotFound, name));
+    return std::unique_ptr<evidence::AppendFile>(new Handle(*this, it->second));
   }
   core::Status<evidence::StorageError> remove(const std::string& name) override {
     std::lock_guard lock(mu_);
-    auto it = files_.find(name);
-    if (it == files_.end() || !it->second.present) return core::fail(err(evidence::StorageErrc::NotFound, name));
-    it->second.present = false;
-    if (!it->second.entry_durable) files_.erase(it);
+    if (!files_.erase(name)) return core::fail(err(evidence::StorageErrc::NotFound, name));
+    return core::Ok{};
+  }
+  core::Status<evidence::StorageError> rename(const std::string& from, const std::string& to) override {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(from);
+    if (it == files_.end()) return core::fail(err(evidence::StorageErrc::NotFound, from));
+    if (files_.count(to)) return core::fail(err(evidence::StorageErrc::Exists, to));
+    files_[to] = it->second;
+    files_.erase(from);
     return core::Ok{};
   }
   core::Status<evidence::StorageError> syncDir() override {
     std::lock_guard lock(mu_);
-    for (auto it = files_.begin(); it != files_.end();) {
-      if (!it->second.present) {
-        it = files_.erase(it);
-      } else {
-        it->second.entry_durable = true;
-        ++it;
-      }
-    }
+    durable_ = files_;  // the directory as it is now is what survives
     return core::Ok{};
   }
 
@@ -110,25 +108,22 @@ class FakeEvidenceStorage final : public evidence::Storage {
   struct File {
     std::string data;
     std::string synced;
-    bool entry_durable = false;  // the directory entry survives a power cut
-    bool present = true;         // false: removed, removal not yet durable
   };
 
   class Handle final : public evidence::AppendFile {
    public:
-    Handle(FakeEvidenceStorage& fs, std::string name) : fs_(fs), name_(std::move(name)) {}
+    Handle(FakeEvidenceStorage& fs, std::shared_ptr<File> f) : fs_(fs), f_(std::move(f)) {}
     core::Status<evidence::StorageError> append(std::string_view bytes) override {
       std::lock_guard lock(fs_.mu_);
-      File& f = fs_.files_.at(name_);
       if (fs_.capacity_) {
         const std::size_t used = fs_.usedLocked();
         const std::size_t room = used >= *fs_.capacity_ ? 0 : *fs_.capacity_ - used;
         if (bytes.size() > room) {
-          f.data.append(bytes.substr(0, room));  // a short write, then ENOSPC
-          return core::fail(err(evidence::StorageErrc::NoSpace, name_));
+          f_->data.append(bytes.substr(0, room));  // a short write, then ENOSPC
+          return core::fail(err(evidence::StorageErrc::NoSpace, "append"));
         }
       }
-      f.data.append(bytes);
+      f_->data.append(bytes);
       return core::Ok{};
     }
     core::Status<evidence::StorageError> sync() override {
@@ -136,23 +131,25 @@ class FakeEvidenceStorage final : public evidence::Storage {
       ++fs_.syncs_;
       if (fs_.fail_next_sync_) {
         fs_.fail_next_sync_ = false;
-        return core::fail(err(evidence::StorageErrc::Io, name_));
+        return core::fail(err(evidence::StorageErrc::Io, "sync"));
       }
-      File& f = fs_.files_.at(name_);
-      f.synced = f.data;
+      f_->synced = f_->data;
       return core::Ok{};
     }
     core::Status<evidence::StorageError> truncate(std::uint64_t size) override {
       std::lock_guard lock(fs_.mu_);
-      File& f = fs_.files_.at(name_);
-      if (size < f.data.size()) f.data.resize(size);
-      f.synced = f.data;
+      if (fs_.fail_next_truncate_) {
+        fs_.fail_next_truncate_ = false;
+        return core::fail(err(evidence::StorageErrc::Io, "truncate"));
+      }
+      if (size < f_->data.size()) f_->data.resize(size);
+      f_->synced = f_->data;
       return core::Ok{};
     }
 
    private:
     FakeEvidenceStorage& fs_;
-    std::string name_;
+    std::shared_ptr<File> f_;
   };
 
   static evidence::StorageError err(evidence::StorageErrc code, const std::string& name) {
@@ -160,14 +157,16 @@ class FakeEvidenceStorage final : public evidence::Storage {
   }
   std::size_t usedLocked() const {
     std::size_t n = 0;
-    for (const auto& [name, f] : files_) n += f.data.size();
+    for (const auto& [name, f] : files_) n += f->data.size();
     return n;
   }
 
   mutable std::mutex mu_;
-  std::map<std::string, File> files_;
+  std::map<std::string, std::shared_ptr<File>> files_;    // the directory now
+  std::map<std::string, std::shared_ptr<File>> durable_;  // the directory as of the last syncDir
   std::optional<std::size_t> capacity_;
   bool fail_next_sync_ = false;
+  bool fail_next_truncate_ = false;
   int syncs_ = 0;
 };
 

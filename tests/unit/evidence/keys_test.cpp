@@ -64,3 +64,22 @@ TEST_CASE("read-only users get NotFound, never a new key") {
   struct stat st{};
   CHECK(::stat((dir.path().string() + "/keys").c_str(), &st) != 0);
 }
+
+TEST_CASE("a public key without its private key is never silently replaced by a new pair") {
+  testsupport::TempDir dir;
+  const std::string state = dir.path().string();
+  REQUIRE(evidence::loadOrCreateKey(state).ok());
+  const std::string pub = evidence::publicKeyPath(state);
+  std::ifstream before_in(pub);
+  std::string before;
+  std::getline(before_in, before);
+  REQUIRE(::unlink(evidence::privateKeyPath(state).c_str()) == 0);
+  auto again = evidence::loadOrCreateKey(state);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == evidence::KeyErrc::Invalid);
+  CHECK(again.error().message.find("without its private key") != std::string::npos);
+  std::ifstream after_in(pub);
+  std::string after;
+  std::getline(after_in, after);
+  CHECK(after == before);  // the only copy of the old public key is kept
+}

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <map>
 
 #include "evidence/outbox.h"
 #include "evidence/retention.h"
@@ -70,6 +71,28 @@ TEST_CASE("the outbox hands out durable records in order and its cursor survives
   CHECK(next->last_seq == 30);
 }
 
+TEST_CASE("a cursor that does not match this chain counts as nothing acknowledged") {
+  Fixture fx(1500);
+  const auto durable = fx.add(30);
+  {
+    auto outbox = evidence::Outbox::open(fx.outboxDir(), fx.storage);
+    REQUIRE(outbox->acknowledge(20, durable).ok());
+  }
+  CHECK(evidence::Outbox::open(fx.outboxDir(), fx.storage)->ackedSeq() == 20);
+  // Another store (or a restored one) under the same cursor: seq 20 has another hash there.
+  std::ofstream(fx.outboxDir() + "/cursor.json", std::ios::trunc)
+      << "{\"acked_seq\":20,\"acked_hash\":\"" << std::string(64, 'e') << "\"}";
+  auto reopened = evidence::Outbox::open(fx.outboxDir(), fx.storage);
+  REQUIRE(reopened.ok());
+  CHECK(reopened->ackedSeq() == 0);
+  CHECK(reopened->cursorProblem().find("seq 20") != std::string::npos);
+  // ... so retention prunes nothing on its word.
+  fx.clock.advance(std::chrono::hours(24 * 200));
+  auto r = evidence::applyRetention(fx.storage, *fx.writer, reopened->ackedSeq(), fx.clock.wallNow(), {90, 1 << 30});
+  REQUIRE(r.ok());
+  CHECK(r->pruned.empty());
+}
+
 TEST_CASE("a damaged cursor is an error that names the file, not a silent reset") {
   Fixture fx;
   REQUIRE(evidence::Outbox::open(fx.outboxDir(), fx.storage).ok());
@@ -111,6 +134,26 @@ TEST_CASE("retention prunes only old, acknowledged segments, records it first, a
     auto v = evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt});
     CHECK(v.intact());
     CHECK(v.first_seq > 1);
+  }
+  SECTION("an interrupted prune (only the first removal took effect) still verifies") {
+    const auto listed = fx.storage.list();
+    std::vector<std::string> names;
+    for (const auto& f : *listed) names.push_back(f.name);
+    std::sort(names.begin(), names.end());
+    std::map<std::string, std::string> saved;
+    for (const auto& n : names) saved[n] = *fx.storage.read(n);
+    auto r = evidence::applyRetention(fx.storage, *fx.writer, 31, fx.clock.wallNow(), policy);
+    REQUIRE(r.ok());
+    REQUIRE(r->pruned.size() >= 2);
+    // Put back every removed segment but the first, as if the crash came after one removal.
+    for (std::size_t i = 1; i < r->pruned.size(); ++i) {
+      auto file = fx.storage.create(r->pruned[i]);
+      REQUIRE(file.ok());
+      REQUIRE((*file)->append(saved[r->pruned[i]]).ok());
+    }
+    auto v = evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt});
+    CHECK(v.intact());
+    CHECK(v.first_seq == evidence::segmentSeq(names[1]));
   }
   SECTION("everything acknowledged: the newest segment stays") {
     auto r = evidence::applyRetention(fx.storage, *fx.writer, 31, fx.clock.wallNow(), policy);

@@ -292,3 +292,62 @@ TEST_CASE("an empty segment left by a kill between creating it and writing its h
     CHECK(fx.verify().records == 6);
   }
 }
+
+TEST_CASE("a write that cannot be cut back blocks appends until the cut succeeds") {
+  Fixture fx;
+  auto w = fx.open();
+  appendN(*w, 2);
+  REQUIRE(w->commit().ok());
+  const std::string before = *fx.storage.read("00000000000000000001.jsonl");
+  fx.storage.setCapacity(before.size() + 50);  // a short write of 50 bytes, then ENOSPC
+  fx.storage.failNextTruncate();                // ... and the cut-back fails too
+  appendN(*w, 2, 2);
+  REQUIRE_FALSE(w->commit().ok());
+  CHECK(fx.storage.read("00000000000000000001.jsonl")->size() == before.size() + 50);  // garbage still there
+  fx.storage.setCapacity(std::nullopt);
+  REQUIRE(w->commit().ok());  // cuts the garbage first, then writes
+  auto recs = records(fx);
+  REQUIRE(recs.size() == 4);
+  for (std::size_t i = 0; i < 4; ++i) CHECK(recs[i].doc["body"]["n"] == i);
+  CHECK(fx.verify().intact());
+}
+
+TEST_CASE("a stray older record at the end does not move the head back") {
+  Fixture fx;
+  {
+    auto w = fx.open();
+    appendN(*w, 5);
+    REQUIRE(w->commit().ok());
+  }
+  std::string& text = fx.storage.bytes("00000000000000000001.jsonl");
+  const auto second = text.find('\n', text.find('\n') + 1) + 1;  // start of record 2's line
+  text += text.substr(second, text.find('\n', second) + 1 - second);
+  auto w = fx.open();
+  REQUIRE(w->recoveryFaults().size() == 1);
+  CHECK(w->recoveryFaults()[0].problem == evidence::Reason::SeqMismatch);
+  CHECK(w->head().seq == 6);  // after 5, the highest intact seq: no seq is reused
+  CHECK(fx.verify(6).intact());
+}
+
+TEST_CASE("a segment is named only once its header is synced") {
+  Fixture fx;
+  auto w = fx.open({1500});
+  appendN(*w, 3);
+  REQUIRE(w->commit().ok());
+  const std::size_t segments = fx.segments().size();
+  // A crash while making the next segment leaves at most its temporary, which the next start
+  // removes; a power cut before the directory sync leaves nothing.
+  appendN(*w, 30, 3);
+  fx.storage.failNextSync();
+  (void)w->commit();
+  fx.storage.powerCut();
+  w.reset();
+  auto again = fx.open({1500});
+  for (const auto& name : fx.segments()) {
+    CHECK_FALSE(evidence::isSegmentTemp(name));
+    auto text = *fx.storage.read(name);
+    CHECK(evidence::parseHeaderLine(text.substr(0, text.find('\n'))).ok());
+  }
+  CHECK(fx.segments().size() >= segments);
+  CHECK(fx.verify().intact());
+}
