@@ -1,0 +1,271 @@
+#include "healing/guards.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace healing {
+namespace {
+
+using nlohmann::json;
+constexpr int kStateVersion = 1;
+constexpr std::int64_t kHourMs = 3'600'000;
+
+std::string formatMinute(int m) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", m / 60 % 24, m % 60);
+  return buf;
+}
+
+bool inWindow(int minute, std::pair<int, int> w) {
+  return w.first <= w.second ? minute >= w.first && minute < w.second : minute >= w.first || minute < w.second;
+}
+
+std::vector<std::int64_t> readTimes(const json& j) {
+  std::vector<std::int64_t> out;
+  if (j.is_array()) {
+    for (const auto& v : j) {
+      if (v.is_number_integer()) out.push_back(v.get<std::int64_t>());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view toString(Hold hold) {
+  switch (hold) {
+    case Hold::None: return "";
+    case Hold::Paused: return "paused";
+    case Hold::MaintenanceWindow: return "maintenance_window";
+    case Hold::Flapping: return "flapping";
+    case Hold::CircuitBreaker: return "circuit_breaker";
+    case Hold::Cooldown: return "cooldown";
+    case Hold::AttemptCap: return "attempt_cap";
+  }
+  return "?";
+}
+
+int Guards::localMinute(core::Clock::WallTime t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  return tm.tm_hour * 60 + tm.tm_min;
+}
+
+std::int64_t Guards::nowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_->wallNow().time_since_epoch()).count();
+}
+
+std::string Guards::key(const std::string& rule_id, const std::string& target) {
+  // Keys are (rule, target) and the target is never empty: the earlier agent keyed cooldowns on
+  // a field that was never set, so they never applied.
+  assert(!target.empty());
+  return rule_id + "\t" + target;
+}
+
+void Guards::prune(KeyState& k, std::int64_t now) const {
+  const std::int64_t attempt_from = now - settings_.attempt_window.count();
+  const std::int64_t flap_from = now - settings_.flap_window.count();
+  std::erase_if(k.attempts, [&](std::int64_t t) { return t <= attempt_from; });
+  std::erase_if(k.flaps, [&](std::int64_t t) { return t <= flap_from; });
+}
+
+core::Result<Guards, GuardError> Guards::load(std::string path, GuardSettings settings, const core::Clock& clock,
+                                              LocalMinute local_minute) {
+  Guards g(path, settings, clock, std::move(local_minute));
+  std::ifstream in(path);
+  if (!in) {
+    if (errno == ENOENT) return g;
+    return core::fail(GuardError{GuardErrc::Io, path + ": " + std::strerror(errno)});
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const json doc = json::parse(text.str(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || doc.value("version", 0) != kStateVersion || !doc.contains("keys") ||
+      !doc["keys"].is_object()) {
+    return core::fail(GuardError{GuardErrc::Invalid, path + ": not healing guard state (version " +
+                                                         std::to_string(kStateVersion) +
+                                                         "); move it aside to start with fresh guards"});
+  }
+  for (auto it = doc["keys"].begin(); it != doc["keys"].end(); ++it) {
+    const json& k = it.value();
+    if (!k.is_object()) continue;
+    KeyState s;
+    s.attempts = readTimes(k.value("attempts", json::array()));
+    s.flaps = readTimes(k.value("flaps", json::array()));
+    s.last_attempt = k.contains("last_attempt") && k["last_attempt"].is_number_integer() ? k["last_attempt"].get<std::int64_t>() : 0;
+    const auto flag = [&](const char* name) { return k.contains(name) && k[name].is_boolean() && k[name].get<bool>(); };
+    s.last_healed = flag("last_healed");
+    s.flapping = flag("flapping");
+    s.escalated = flag("escalated");
+    g.keys_[it.key()] = std::move(s);
+  }
+  if (doc.contains("actions")) g.actions_ = readTimes(doc["actions"]);
+  if (doc.contains("pause") && doc["pause"].is_object()) {
+    const json& p = doc["pause"];
+    g.paused_ = true;
+    if (p.contains("until") && p["until"].is_number_integer()) g.pause_until_ = p["until"].get<std::int64_t>();
+    if (p.contains("actor") && p["actor"].is_string()) g.pause_actor_ = p["actor"].get<std::string>();
+  }
+  return g;
+}
+
+core::Status<GuardError> Guards::save() const {
+  json keys = json::object();
+  for (const auto& [k, s] : keys_) {
+    keys[k] = {{"attempts", s.attempts}, {"flaps", s.flaps}, {"last_attempt", s.last_attempt},
+               {"last_healed", s.last_healed}, {"flapping", s.flapping}, {"escalated", s.escalated}};
+  }
+  json doc{{"version", kStateVersion}, {"keys", keys}, {"actions", actions_}};
+  if (paused_) {
+    doc["pause"] = {{"actor", pause_actor_}};
+    if (pause_until_) doc["pause"]["until"] = *pause_until_;
+  }
+  const std::string text = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  const std::string tmp = path_ + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return core::fail(GuardError{GuardErrc::Io, tmp + ": " + std::strerror(errno)});
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+    const int err = ok ? errno : saved;
+    ::unlink(tmp.c_str());
+    return core::fail(GuardError{GuardErrc::Io, path_ + ": " + std::strerror(err)});
+  }
+  const std::string dir = path_.substr(0, path_.find_last_of('/') == std::string::npos ? 0 : path_.find_last_of('/'));
+  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return core::Ok{};
+}
+
+void Guards::noteDrift(const std::string& rule_id, const std::string& target) {
+  const auto it = keys_.find(key(rule_id, target));
+  if (it == keys_.end() || !it->second.last_healed) return;
+  KeyState& k = it->second;
+  const std::int64_t now = nowMs();
+  k.last_healed = false;  // this drift is counted once
+  k.flaps.push_back(now);
+  prune(k, now);
+}
+
+void Guards::noteCompliant(const std::string& rule_id, const std::string& target) {
+  const auto it = keys_.find(key(rule_id, target));
+  if (it != keys_.end() && !it->second.flapping) it->second.escalated = false;
+}
+
+GuardDecision Guards::decide(const rules::L1Rule& rule, const std::string& target, bool operator_heal) {
+  const std::int64_t now = nowMs();
+  if (paused_ && pause_until_ && *pause_until_ <= now) resume();
+  if (paused_) {
+    return {Hold::Paused, false, "healing is paused" + (pause_actor_.empty() ? "" : " by " + pause_actor_)};
+  }
+  if (rule.disruptive) {
+    if (!settings_.maintenance_window) {
+      return {Hold::MaintenanceWindow, false, "a disruptive rule acts only in a maintenance window, and none is set"};
+    }
+    const auto w = *settings_.maintenance_window;
+    if (!inWindow(local_minute_(clock_->wallNow()), w)) {
+      return {Hold::MaintenanceWindow, false,
+              "a disruptive rule acts only in the maintenance window " + formatMinute(w.first) + "-" +
+                  formatMinute(w.second)};
+    }
+  }
+  if (operator_heal) return {};
+  KeyState& k = keys_[key(rule.id, target)];
+  prune(k, now);
+  if (!k.flapping && static_cast<int>(k.flaps.size()) >= settings_.flap_threshold) {
+    k.flapping = true;
+    k.escalated = false;  // a new episode: escalate it once
+  }
+  if (k.flapping) {
+    const bool first = !k.escalated;
+    k.escalated = true;
+    return {Hold::Flapping, first,
+            "drifted again after a heal " + std::to_string(settings_.flap_threshold) +
+                " times within the flap window: suppressed until `heal --clear " + rule.id + "`"};
+  }
+  std::erase_if(actions_, [&](std::int64_t t) { return t <= now - kHourMs; });
+  if (static_cast<int>(actions_.size()) >= settings_.max_actions_per_hour) {
+    return {Hold::CircuitBreaker, false,
+            std::to_string(actions_.size()) + " actions in the last hour (healing.max_actions_per_hour " +
+                std::to_string(settings_.max_actions_per_hour) + ")"};
+  }
+  if (k.last_attempt > 0 && now - k.last_attempt < rule.cooldown.count()) {
+    return {Hold::Cooldown, false,
+            "last attempt " + std::to_string((now - k.last_attempt) / 1000) + " s ago, cooldown " +
+                std::to_string(rule.cooldown.count() / 1000) + " s"};
+  }
+  if (static_cast<int>(k.attempts.size()) >= rule.max_attempts) {
+    const bool first = !k.escalated;
+    k.escalated = true;
+    return {Hold::AttemptCap, first,
+            std::to_string(k.attempts.size()) + " attempts within the attempt window (max_attempts " +
+                std::to_string(rule.max_attempts) + ")"};
+  }
+  return {};
+}
+
+void Guards::recordAction(const std::string& rule_id, const std::string& target, bool healed) {
+  const std::int64_t now = nowMs();
+  KeyState& k = keys_[key(rule_id, target)];
+  k.attempts.push_back(now);
+  k.last_attempt = now;
+  k.last_healed = healed;
+  prune(k, now);
+  actions_.push_back(now);
+}
+
+void Guards::pause(std::optional<core::Clock::WallTime> until, const std::string& actor) {
+  paused_ = true;
+  pause_actor_ = actor;
+  pause_until_.reset();
+  if (until) pause_until_ = std::chrono::duration_cast<std::chrono::milliseconds>(until->time_since_epoch()).count();
+}
+
+void Guards::resume() {
+  paused_ = false;
+  pause_until_.reset();
+  pause_actor_.clear();
+}
+
+std::optional<std::pair<std::optional<core::Clock::WallTime>, std::string>> Guards::paused() const {
+  if (!paused_ || (pause_until_ && *pause_until_ <= nowMs())) return std::nullopt;
+  std::optional<core::Clock::WallTime> until;
+  if (pause_until_) until = core::Clock::WallTime(std::chrono::milliseconds(*pause_until_));
+  return std::make_pair(until, pause_actor_);
+}
+
+int Guards::clear(const std::string& rule_id, const std::optional<std::string>& target) {
+  int n = 0;
+  for (auto it = keys_.begin(); it != keys_.end();) {
+    const bool match = target ? it->first == key(rule_id, *target) : it->first.rfind(rule_id + "\t", 0) == 0;
+    if (match) {
+      it = keys_.erase(it);
+      ++n;
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+int Guards::actionsLastHour() const {
+  const std::int64_t now = nowMs();
+  return static_cast<int>(std::count_if(actions_.begin(), actions_.end(), [&](std::int64_t t) { return t > now - kHourMs; }));
+}
+
+}  // namespace healing

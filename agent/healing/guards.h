@@ -1,0 +1,123 @@
+#pragma once
+// Guards: what keeps healing from looping (design.md "Safety"; the earlier agents escalated
+// hundreds of times for one incident and keyed cooldowns on a field that was never set). Keyed
+// by (rule, target), target never empty, and persisted in state_dir so a restart does not reset
+// them:
+//   - pause: `heal --pause [--until T]` (or central command's order) stops every action;
+//   - maintenance window: `disruptive` rules act only inside it (appliance local time, may cross
+//     midnight); with no window configured they do not act on their own;
+//   - flapping: a target healed and then drifting again `flap_threshold` times within
+//     `flap_window` is suppressed until `heal --clear`, with exactly one escalation;
+//   - circuit breaker: at most `max_actions_per_hour` actions in any hour, all rules together;
+//   - cooldown: the rule's `cooldown` since its last attempt on the target;
+//   - attempt cap: at most the rule's `max_attempts` within `attempt_window`, then suppressed,
+//     with exactly one escalation until the target is seen compliant or cleared.
+// An operator's heal (`heal --rule`) ignores the automatic-loop guards (flapping, breaker,
+// cooldown, attempt cap) but obeys the pause and the maintenance window.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "rules/model.h"
+
+namespace healing {
+
+struct GuardSettings {
+  int max_actions_per_hour = 30;
+  std::chrono::milliseconds attempt_window{std::chrono::hours(1)};
+  int flap_threshold = 3;
+  std::chrono::milliseconds flap_window{std::chrono::hours(2)};
+  /// Minutes of the day [start, end) in appliance local time; may cross midnight (start > end).
+  /// nullopt: no window configured.
+  std::optional<std::pair<int, int>> maintenance_window = std::pair<int, int>{2 * 60, 4 * 60};
+};
+
+/// Why an action was held back: the `reason` of a `suppressed` outcome.
+enum class Hold { None, Paused, MaintenanceWindow, Flapping, CircuitBreaker, Cooldown, AttemptCap };
+std::string_view toString(Hold hold);
+
+struct GuardDecision {
+  Hold hold = Hold::None;
+  /// This decision is the one that must be escalated (attempt cap or flapping just reached):
+  /// exactly once per episode.
+  bool escalate = false;
+  std::string detail;  // for humans: until when, how many attempts ...
+  bool allowed() const { return hold == Hold::None; }
+};
+
+enum class GuardErrc { Io, Invalid };
+using GuardError = core::Error<GuardErrc>;
+
+class Guards {
+ public:
+  /// The wall time's minute of the day in the appliance's local time zone (tests inject UTC).
+  using LocalMinute = std::function<int(core::Clock::WallTime)>;
+  static int localMinute(core::Clock::WallTime t);
+
+  /// Loads the state in `path` (no file: a fresh state). Fails Invalid for a file that is not
+  /// guard state (the message names it: an operator decides, nothing is silently reset) or Io.
+  static core::Result<Guards, GuardError> load(std::string path, GuardSettings settings, const core::Clock& clock,
+                                               LocalMinute local_minute = &Guards::localMinute);
+
+  /// Notes that `rule`'s finding on `target` is drifted now: if the last thing done there was a
+  /// heal, the target flapped once more. Call once per cycle and key, before decide().
+  void noteDrift(const std::string& rule_id, const std::string& target);
+  /// Notes that the target is compliant: ends an attempt-cap episode (a later cap escalates again).
+  void noteCompliant(const std::string& rule_id, const std::string& target);
+
+  /// Whether `rule` may act on `target` now. `operator_heal`: an operator's `heal --rule`.
+  GuardDecision decide(const rules::L1Rule& rule, const std::string& target, bool operator_heal = false);
+
+  /// An action was carried out (whatever its outcome: planned ones are not actions and are not
+  /// recorded). `healed` arms flap detection.
+  void recordAction(const std::string& rule_id, const std::string& target, bool healed);
+
+  /// `heal --pause [--until T]`: nullopt until = until resumed.
+  void pause(std::optional<core::Clock::WallTime> until, const std::string& actor);
+  void resume();
+  /// The pause in force now, if any: (until or nullopt, actor).
+  std::optional<std::pair<std::optional<core::Clock::WallTime>, std::string>> paused() const;
+
+  /// `heal --clear RULE [--target T]`: forgets the flapping, attempts and escalation of the rule
+  /// (on one target, or on all). Returns how many keys were cleared.
+  int clear(const std::string& rule_id, const std::optional<std::string>& target);
+
+  /// Writes the state atomically (temporary, fsync, rename, directory fsync). Fails Io.
+  core::Status<GuardError> save() const;
+
+  /// Actions taken within the last hour, all rules together.
+  int actionsLastHour() const;
+
+ private:
+  struct KeyState {
+    std::vector<std::int64_t> attempts;  // epoch ms of each action, within attempt_window
+    std::vector<std::int64_t> flaps;     // epoch ms of each heal-then-drift, within flap_window
+    std::int64_t last_attempt = 0;
+    bool last_healed = false;            // the last action healed: a drift now is a flap
+    bool flapping = false;
+    bool escalated = false;              // the current episode was escalated
+  };
+  Guards(std::string path, GuardSettings settings, const core::Clock& clock, LocalMinute local_minute)
+      : path_(std::move(path)), settings_(settings), clock_(&clock), local_minute_(std::move(local_minute)) {}
+  std::int64_t nowMs() const;
+  static std::string key(const std::string& rule_id, const std::string& target);
+  void prune(KeyState& k, std::int64_t now) const;
+
+  std::string path_;
+  GuardSettings settings_;
+  const core::Clock* clock_;
+  LocalMinute local_minute_;
+  std::map<std::string, KeyState> keys_;
+  std::vector<std::int64_t> actions_;  // epoch ms of every action in the last hour
+  bool paused_ = false;
+  std::optional<std::int64_t> pause_until_;
+  std::string pause_actor_;
+};
+
+}  // namespace healing

@@ -1,0 +1,203 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "fakes/fake_clock.h"
+#include "healing/guards.h"
+#include "support/temp_dir.h"
+
+using healing::Guards;
+using healing::Hold;
+using namespace std::chrono_literals;
+
+namespace {
+
+rules::L1Rule rule(const std::string& id, std::chrono::milliseconds cooldown = 10min, int max_attempts = 3) {
+  rules::L1Rule r;
+  r.id = id;
+  r.cooldown = cooldown;
+  r.max_attempts = max_attempts;
+  return r;
+}
+
+// Appliance local time = UTC in these tests.
+int utcMinute(core::Clock::WallTime t) {
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  return static_cast<int>((secs / 60) % (24 * 60));
+}
+
+struct Fixture {
+  testsupport::TempDir dir;
+  fakes::FakeClock clock;  // 2026-01-01T00:00Z
+  healing::GuardSettings settings;
+  std::string path() const { return (dir.path() / "guards.json").string(); }
+  Guards load() {
+    auto g = Guards::load(path(), settings, clock, &utcMinute);
+    REQUIRE(g.ok());
+    return std::move(*g);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("cooldown holds a rule back on the same target only, until it has passed") {
+  Fixture fx;
+  Guards g = fx.load();
+  const auto r = rule("L1-A", 10min);
+  REQUIRE(g.decide(r, "/etc/a").allowed());
+  g.recordAction(r.id, "/etc/a", false);
+  fx.clock.advance(5min);
+  CHECK(g.decide(r, "/etc/a").hold == Hold::Cooldown);
+  CHECK(g.decide(r, "/etc/b").allowed());  // keyed by (rule, target)
+  fx.clock.advance(6min);
+  CHECK(g.decide(r, "/etc/a").allowed());
+}
+
+TEST_CASE("the attempt cap suppresses with exactly one escalation per episode") {
+  Fixture fx;
+  Guards g = fx.load();
+  const auto r = rule("L1-A", 1min, 3);
+  int escalations = 0;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(g.decide(r, "/etc/a").allowed());
+    g.recordAction(r.id, "/etc/a", false);  // the heal fails every time
+    fx.clock.advance(2min);
+  }
+  for (int i = 0; i < 10; ++i) {
+    auto d = g.decide(r, "/etc/a");
+    CHECK(d.hold == Hold::AttemptCap);
+    escalations += d.escalate;
+    fx.clock.advance(2min);
+  }
+  CHECK(escalations == 1);
+  // The window slides: attempts resume, but the episode was escalated already.
+  fx.clock.advance(1h);
+  REQUIRE(g.decide(r, "/etc/a").allowed());
+  // Seen compliant: a later cap is a new episode and escalates again.
+  g.noteCompliant(r.id, "/etc/a");
+  for (int i = 0; i < 3; ++i) {
+    g.recordAction(r.id, "/etc/a", false);
+    fx.clock.advance(2min);
+  }
+  CHECK(g.decide(r, "/etc/a").escalate);
+}
+
+TEST_CASE("runaway: a drift that returns after every heal, 500 cycles, with a restart in the middle") {
+  for (bool restart : {false, true}) {
+    Fixture fx;
+    const auto r = rule("L1-FLAP", 10min, 3);
+    int actions = 0, escalations = 0, max_in_window = 0;
+    std::vector<std::int64_t> action_minutes;
+    auto g = std::make_unique<Guards>(fx.load());
+    for (int cycle = 0; cycle < 500; ++cycle) {
+      if (restart && cycle == 250) {
+        REQUIRE(g->save().ok());
+        g = std::make_unique<Guards>(fx.load());
+      }
+      g->noteDrift(r.id, "/etc/flappy");
+      auto d = g->decide(r, "/etc/flappy");
+      escalations += d.escalate;
+      if (d.allowed()) {
+        g->recordAction(r.id, "/etc/flappy", true);  // healed... and it drifts back by next cycle
+        ++actions;
+        action_minutes.push_back(cycle * 5);
+      }
+      fx.clock.advance(5min);
+    }
+    for (auto m : action_minutes) {
+      const auto in_window = std::count_if(action_minutes.begin(), action_minutes.end(),
+                                           [&](std::int64_t x) { return x >= m && x < m + 60; });
+      max_in_window = std::max<int>(max_in_window, static_cast<int>(in_window));
+    }
+    INFO("restart " << restart);
+    CHECK(actions == 3);          // flap_threshold heal-then-drift cycles, then suppressed
+    CHECK(max_in_window <= 3);    // never more than max_attempts within the attempt window
+    CHECK(escalations == 1);      // exactly one, restart or not
+    // Suppressed until cleared, then it may act again.
+    CHECK(g->decide(r, "/etc/flappy").hold == Hold::Flapping);
+    CHECK(g->clear(r.id, std::nullopt) == 1);
+    CHECK(g->decide(r, "/etc/flappy").allowed());
+  }
+}
+
+TEST_CASE("the circuit breaker bounds actions per hour across all rules") {
+  Fixture fx;
+  fx.settings.max_actions_per_hour = 30;
+  Guards g = fx.load();
+  int allowed = 0;
+  for (int i = 0; i < 40; ++i) {
+    const auto r = rule("L1-R" + std::to_string(i));
+    auto d = g.decide(r, "/t");
+    if (d.allowed()) {
+      g.recordAction(r.id, "/t", true);
+      ++allowed;
+    } else {
+      CHECK(d.hold == Hold::CircuitBreaker);
+    }
+  }
+  CHECK(allowed == 30);
+  CHECK(g.actionsLastHour() == 30);
+  fx.clock.advance(61min);
+  CHECK(g.decide(rule("L1-R39"), "/t").allowed());
+}
+
+TEST_CASE("disruptive rules act only in the maintenance window, which may cross midnight") {
+  Fixture fx;
+  auto r = rule("L1-D");
+  r.disruptive = true;
+  fx.settings.maintenance_window = std::pair{22 * 60, 2 * 60};
+  Guards g = fx.load();
+  fx.clock.advance(23h + 30min);  // 23:30
+  CHECK(g.decide(r, "/t").allowed());
+  fx.clock.advance(2h);  // 01:30
+  CHECK(g.decide(r, "/t").allowed());
+  fx.clock.advance(1h);  // 02:30
+  auto d = g.decide(r, "/t");
+  CHECK(d.hold == Hold::MaintenanceWindow);
+  CHECK(d.detail.find("22:00-02:00") != std::string::npos);
+  CHECK(g.decide(r, "/t", true).hold == Hold::MaintenanceWindow);  // operators obey it too
+  CHECK(g.decide(rule("L1-N"), "/t").allowed());                   // not disruptive
+
+  fx.settings.maintenance_window.reset();
+  Guards none = fx.load();
+  CHECK(none.decide(r, "/t").hold == Hold::MaintenanceWindow);
+}
+
+TEST_CASE("a pause holds everything, operators included, until its end or a resume, across restarts") {
+  Fixture fx;
+  {
+    Guards g = fx.load();
+    g.pause(fx.clock.wallNow() + 1h, "uid:1000");
+    REQUIRE(g.save().ok());
+  }
+  Guards g = fx.load();
+  REQUIRE(g.paused());
+  CHECK(g.paused()->second == "uid:1000");
+  CHECK(g.decide(rule("L1-A"), "/t").hold == Hold::Paused);
+  CHECK(g.decide(rule("L1-A"), "/t", true).hold == Hold::Paused);
+  fx.clock.advance(61min);
+  CHECK_FALSE(g.paused());
+  CHECK(g.decide(rule("L1-A"), "/t").allowed());
+  g.pause(std::nullopt, "order:42");
+  CHECK(g.decide(rule("L1-A"), "/t").hold == Hold::Paused);
+  g.resume();
+  CHECK(g.decide(rule("L1-B"), "/t").allowed());
+}
+
+TEST_CASE("an operator's heal ignores cooldown, attempt cap and flapping") {
+  Fixture fx;
+  Guards g = fx.load();
+  const auto r = rule("L1-A", 1h, 1);
+  g.recordAction(r.id, "/t", true);
+  CHECK(g.decide(r, "/t").hold == Hold::Cooldown);
+  CHECK(g.decide(r, "/t", true).allowed());
+}
+
+TEST_CASE("guard state that is not guard state is an error naming the file, never a silent reset") {
+  Fixture fx;
+  std::ofstream(fx.path()) << "{\"version\": 7}";
+  auto g = Guards::load(fx.path(), fx.settings, fx.clock, &utcMinute);
+  REQUIRE_FALSE(g.ok());
+  CHECK(g.error().code == healing::GuardErrc::Invalid);
+  CHECK(g.error().message.find("guards.json") != std::string::npos);
+}
