@@ -149,8 +149,11 @@ json healBody(const healing::ActionRecord& a, const checks::Finding* before) {
                                      {"expected", before->expected},
                                      {"actual", before->actual}}
                               : json(nullptr)},
-            // Dry-run and refusals change nothing; live healing (issue 4) fills in the re-check.
-            {"after", nullptr}};
+            // The re-check after a live action; null when nothing was done (dry-run, refusals).
+            {"after", a.after ? json{{"status", std::string(checks::toString(a.after->status))},
+                                     {"expected", a.after->expected},
+                                     {"actual", a.after->actual}}
+                              : json(nullptr)}};
   sanitizeStrings(body);
   return body;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "checks/finding.h"
 #include "healing/outcome.h"
 
 namespace healing {
@@ -29,6 +30,8 @@ struct ActionRecord {
   std::vector<StepRecord> steps;
   /// Dry-run only: whether the check passes on the overlay once the plan is applied.
   std::optional<bool> would_pass;
+  /// Live only: the finding of the re-check after the steps ran (before any rollback).
+  std::optional<checks::Finding> after;
 };
 
 }  // namespace healing

@@ -11,38 +11,6 @@
 namespace healing {
 namespace {
 
-std::string serviceVerb(const std::string& type) {
-  return type.substr(0, type.find('_'));  // restart_service -> restart
-}
-
-std::string describeFileChange(const std::string& type, const FileChange& c) {
-  std::string d;
-  if (c.changesContent()) d = (c.existed ? "edit " : "create ") + c.path;
-  if (c.mode_before != c.mode_after) {
-    d += (d.empty() ? "chmod " + c.path + " " : ", mode ") + checks::octalMode(c.mode_before) + " -> " +
-         checks::octalMode(c.mode_after);
-  }
-  if (c.uid_before != c.uid_after || c.gid_before != c.gid_after) {
-    d += (d.empty() ? "chown " + c.path + " " : ", owner ") + std::to_string(c.uid_before) + ":" +
-         std::to_string(c.gid_before) + " -> " + std::to_string(c.uid_after) + ":" + std::to_string(c.gid_after);
-  }
-  if (d.empty()) d = type + ": " + c.path + " already as wanted, no change";
-  return d;
-}
-
-// Writes a computed change into the overlay: content with its metadata, or metadata alone.
-// The mode is set after a chown even when unchanged: chown clears suid/sgid, as the kernel does.
-core::Status<platform::FsError> applyToOverlay(OverlayHostFiles& overlay, const FileChange& c) {
-  if (c.changesContent()) return overlay.writeFileAtomic(c.path, c.after, c.mode_after, c.uid_after, c.gid_after);
-  const bool chown = c.uid_before != c.uid_after || c.gid_before != c.gid_after;
-  if (chown) {
-    auto st = overlay.setOwner(c.path, c.uid_after, c.gid_after);
-    if (!st.ok()) return st;
-  }
-  if (chown || c.mode_before != c.mode_after) return overlay.setMode(c.path, c.mode_after);
-  return core::Ok{};
-}
-
 // A validator runs even in dry-run, so it must be a form that only checks the candidate: the
 // tool and the flag that makes it read-only. Anything else (`nft -f`, `systemctl restart`) could
 // change the host.
@@ -171,7 +139,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       step.path = change->path;
       step.description = describeFileChange(a.type, *change);
       step.diff = recordedDiff(*change);
-      if (auto st = applyToOverlay(overlay, *change); !st.ok()) {
+      if (auto st = applyFileChange(overlay, *change); !st.ok()) {
         refuse(std::move(step), change->path + ": " + st.error().message);
         break;
       }
@@ -204,7 +172,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       step.path = change->path;
       step.description = "write " + s->value + " to " + proc + "; persist in " + change->path;
       step.diff = recordedDiff(*change);
-      auto st = applyToOverlay(overlay, *change);
+      auto st = applyFileChange(overlay, *change);
       if (st.ok()) st = overlay.writeFileAtomic(proc, s->value + "\n", 0644, 0, 0);
       if (!st.ok()) {
         refuse(std::move(step), st.error().message);

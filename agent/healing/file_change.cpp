@@ -1,5 +1,6 @@
 #include "healing/file_change.h"
 
+#include "checks/finding.h"
 #include "healing/file_edits.h"
 #include "healing/sysctl_allowlist.h"
 
@@ -163,6 +164,36 @@ core::Result<FileChange, StepError> computeSysctlPersist(const rules::SetSysctlA
   if (st.ok()) st = setContent(setConfigValue(rules::ConfigFormat::Sysctl, c.before, step.key, step.value, ""), c);
   if (!st.ok()) return core::fail(std::move(st).error());
   return c;
+}
+
+std::string serviceVerb(const std::string& type) {
+  return type.substr(0, type.find('_'));  // restart_service -> restart
+}
+
+std::string describeFileChange(const std::string& type, const FileChange& c) {
+  std::string d;
+  if (c.changesContent()) d = (c.existed ? "edit " : "create ") + c.path;
+  if (c.mode_before != c.mode_after) {
+    d += (d.empty() ? "chmod " + c.path + " " : ", mode ") + checks::octalMode(c.mode_before) + " -> " +
+         checks::octalMode(c.mode_after);
+  }
+  if (c.uid_before != c.uid_after || c.gid_before != c.gid_after) {
+    d += (d.empty() ? "chown " + c.path + " " : ", owner ") + std::to_string(c.uid_before) + ":" +
+         std::to_string(c.gid_before) + " -> " + std::to_string(c.uid_after) + ":" + std::to_string(c.gid_after);
+  }
+  if (d.empty()) d = type + ": " + c.path + " already as wanted, no change";
+  return d;
+}
+
+core::Status<platform::FsError> applyFileChange(platform::HostFiles& overlay, const FileChange& c) {
+  if (c.changesContent()) return overlay.writeFileAtomic(c.path, c.after, c.mode_after, c.uid_after, c.gid_after);
+  const bool chown = c.uid_before != c.uid_after || c.gid_before != c.gid_after;
+  if (chown) {
+    auto st = overlay.setOwner(c.path, c.uid_after, c.gid_after);
+    if (!st.ok()) return st;
+  }
+  if (chown || c.mode_before != c.mode_after) return overlay.setMode(c.path, c.mode_after);
+  return core::Ok{};
 }
 
 }  // namespace healing

@@ -55,6 +55,17 @@ core::Result<FileChange, StepError> computeSysctlPersist(const rules::SetSysctlA
                                                          const platform::HostFiles& files,
                                                          const std::vector<std::string>& writable);
 
+/// Writes a computed change into `files` (an overlay, or the host): content with its metadata,
+/// or metadata alone. The mode is set after a chown even when unchanged: chown clears
+/// suid/sgid, as the kernel does. Fails as the HostFiles calls it makes.
+core::Status<platform::FsError> applyFileChange(platform::HostFiles& files, const FileChange& c);
+
+/// "restart" for restart_service, "reload" for reload_service ...
+std::string serviceVerb(const std::string& type);
+
+/// One line for humans: "edit /etc/x", "chmod /etc/x 0644 -> 0640", "... already as wanted".
+std::string describeFileChange(const std::string& type, const FileChange& c);
+
 /// "/proc/sys/net/ipv4/ip_forward" for "net.ipv4.ip_forward".
 std::string sysctlProcPath(const std::string& key);
 

@@ -309,6 +309,16 @@ core::Status<FsError> OverlayHostFiles::setOwner(const std::string& path, std::u
   return core::Ok{};
 }
 
+core::Status<FsError> OverlayHostFiles::writeInPlace(const std::string& path, const std::string& content) {
+  auto st = stat(path);
+  if (!st) return core::fail(withOp("write", std::move(st).error()));
+  return writeFileAtomic(path, content, st->mode, st->uid, st->gid);
+}
+
+core::Status<FsError> OverlayHostFiles::removeFile(const std::string& path) {
+  return core::fail(FsError{FsErrc::Unsupported, "remove " + path + ": a plan never removes files"});
+}
+
 core::Result<platform::UniqueFd, FsError> OverlayHostFiles::openForRead(
     const std::string& path) const {
   const Node* node = find(path);

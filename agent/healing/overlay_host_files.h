@@ -99,6 +99,13 @@ class OverlayHostFiles final : public platform::HostFiles {
   core::Result<platform::UniqueFd, platform::FsError> openForRead(
       const std::string& path) const override;
 
+  /// Writes into an existing file, keeping its metadata (what a live sysctl write does to
+  /// /proc/sys). Fails like stat(), or as writeFileAtomic().
+  core::Status<platform::FsError> writeInPlace(const std::string& path, const std::string& content) override;
+
+  /// Plans never remove files (only a live rollback does): fails Unsupported.
+  core::Status<platform::FsError> removeFile(const std::string& path) override;
+
   /// The canonical host paths of every file written or re-moded/re-owned, sorted. A change that
   /// happens to equal the base is still listed: the planner's diff shows it as empty.
   std::vector<std::string> changedPaths() const;

@@ -83,6 +83,16 @@ core::Result<UniqueFd, FsError> CachingHostFiles::openForRead(const std::string&
   return base_.openForRead(path);
 }
 
+core::Status<FsError> CachingHostFiles::writeInPlace(const std::string& path, const std::string& content) {
+  clear();
+  return base_.writeInPlace(path, content);
+}
+
+core::Status<FsError> CachingHostFiles::removeFile(const std::string& path) {
+  clear();
+  return base_.removeFile(path);
+}
+
 void CachingHostFiles::clear() {
   stat_.clear();
   lstat_.clear();

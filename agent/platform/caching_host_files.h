@@ -33,6 +33,8 @@ class CachingHostFiles final : public HostFiles {
   core::Status<FsError> setMode(const std::string& path, std::uint32_t mode) override;
   core::Status<FsError> setOwner(const std::string& path, std::uint32_t uid, std::uint32_t gid) override;
   core::Result<UniqueFd, FsError> openForRead(const std::string& path) const override;
+  core::Status<FsError> writeInPlace(const std::string& path, const std::string& content) override;
+  core::Status<FsError> removeFile(const std::string& path) override;
 
   /// Drops everything cached.
   void clear();

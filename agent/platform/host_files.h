@@ -108,6 +108,16 @@ class HostFiles {
   /// A read-only descriptor (close-on-exec) on the regular file at `path`, for handing a file to
   /// a validator without a path that could change. Fails like readFile() (without TooLarge).
   virtual core::Result<UniqueFd, FsError> openForRead(const std::string& path) const = 0;
+
+  /// Writes `content` into the existing regular file at `path` in place (truncate, write; no
+  /// rename, no creation): for kernel files such as /proc/sys/..., which cannot be replaced.
+  /// Fails like stat(), or Permission, Io.
+  virtual core::Status<FsError> writeInPlace(const std::string& path, const std::string& content) = 0;
+
+  /// Removes the entry at `path` (a symlink itself, not its target; never a directory) and
+  /// fsyncs its directory: how a rollback undoes a file a heal created. Fails NotFound,
+  /// Permission, Io, or InvalidPath for a directory.
+  virtual core::Status<FsError> removeFile(const std::string& path) = 0;
 };
 
 }  // namespace platform

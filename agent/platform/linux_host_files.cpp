@@ -419,6 +419,30 @@ core::Status<FsError> LinuxHostFiles::writeFileAtomic(const std::string& path,
   return core::Ok{};
 }
 
+core::Status<FsError> LinuxHostFiles::writeInPlace(const std::string& path, const std::string& content) {
+  // Resolved inside the root like every other access; O_TRUNC on an existing file only.
+  auto fd = openIn(path, O_WRONLY | O_TRUNC | O_NOCTTY, "write");
+  if (!fd) return core::fail(std::move(fd).error());
+  struct ::stat st{};
+  if (::fstat(fd->get(), &st) != 0) return core::fail(errnoError(errno, "write", path));
+  if (!S_ISREG(st.st_mode)) {
+    return core::fail(FsError{FsErrc::InvalidPath, "write " + path + ": not a regular file"});
+  }
+  return writeAll(fd->get(), content, path);
+}
+
+core::Status<FsError> LinuxHostFiles::removeFile(const std::string& path) {
+  auto parent = openParent(path, O_RDONLY, "remove");
+  if (!parent) return core::fail(std::move(parent).error());
+  if (::unlinkat(parent->dir.get(), parent->name.c_str(), 0) != 0) {
+    const int err = errno;
+    if (err == EISDIR) return core::fail(FsError{FsErrc::InvalidPath, "remove " + path + ": a directory"});
+    return core::fail(errnoError(err, "remove", path));
+  }
+  if (::fsync(parent->dir.get()) != 0) return core::fail(errnoError(errno, "remove", path));
+  return core::Ok{};
+}
+
 core::Status<FsError> LinuxHostFiles::setMode(const std::string& path, std::uint32_t mode) {
   auto fd = openIn(path, O_PATH, "chmod");
   if (!fd) return core::fail(std::move(fd).error());

@@ -42,6 +42,8 @@ class LinuxHostFiles final : public HostFiles {
   core::Status<FsError> setOwner(const std::string& path, std::uint32_t uid,
                                  std::uint32_t gid) override;
   core::Result<UniqueFd, FsError> openForRead(const std::string& path) const override;
+  core::Status<FsError> writeInPlace(const std::string& path, const std::string& content) override;
+  core::Status<FsError> removeFile(const std::string& path) override;
 
  private:
   LinuxHostFiles(UniqueFd root, std::string root_real)

@@ -50,4 +50,19 @@ class FakeClock final : public core::Clock {
   SteadyTime steady_;
 };
 
+/// A Sleeper that advances a FakeClock instead of sleeping, and remembers what it was asked.
+class FakeSleeper final : public core::Sleeper {
+ public:
+  explicit FakeSleeper(FakeClock& clock) : clock_(clock) {}
+  void sleepFor(std::chrono::milliseconds d) override {
+    clock_.advance(d);
+    total_ += d;
+  }
+  std::chrono::milliseconds total() const { return total_; }
+
+ private:
+  FakeClock& clock_;
+  std::chrono::milliseconds total_{0};
+};
+
 }  // namespace fakes

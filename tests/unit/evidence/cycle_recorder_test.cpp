@@ -130,4 +130,11 @@ TEST_CASE("a heal record cuts a huge diff and keeps the digest of the whole") {
   CHECK(body["steps"][0]["diff_truncated"] == true);
   CHECK(body["steps"][0]["diff_sha256"] == evidence::toHex(evidence::sha256(step.diff)));
   CHECK(body["after"].is_null());
+  checks::Finding after;
+  after.status = checks::Status::Compliant;
+  after.actual = "no";
+  a.after = after;
+  const json acted = evidence::healBody(a, nullptr);
+  CHECK(acted["after"]["status"] == "compliant");
+  CHECK(acted["after"]["actual"] == "no");
 }

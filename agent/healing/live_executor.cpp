@@ -1,0 +1,222 @@
+#include "healing/live_executor.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "checks/check_runner.h"
+#include "checks/host_accounts.h"
+#include "checks/redaction.h"
+#include "healing/file_change.h"
+#include "healing/substitute.h"
+
+namespace healing {
+namespace {
+
+// How to put one file back as it was before a step.
+struct Undo {
+  FileChange change;  // before/after content and metadata, path canonical
+};
+
+bool writeWhole(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return false;
+  bool ok = true;
+  for (std::size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The backup of a file a step is about to change: its content and metadata, synced before the
+// change, so a heal interrupted by a crash can still be undone by hand. Returns "" or why not.
+std::string backup(const std::string& dir, const std::string& rule_id, std::size_t step, const FileChange& c,
+                   std::int64_t now_ms) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return "cannot create " + dir + ": " + std::strerror(errno);
+  std::string safe_rule;
+  for (char ch : rule_id) safe_rule.push_back(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '_');
+  const std::string base = dir + "/" + std::to_string(now_ms) + "-" + safe_rule + "-" + std::to_string(step);
+  const nlohmann::json meta{{"path", c.path},   {"existed", c.existed},     {"mode", c.mode_before},
+                            {"uid", c.uid_before}, {"gid", c.gid_before}, {"rule_id", rule_id}};
+  if (!writeWhole(base + ".bak", c.before) ||
+      !writeWhole(base + ".json", meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
+    return "cannot write the backup " + base + ": " + std::strerror(errno);
+  }
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return "";
+}
+
+// Puts one file back; "" or why it could not.
+std::string restore(platform::HostFiles& files, const FileChange& c) {
+  if (!c.existed) {
+    auto st = files.removeFile(c.path);
+    return st.ok() ? "" : st.error().message;
+  }
+  FileChange back = c;
+  std::swap(back.before, back.after);
+  std::swap(back.mode_before, back.mode_after);
+  std::swap(back.uid_before, back.uid_after);
+  std::swap(back.gid_before, back.gid_after);
+  if (c.changesContent()) {
+    // Content and metadata together, as they were.
+    auto st = files.writeFileAtomic(c.path, c.before, c.mode_before, c.uid_before, c.gid_before);
+    return st.ok() ? "" : st.error().message;
+  }
+  auto st = applyFileChange(files, back);
+  return st.ok() ? "" : st.error().message;
+}
+
+}  // namespace
+
+ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Finding& finding,
+                                   const rules::Check& check) {
+  // 1. The plan: every policy decision and validator verdict, made on an overlay.
+  DryRunExecutor planner(env_, probes_, settings_);
+  ActionRecord rec = planner.execute(rule, finding, check);
+  rec.would_pass.reset();
+  if (rec.outcome == Outcome::Refused || rec.outcome == Outcome::Failed) return rec;
+  if (rec.reason == "nix_managed") {
+    rec.outcome = Outcome::Escalated;  // handed to a human: the fix belongs in the NixOS config
+    return rec;
+  }
+  bool acts = false, escalates = false;
+  for (const auto& a : rule.actions) {
+    acts = acts || rules::actionTraits(a).changes_host;
+    escalates = escalates || a.type == "escalate";
+  }
+  if (!acts) {
+    rec.outcome = escalates ? Outcome::Escalated : Outcome::Alerted;
+    return rec;
+  }
+
+  // 2. The steps, for real.
+  std::vector<FileChange> undo;
+  std::string irreversible;  // the first irreversible step that ran
+  checks::HostAccounts accounts(env_.files);
+  const auto now_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(env_.clock.wallNow().time_since_epoch()).count();
+  };
+  const auto rollback = [&]() {
+    std::string problems;
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      if (auto why = restore(env_.files, *it); !why.empty()) problems += (problems.empty() ? "" : "; ") + why;
+    }
+    undo.clear();
+    return problems;
+  };
+  const auto fail = [&](std::size_t index, const std::string& message) {
+    if (index < rec.steps.size()) rec.steps[index].error = message;
+    const std::string problems = rollback();
+    rec.outcome = Outcome::Failed;
+    rec.reason = "step " + std::to_string(index + 1) + " (" + rule.actions[index].type + ") failed: " + message +
+                 (problems.empty() ? "; earlier steps restored" : "; restoring earlier steps failed: " + problems);
+    return rec;
+  };
+  const auto applyFile = [&](std::size_t index, const FileChange& change) -> std::string {
+    if (!change.changesAnything()) return "";
+    if (auto why = backup(backup_dir_, rule.id, index + 1, change, now_ms()); !why.empty()) return why;
+    if (auto st = applyFileChange(env_.files, change); !st.ok()) {
+      // A partial metadata change (chown done, chmod failed) is undone with the rest.
+      undo.push_back(change);
+      return st.error().message;
+    }
+    undo.push_back(change);
+    return "";
+  };
+
+  for (std::size_t i = 0; i < rule.actions.size(); ++i) {
+    auto sub = substituteTarget(rule.actions[i], finding.target);
+    if (!sub.ok()) return fail(i, sub.error());
+    const rules::ActionSpec& a = *sub;
+    const rules::ActionTraits traits = rules::actionTraits(a);
+    if (const auto* s = a.as<rules::SetSysctlAction>()) {
+      auto change = computeSysctlPersist(*s, env_.files, settings_.writable_paths);
+      if (!change.ok()) return fail(i, change.error().message);
+      if (auto why = applyFile(i, *change); !why.empty()) return fail(i, why);
+      if (auto st = env_.files.writeInPlace(sysctlProcPath(s->key), s->value + "\n"); !st.ok()) {
+        return fail(i, st.error().message);
+      }
+      if (irreversible.empty()) irreversible = "set_sysctl " + s->key;
+    } else if (traits.edits_files) {
+      auto change = computeFileChange(a, env_.files, accounts, settings_.writable_paths);
+      if (!change.ok()) return fail(i, change.error().message);
+      if (auto why = applyFile(i, *change); !why.empty()) return fail(i, why);
+    } else if (const auto* s = std::get_if<rules::RunCommandAction>(&a.body)) {
+      platform::CommandSpec spec;
+      spec.argv = s->argv;
+      spec.timeout = s->timeout.value_or(settings_.command_timeout);
+      auto res = env_.commands.run(spec);
+      if (irreversible.empty()) irreversible = "run_command " + s->argv[0];
+      if (!res.ok()) return fail(i, res.error().message);
+      if (!res->succeeded()) {
+        return fail(i, s->argv[0] + (res->timed_out ? " timed out" : " exited " + std::to_string(res->exit_code)) +
+                           (res->err.empty() ? "" : ": " + checks::excerpt(res->err)));
+      }
+    } else if (a.as<rules::AlertAction>() || a.as<rules::EscalateAction>()) {
+      // Recorded in the plan's step; nothing to run.
+    } else {
+      std::string unit;
+      std::visit([&](const auto& x) {
+        if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
+      }, a.body);
+      if (unit.empty()) return fail(i, "action type '" + a.type + "' has no live handler");
+      platform::CommandSpec spec;
+      spec.argv = {"systemctl", serviceVerb(a.type), "--", unit};
+      spec.timeout = settings_.command_timeout;
+      auto res = env_.commands.run(spec);
+      if (irreversible.empty()) irreversible = a.type + " " + unit;
+      if (!res.ok()) return fail(i, res.error().message);
+      if (!res->succeeded()) {
+        return fail(i, "systemctl " + serviceVerb(a.type) + " " + unit +
+                           (res->timed_out ? " timed out" : " exited " + std::to_string(res->exit_code)) +
+                           (res->err.empty() ? "" : ": " + checks::excerpt(res->err)));
+      }
+    }
+  }
+
+  // 3. Verify: the check again, on the host, after verify_after.
+  if (rule.verify_after.count() > 0) sleeper_.sleepFor(rule.verify_after);
+  checks::ProbeContext ctx{env_.files, env_.live, env_.commands, env_.clock, probes_};
+  ctx.command_timeout = settings_.probe_timeout;
+  ctx.agent_client_cert_file = settings_.agent_client_cert_file;
+  bool pass = true;
+  for (const auto& f : checks::evaluateCheck(check, ctx)) {
+    if (f.target == finding.target) rec.after = f;
+    if (f.status == checks::Status::Error || (f.target == finding.target && f.status != checks::Status::Compliant)) {
+      pass = false;
+    }
+  }
+  if (pass) {
+    rec.outcome = Outcome::Healed;
+    return rec;
+  }
+  const std::string problems = rollback();
+  const std::string still = rec.after ? "the re-check still finds " + std::string(checks::toString(rec.after->status)) +
+                                            (rec.after->actual.empty() ? "" : " (" + rec.after->actual + ")")
+                                      : "the re-check does not pass";
+  if (!irreversible.empty()) {
+    rec.outcome = Outcome::Failed;
+    rec.reason = still + " after " + irreversible + ", which cannot be undone; " +
+                 (problems.empty() ? "file steps restored" : "restoring file steps failed: " + problems);
+  } else {
+    rec.outcome = problems.empty() ? Outcome::RolledBack : Outcome::Failed;
+    rec.reason = still + "; " + (problems.empty() ? "every step restored" : "restoring failed: " + problems);
+  }
+  return rec;
+}
+
+}  // namespace healing

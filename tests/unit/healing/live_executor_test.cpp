@@ -1,0 +1,196 @@
+// The live executor on real files in a fixture root, with fake systemctl/sshd: heals, backs up,
+// re-checks, rolls back, and refuses exactly what a plan refuses.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "healing/healer.h"
+#include "healing/live_executor.h"
+#include "unit/checks/check_fixture.h"
+
+using checks::Status;
+using healing::Outcome;
+using testsupport::CheckFixture;
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct LiveFixture : CheckFixture {
+  std::vector<std::string> writable{"/etc/ssh", "/etc/sysctl.d", "/etc/issue", "/proc/sys"};
+  fakes::FakeSleeper sleeper{clock};
+  std::filesystem::path backups = dir.path() / "backups";
+
+  std::vector<healing::ActionRecord> heal(const std::string& yaml) {
+    const auto set = load(yaml);
+    auto files = platform::LinuxHostFiles::open(root().string());
+    REQUIRE(files.ok());
+    platform::HostEnv env{**files, live, commands, clock};
+    checks::ProbeContext ctx{**files, live, commands, clock, registry};
+    const auto findings = checks::runChecks(set, ctx, {});
+    healing::LiveExecutor exec(env, registry,
+                               healing::ExecutorSettings{writable, std::chrono::seconds(5), std::chrono::seconds(5), ""},
+                               backups.string(), sleeper);
+    return healing::healFindings(findings, set, rules::Tier::FullCoverage, exec);
+  }
+  int runs(const std::string& tool) const {
+    int n = 0;
+    for (const auto& c : commands.calls()) n += !c.argv.empty() && c.argv[0] == tool;
+    return n;
+  }
+};
+
+const std::string kSshCheck =
+    "checks:\n  - {id: SSH-1, title: t, severity: high, hipaa: [x], probe: {type: config_value, format: sshd,\n"
+    "     path: /etc/ssh/sshd_config, key: PermitRootLogin, default: prohibit-password, expect: {op: eq, value: \"no\"}}}\n";
+
+std::string sshRule(const std::string& value = "no", const std::string& extra_steps = "",
+                    const std::string& extra = "") {
+  return "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n    verify_after: 2s\n"
+         "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
+         "    actions:\n      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
+         "         value: \"" + value + "\", validate: [sshd, -t, -f, \"{file}\"]}\n" + extra_steps + extra;
+}
+
+const std::string kOriginal = "# hardened\nPermitRootLogin yes\nMatch User x\n  X11Forwarding yes\n";
+
+}  // namespace
+
+TEST_CASE("live: a config edit is backed up, written with its mode, re-checked after verify_after: healed") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "");
+  auto recs = fx.heal(kSshCheck + sshRule("no", "      - {type: reload_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  const auto& r = recs[0];
+  INFO(r.reason);
+  CHECK(r.outcome == Outcome::Healed);
+  REQUIRE(r.after.has_value());
+  CHECK(r.after->status == Status::Compliant);
+  // The edit kept the rest of the file, and put the global key before the Match block.
+  CHECK(slurp(path) == "# hardened\nPermitRootLogin no\nMatch User x\n  X11Forwarding yes\n");
+  struct stat st{};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK(fx.runs("sshd") == 1);       // the validator, on the candidate
+  CHECK(fx.runs("systemctl") == 1);  // the reload
+  CHECK(fx.sleeper.total() == std::chrono::seconds(2));
+  // The backup holds the file as it was, and what it was.
+  int baks = 0;
+  for (const auto& e : std::filesystem::directory_iterator(fx.backups)) {
+    if (e.path().extension() == ".bak") {
+      ++baks;
+      CHECK(slurp(e.path()) == kOriginal);
+    }
+  }
+  CHECK(baks == 1);
+}
+
+TEST_CASE("live: a re-check that still fails restores the file byte for byte: rolled_back") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  // The rule writes a value that does not satisfy the check.
+  auto recs = fx.heal(kSshCheck + sshRule("without-password"));
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::RolledBack);
+  CHECK(recs[0].reason.find("every step restored") != std::string::npos);
+  CHECK(slurp(path) == kOriginal);
+}
+
+TEST_CASE("live: after an irreversible step a failed re-check is failed, with the file restored") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "");
+  auto recs = fx.heal(kSshCheck + sshRule("without-password", "      - {type: restart_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason.find("restart_service sshd.service") != std::string::npos);
+  CHECK(slurp(path) == kOriginal);
+}
+
+TEST_CASE("live: a step failing midway restores the earlier steps: failed, naming the step") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "", 1, "Job for sshd.service failed");
+  auto recs = fx.heal(kSshCheck + sshRule("no", "      - {type: reload_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason.find("step 2 (reload_service)") != std::string::npos);
+  CHECK(recs[0].steps[1].error.find("exited 1") != std::string::npos);
+  CHECK(slurp(path) == kOriginal);
+}
+
+TEST_CASE("live: a validator rejecting the candidate leaves the file untouched: refused") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "", 255, "line 2: Bad configuration option");
+  auto recs = fx.heal(kSshCheck + sshRule());
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::Refused);
+  CHECK(slurp(path) == kOriginal);
+  CHECK_FALSE(std::filesystem::exists(fx.backups));
+}
+
+TEST_CASE("live: a path outside writable_paths is refused with nothing written anywhere") {
+  LiveFixture fx;
+  fx.writable = {"/etc/issue"};
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  auto recs = fx.heal(kSshCheck + sshRule());
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::Refused);
+  CHECK(slurp(path) == kOriginal);
+  CHECK(fx.runs("systemctl") == 0);
+}
+
+TEST_CASE("live: a created file is removed again when the re-check fails") {
+  LiveFixture fx;
+  const std::string yaml =
+      "checks:\n  - {id: BAN-1, title: t, severity: low, hipaa: [x], probe: {type: file_regex, path: /etc/issue,\n"
+      "     present: true, pattern: 'authori[sz]ed'}}\n"
+      "rules:\n  - id: L1-BAN-1\n    name: n\n    tiers: [standard]\n"
+      "    match: [{field: check_id, op: eq, value: BAN-1}, {field: status, op: eq, value: drifted}]\n"
+      "    actions:\n      - {type: write_file, path: /etc/issue, content: \"welcome\\n\", mode: \"0644\"}\n";
+  fx.mkdir("etc");
+  auto recs = fx.heal(yaml);
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::RolledBack);
+  CHECK_FALSE(std::filesystem::exists(fx.root() / "etc/issue"));
+}
+
+TEST_CASE("live: set_sysctl writes /proc/sys and persists it, and an alert-only rule is alerted") {
+  LiveFixture fx;
+  fx.write("proc/sys/net/ipv4/ip_forward", "1\n");
+  fx.mkdir("etc/sysctl.d");
+  const std::string yaml =
+      "checks:\n  - {id: KRN-1, title: t, severity: high, hipaa: [x], probe: {type: sysctl, key: net.ipv4.ip_forward,\n"
+      "     expect: {op: eq, value: \"0\"}}}\n"
+      "  - {id: ALR-1, title: t, severity: low, hipaa: [x], probe: {type: file_exists, path: /etc/motd}}\n"
+      "rules:\n  - id: L1-KRN-1\n    name: n\n    tiers: [standard]\n"
+      "    match: [{field: check_id, op: eq, value: KRN-1}, {field: status, op: eq, value: drifted}]\n"
+      "    actions:\n      - {type: set_sysctl, key: net.ipv4.ip_forward, value: \"0\", persist_file: /etc/sysctl.d/99-ca.conf}\n"
+      "  - id: L1-ALR-1\n    name: n\n    tiers: [standard]\n"
+      "    match: [{field: check_id, op: eq, value: ALR-1}, {field: status, op: eq, value: drifted}]\n"
+      "    actions:\n      - {type: alert, message: no motd}\n";
+  auto recs = fx.heal(yaml);
+  REQUIRE(recs.size() == 2);
+  std::map<std::string, healing::ActionRecord> by;
+  for (const auto& r : recs) by[r.rule_id] = r;
+  INFO(by["L1-KRN-1"].reason);
+  CHECK(by["L1-KRN-1"].outcome == Outcome::Healed);
+  CHECK(slurp(fx.root() / "proc/sys/net/ipv4/ip_forward") == "0\n");
+  CHECK(slurp(fx.root() / "etc/sysctl.d/99-ca.conf").find("net.ipv4.ip_forward = 0") != std::string::npos);
+  CHECK(by["L1-ALR-1"].outcome == Outcome::Alerted);
+  CHECK_FALSE(healing::countsAsHealed(by["L1-ALR-1"].outcome));
+}
