@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 #include "cli/commands.h"
 #include "cli/evidence_session.h"
@@ -15,13 +16,18 @@
 #include "healing/dry_run_executor.h"
 #include "evidence/cycle_recorder.h"
 #include "evidence/retention.h"
+#include "healing/guards.h"
 #include "healing/healer.h"
+#include "healing/live_executor.h"
 
 namespace cli {
 namespace {
 
 // What the last cycle recorded (finding statuses, rules version, snapshot time).
 constexpr const char* kRecordedStateFile = "recorded.json";
+// The healing guards' state, and the backups live healing makes before it changes a file.
+constexpr const char* kGuardsFile = "guards.json";
+constexpr const char* kBackupsDir = "backups";
 
 // Prunes what central command holds and retention allows; returns the evidence health flags.
 std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, EvidenceSession& session) {
@@ -50,6 +56,56 @@ std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, 
   return evidence::healthFlags(*session.writer, over_cap);
 }
 
+// Healing for one cycle, through the executor the mode chooses (dry-run plans, live acts). Live,
+// the guards are consulted and saved, and each record is made durable evidence at once, before
+// the next action: an action is never done without its record following it to disk.
+core::Result<std::vector<healing::ActionRecord>, Failure> healCycle(const config::AgentConfig& cfg,
+                                                                    const LoadedAgent& agent,
+                                                                    const platform::HostEnv& env,
+                                                                    const std::vector<checks::Finding>& findings,
+                                                                    evidence::Writer& writer) {
+  const healing::ExecutorSettings settings{cfg.healing.writable_paths, cfg.healing.command_timeout,
+                                           cfg.checks.command_timeout, cfg.central.client_cert_file};
+  const auto tier = cfg.rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
+  if (cfg.healing.dry_run) {
+    healing::DryRunExecutor executor(env, agent.probes, settings);
+    return healing::healFindings(findings, agent.rules, tier, executor);
+  }
+  healing::GuardSettings gs;
+  gs.max_actions_per_hour = cfg.healing.max_actions_per_hour;
+  gs.attempt_window = cfg.healing.attempt_window;
+  gs.flap_threshold = cfg.healing.flap_threshold;
+  gs.flap_window = cfg.healing.flap_window;
+  if (cfg.healing.maintenance_window) {
+    gs.maintenance_window = std::pair{cfg.healing.maintenance_window->start_minute,
+                                      cfg.healing.maintenance_window->end_minute};
+  } else {
+    gs.maintenance_window.reset();
+  }
+  core::SystemClock clock;  // outlives the guards, which keep a pointer to it
+  auto guards = healing::Guards::load(cfg.state_dir + "/" + kGuardsFile, gs, clock);
+  if (!guards.ok()) return core::fail(Failure{kExitRuntime, "healing guards: " + guards.error().message});
+  core::SystemSleeper sleeper;
+  healing::LiveExecutor executor(env, agent.probes, settings, cfg.state_dir + "/" + kBackupsDir, sleeper);
+  std::map<std::pair<std::string, std::string>, const checks::Finding*> by_key;
+  for (const auto& f : findings) by_key[{f.check_id, f.target}] = &f;
+  const auto log = core::log::logger("evidence");
+  healing::HealOptions options;
+  options.guards = &*guards;
+  options.on_record = [&](const healing::ActionRecord& rec) {
+    const auto it = by_key.find({rec.check_id, rec.target});
+    auto durable = writer.appendDurable(evidence::Kind::Heal, "agent",
+                                        evidence::healBody(rec, it == by_key.end() ? nullptr : it->second));
+    if (!durable.ok()) log->error("evidence: the heal record of {} on {} is not durable: {}", rec.rule_id, rec.target,
+                                  durable.error().message);
+  };
+  auto actions = healing::healFindings(findings, agent.rules, tier, executor, options);
+  if (auto st = guards->save(); !st.ok()) {
+    return core::fail(Failure{kExitRuntime, "healing guards: " + st.error().message});
+  }
+  return actions;
+}
+
 }  // namespace
 
 int runOnce(const GlobalOptions& global, const RunOptions& options) {
@@ -59,13 +115,6 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   }
   auto loaded_cfg = loadConfiguration(global);
   if (!loaded_cfg.ok()) return reportFailure(loaded_cfg.error());
-  if (!loaded_cfg->healing.dry_run) {
-    std::fprintf(stderr,
-                 "live healing is not available in this version (dry-run only; live mode set by %s): "
-                 "run with --dry-run or HEALING_DRY_RUN=true\n",
-                 std::string(config::toString(loaded_cfg->origin.dry_run_source)).c_str());
-    return kExitUsage;
-  }
   // Only one process writes state_dir at a time; run --once is a writer (evidence, guards, cache).
   auto lock = lockStateDir(*loaded_cfg);
   if (!lock.ok()) return reportFailure(lock.error());
@@ -95,11 +144,9 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
 
   Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), agent->rules.version,
                 runActiveChecks(*agent, env), {}};
-  healing::ExecutorSettings settings{cfg.healing.writable_paths, cfg.healing.command_timeout,
-                                     cfg.checks.command_timeout, cfg.central.client_cert_file};
-  healing::DryRunExecutor executor(env, agent->probes, settings);
-  const auto tier = cfg.rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
-  report.actions = healing::healFindings(report.findings, agent->rules, tier, executor);
+  auto healed = healCycle(cfg, *agent, env, report.findings, writer);
+  if (!healed.ok()) return reportFailure(healed.error());
+  report.actions = std::move(*healed);
   const auto count = [&](checks::Status s) {
     return std::count_if(report.findings.begin(), report.findings.end(), [s](const auto& f) { return f.status == s; });
   };
@@ -116,6 +163,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   facts.rule_checks = agent->rules.checks.size();
   facts.rule_count = agent->rules.rules.size();
   facts.health = health;
+  facts.heal_records_written = !cfg.healing.dry_run;  // live: each one at the time of its action
   auto recorded = evidence::recordCycle(writer, cfg.state_dir + "/" + kRecordedStateFile, facts, report.findings,
                                         report.actions, std::chrono::system_clock::now());
   (void)writer.append(evidence::Kind::Lifecycle, "agent",
@@ -137,7 +185,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   const std::string out = global.json ? renderJson(report) : renderTable(report, isatty(STDOUT_FILENO) == 1, false);
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!evidence_ok) return kExitRuntime;
-  return hasDriftOrErrors(report) ? kExitDrift : kExitOk;
+  return hasDriftOrErrors(report, true) ? kExitDrift : kExitOk;
 }
 
 }  // namespace cli

@@ -20,9 +20,13 @@ std::map<Status, int> countStatuses(const std::vector<checks::Finding>& findings
 
 }  // namespace
 
-bool hasDriftOrErrors(const Report& report) {
-  return std::any_of(report.findings.begin(), report.findings.end(), [](const auto& f) {
-    return f.status == Status::Drifted || f.status == Status::Error;
+bool hasDriftOrErrors(const Report& report, bool healed_fixes) {
+  return std::any_of(report.findings.begin(), report.findings.end(), [&](const auto& f) {
+    if (f.status == Status::Error) return true;
+    if (f.status != Status::Drifted) return false;
+    return !(healed_fixes && std::any_of(report.actions.begin(), report.actions.end(), [&](const auto& a) {
+      return a.outcome == healing::Outcome::Healed && a.check_id == f.check_id && a.target == f.target;
+    }));
   });
 }
 

@@ -25,7 +25,8 @@ std::string renderJson(const Report& report);
 /// summary. ANSI colours only when `color`.
 std::string renderTable(const Report& report, bool color, bool verbose = false);
 
-/// Whether the findings leave drift or errors (exit code 1).
-bool hasDriftOrErrors(const Report& report);
+/// Whether the findings leave drift or errors (exit code 1). With `healed_fixes`, a drift whose
+/// action was `healed` (verified by its re-check) no longer counts.
+bool hasDriftOrErrors(const Report& report, bool healed_fixes = false);
 
 }  // namespace cli

@@ -227,8 +227,10 @@ core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::
   std::map<std::string, int> outcomes;
   for (const auto& a : actions) {
     const auto it = by_key.find({a.check_id, a.target});
-    if (auto st = append(Kind::Heal, healBody(a, it == by_key.end() ? nullptr : it->second)); !st.ok()) {
-      return core::fail(st.error());
+    if (!facts.heal_records_written) {
+      if (auto st = append(Kind::Heal, healBody(a, it == by_key.end() ? nullptr : it->second)); !st.ok()) {
+        return core::fail(st.error());
+      }
     }
     ++outcomes[std::string(healing::toString(a.outcome))];
   }

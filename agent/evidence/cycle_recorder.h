@@ -38,6 +38,9 @@ struct CycleFacts {
   std::size_t rule_checks = 0;
   std::size_t rule_count = 0;
   std::vector<std::string> health;  // health flags, e.g. evidence_disk_cap
+  /// The heal records were already written one by one as the actions ran (live healing): the
+  /// cycle record still counts their outcomes.
+  bool heal_records_written = false;
 };
 
 struct CycleRecorded {

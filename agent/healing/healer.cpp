@@ -12,7 +12,7 @@ namespace {
 // whose match: forgets the status (legacy lists often do) must not act on compliant, waived,
 // error or not_applicable findings.
 std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleSet& set, rules::Tier tier,
-                                    Executor& executor) {
+                                    Executor& executor, Guards* guards, std::optional<ActionRecord>& escalation) {
   if (f.status != checks::Status::Drifted) return std::nullopt;
   const RuleMatch m = matchRule(f, set.rules, tier);
   ActionRecord rec;
@@ -37,7 +37,39 @@ std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleS
   }
   const rules::Check* check = set.findCheck(f.check_id);
   if (!check) return std::nullopt;  // impossible: findings come from the set's checks
-  return executor.execute(*m.rule, f, *check);
+  if (guards) {
+    guards->noteDrift(m.rule->id, f.target);
+    const GuardDecision d = guards->decide(*m.rule, f.target);
+    if (!d.allowed()) {
+      rec.outcome = Outcome::Suppressed;
+      rec.reason = std::string(toString(d.hold)) + ": " + d.detail;
+      if (d.escalate) {
+        // Exactly once per episode: a human looks at it, the agent stops trying.
+        ActionRecord e = rec;
+        e.outcome = Outcome::Escalated;
+        e.reason = std::string(toString(d.hold)) + ": handed to a human: " + d.detail;
+        escalation = std::move(e);
+      }
+      return rec;
+    }
+  }
+  ActionRecord done = executor.execute(*m.rule, f, *check);
+  if (guards) {
+    switch (done.outcome) {
+      case Outcome::Healed:
+      case Outcome::Failed:
+      case Outcome::RolledBack:
+      case Outcome::Alerted:
+      case Outcome::Escalated:
+        // Acted (or told a human): counts for cooldown, attempts and the breaker, so that
+        // neither heals nor alerts repeat every cycle.
+        guards->recordAction(m.rule->id, f.target, done.outcome == Outcome::Healed);
+        break;
+      default:
+        break;
+    }
+  }
+  return done;
 }
 
 // One line per record, with its fields for the journal (journalctl RULE_ID=... OUTCOME=...).
@@ -56,14 +88,27 @@ void logRecord(spdlog::logger& log, const ActionRecord& rec) {
 }  // namespace
 
 std::vector<ActionRecord> healFindings(const std::vector<checks::Finding>& findings, const rules::RuleSet& set,
-                                       rules::Tier tier, Executor& executor) {
+                                       rules::Tier tier, Executor& executor, const HealOptions& options) {
   const auto log = core::log::logger("healing");
   std::vector<ActionRecord> out;
+  const auto emit = [&](ActionRecord rec) {
+    logRecord(*log, rec);
+    if (options.on_record) options.on_record(rec);
+    out.push_back(std::move(rec));
+  };
   for (const auto& f : findings) {
-    auto rec = healOne(f, set, tier, executor);
+    if (options.guards && f.status == checks::Status::Compliant) {
+      // A target seen compliant ends an attempt-cap episode of the rules that heal its check.
+      for (const auto& r : set.rules) {
+        if (const auto* id = r.matchedCheckId(); id && *id == f.check_id) options.guards->noteCompliant(r.id, f.target);
+      }
+      continue;
+    }
+    std::optional<ActionRecord> escalation;
+    auto rec = healOne(f, set, tier, executor, options.guards, escalation);
     if (!rec) continue;
-    logRecord(*log, *rec);
-    out.push_back(std::move(*rec));
+    emit(std::move(*rec));
+    if (escalation) emit(std::move(*escalation));
   }
   return out;
 }

@@ -1,18 +1,29 @@
 #pragma once
 // One healing pass over a cycle's findings: matching, tier, audit mode, then the executor.
+#include <functional>
 #include <vector>
 
 #include "checks/finding.h"
 #include "healing/action_record.h"
 #include "healing/executor.h"
+#include "healing/guards.h"
 #include "rules/model.h"
 
 namespace healing {
 
+struct HealOptions {
+  /// Live healing: the guards are asked before every action (a hold is `suppressed` with its
+  /// reason, plus one `escalated` record when the hold says so) and told of every action taken
+  /// and every compliant finding. Dry-run passes none: plans are not actions.
+  Guards* guards = nullptr;
+  /// Called with each record as soon as it is made (before the next action): the evidence.
+  std::function<void(const ActionRecord&)> on_record;
+};
+
 /// For each finding: a drift no rule matches is `no_rule`; a match outside the tier is
-/// `not_in_tier`; an audit-mode rule is `audited`; otherwise the executor acts (or plans).
-/// Only drifted findings are considered; the others produce no record.
+/// `not_in_tier`; an audit-mode rule is `audited`; a guard's hold is `suppressed`; otherwise the
+/// executor acts (or plans). Only drifted findings are acted on; the others produce no record.
 std::vector<ActionRecord> healFindings(const std::vector<checks::Finding>& findings, const rules::RuleSet& set,
-                                       rules::Tier tier, Executor& executor);
+                                       rules::Tier tier, Executor& executor, const HealOptions& options = {});
 
 }  // namespace healing

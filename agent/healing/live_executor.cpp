@@ -201,6 +201,18 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     }
   }
   if (pass) {
+    if (!rec.after) {
+      // A target that is no longer reported at all (a scan hit removed) is compliant by absence.
+      checks::Finding gone;
+      gone.check_id = finding.check_id;
+      gone.target = finding.target;
+      gone.status = checks::Status::Compliant;
+      gone.severity = finding.severity;
+      gone.hipaa = finding.hipaa;
+      gone.expected = finding.expected;
+      gone.actual = "no longer found";
+      rec.after = gone;
+    }
     rec.outcome = Outcome::Healed;
     return rec;
   }

@@ -93,13 +93,17 @@ TEST_CASE("run --once in the standard tier: full_coverage rules are not_in_tier,
   CHECK(lone.at("actions")[0].at("target") == "/etc/not-there");
 }
 
-TEST_CASE("run --once refuses live mode until live healing exists, and a busy state_dir") {
+TEST_CASE("run --once takes its mode from the flag, then HEALING_DRY_RUN, and refuses a busy state_dir") {
   FixtureHost host("nixos", "none");
-  auto live = runAgent({"run", "--once", "--live", "--config", host.config()});
-  CHECK(live.exit_code == 2);
-  CHECK(live.err.find("live healing is not available") != std::string::npos);
-  auto env_live = runAgent({"run", "--once", "--config", host.config()}, {{"HEALING_DRY_RUN", "false"}});
-  CHECK(env_live.exit_code == 2);
+  auto live = runAgent({"run", "--once", "--live", "--json", "--config", host.config()});
+  CHECK(live.exit_code == 0);  // pristine host: nothing to heal
+  CHECK(nlohmann::json::parse(live.out)["mode"] == "live");
+  auto env_live = runAgent({"run", "--once", "--json", "--config", host.config()}, {{"HEALING_DRY_RUN", "false"}});
+  CHECK(env_live.exit_code == 0);
+  CHECK(nlohmann::json::parse(env_live.out)["mode"] == "live");
+  auto flag_wins = runAgent({"run", "--once", "--json", "--dry-run", "--config", host.config()},
+                            {{"HEALING_DRY_RUN", "false"}});
+  CHECK(nlohmann::json::parse(flag_wins.out)["mode"] == "dry_run");
   auto bad_env = runAgent({"run", "--once", "--config", host.config()}, {{"HEALING_DRY_RUN", "maybe"}});
   CHECK(bad_env.exit_code == 2);
   CHECK(bad_env.err.find("HEALING_DRY_RUN") != std::string::npos);
