@@ -69,6 +69,25 @@ int run(int argc, char** argv) {
   rules_cmd->add_subcommand("list", "list the checks, and the L1 rules that act in the tier")
       ->callback([&] { exit_code = runRulesList(global); });
 
+  HealOptions heal_opts;
+  auto* heal = app.add_subcommand("heal", "an operator's heal of one rule, or control of the healing guards");
+  auto* heal_rule = heal->add_option("--rule", heal_opts.rule, "heal the drifts this L1 rule answers");
+  heal->add_option("--target", heal_opts.target, "only this target (with --rule or --clear)");
+  auto* heal_clear = heal->add_option("--clear", heal_opts.clear, "forget the guards of this rule (flapping, attempts)");
+  auto* heal_pause = heal->add_flag("--pause", heal_opts.pause, "stop all healing actions");
+  heal->add_option("--until", heal_opts.until, "with --pause: until this RFC 3339 UTC time, or for this long (2h)");
+  auto* heal_resume = heal->add_flag("--resume", heal_opts.resume, "end a pause");
+  heal_rule->excludes(heal_clear)->excludes(heal_pause)->excludes(heal_resume);
+  heal_clear->excludes(heal_pause)->excludes(heal_resume);
+  heal_pause->excludes(heal_resume);
+  heal->callback([&] {
+    if (!heal_opts.rule && !heal_opts.clear && !heal_opts.pause && !heal_opts.resume) {
+      throw CLI::ValidationError("heal", "needs one of --rule, --clear, --pause, --resume");
+    }
+    if (heal_opts.until && !heal_opts.pause) throw CLI::ValidationError("--until", "only with --pause");
+    exit_code = runHeal(global, heal_opts);
+  });
+
   app.add_subcommand("keygen", "make the evidence key pair in state_dir/keys (an existing key is kept)")
       ->callback([&] { exit_code = runKeygen(global); });
 

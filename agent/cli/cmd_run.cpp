@@ -1,5 +1,5 @@
-// `run --once`: one full cycle: checks, then healing through the executor chosen by the mode.
-// Until live healing lands (issue 4) only the dry-run executor exists and a live mode is refused.
+// `run --once`: one full cycle: checks, then healing through the executor chosen by the mode
+// (dry-run plans; live acts behind the guards), all of it recorded as evidence.
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,24 +10,19 @@
 #include "cli/commands.h"
 #include "cli/evidence_session.h"
 #include "cli/exit_codes.h"
+#include "cli/healing_session.h"
 #include "cli/report.h"
 #include "cli/setup.h"
 #include "core/log.h"
-#include "healing/dry_run_executor.h"
 #include "evidence/cycle_recorder.h"
 #include "evidence/retention.h"
-#include "healing/guards.h"
 #include "healing/healer.h"
-#include "healing/live_executor.h"
 
 namespace cli {
 namespace {
 
 // What the last cycle recorded (finding statuses, rules version, snapshot time).
 constexpr const char* kRecordedStateFile = "recorded.json";
-// The healing guards' state, and the backups live healing makes before it changes a file.
-constexpr const char* kGuardsFile = "guards.json";
-constexpr const char* kBackupsDir = "backups";
 
 // Prunes what central command holds and retention allows; returns the evidence health flags.
 std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, EvidenceSession& session) {
@@ -64,43 +59,15 @@ core::Result<std::vector<healing::ActionRecord>, Failure> healCycle(const config
                                                                     const platform::HostEnv& env,
                                                                     const std::vector<checks::Finding>& findings,
                                                                     evidence::Writer& writer) {
-  const healing::ExecutorSettings settings{cfg.healing.writable_paths, cfg.healing.command_timeout,
-                                           cfg.checks.command_timeout, cfg.central.client_cert_file};
+  auto session = openHealing(cfg, agent, env);
+  if (!session.ok()) return core::fail(std::move(session.error()));
   const auto tier = cfg.rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
-  if (cfg.healing.dry_run) {
-    healing::DryRunExecutor executor(env, agent.probes, settings);
-    return healing::healFindings(findings, agent.rules, tier, executor);
-  }
-  healing::GuardSettings gs;
-  gs.max_actions_per_hour = cfg.healing.max_actions_per_hour;
-  gs.attempt_window = cfg.healing.attempt_window;
-  gs.flap_threshold = cfg.healing.flap_threshold;
-  gs.flap_window = cfg.healing.flap_window;
-  if (cfg.healing.maintenance_window) {
-    gs.maintenance_window = std::pair{cfg.healing.maintenance_window->start_minute,
-                                      cfg.healing.maintenance_window->end_minute};
-  } else {
-    gs.maintenance_window.reset();
-  }
-  core::SystemClock clock;  // outlives the guards, which keep a pointer to it
-  auto guards = healing::Guards::load(cfg.state_dir + "/" + kGuardsFile, gs, clock);
-  if (!guards.ok()) return core::fail(Failure{kExitRuntime, "healing guards: " + guards.error().message});
-  core::SystemSleeper sleeper;
-  healing::LiveExecutor executor(env, agent.probes, settings, cfg.state_dir + "/" + kBackupsDir, sleeper);
-  std::map<std::pair<std::string, std::string>, const checks::Finding*> by_key;
-  for (const auto& f : findings) by_key[{f.check_id, f.target}] = &f;
-  const auto log = core::log::logger("evidence");
+  if (!session->guards) return healing::healFindings(findings, agent.rules, tier, *session->executor);
   healing::HealOptions options;
-  options.guards = &*guards;
-  options.on_record = [&](const healing::ActionRecord& rec) {
-    const auto it = by_key.find({rec.check_id, rec.target});
-    auto durable = writer.appendDurable(evidence::Kind::Heal, "agent",
-                                        evidence::healBody(rec, it == by_key.end() ? nullptr : it->second));
-    if (!durable.ok()) log->error("evidence: the heal record of {} on {} is not durable: {}", rec.rule_id, rec.target,
-                                  durable.error().message);
-  };
-  auto actions = healing::healFindings(findings, agent.rules, tier, executor, options);
-  if (auto st = guards->save(); !st.ok()) {
+  options.guards = session->guards.get();
+  options.on_record = healRecorder(writer, findings, "agent");
+  auto actions = healing::healFindings(findings, agent.rules, tier, *session->executor, options);
+  if (auto st = session->guards->save(); !st.ok()) {
     return core::fail(Failure{kExitRuntime, "healing guards: " + st.error().message});
   }
   return actions;

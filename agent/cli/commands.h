@@ -35,6 +35,20 @@ int runRulesCompile(const GlobalOptions& global);
 /// `rules list [--tier T]`: the checks, and the L1 rules that act in the tier.
 int runRulesList(const GlobalOptions& global);
 
+struct HealOptions {
+  std::optional<std::string> rule;    // --rule ID: an operator's heal
+  std::optional<std::string> target;  // --target T (with --rule or --clear)
+  std::optional<std::string> clear;   // --clear RULE
+  bool pause = false;                 // --pause [--until T]
+  std::optional<std::string> until;
+  bool resume = false;
+};
+/// `heal`: `--rule ID [--target T]` heals (or, in dry-run, plans) the drifts the rule answers,
+/// ignoring tier, cooldown and attempt caps but obeying the mode, the pause and the maintenance
+/// window; `--clear RULE [--target T]`, `--pause [--until T]`, `--resume` control the guards.
+/// All take the lock and record the operator's uid as actor. 0 done, 1 drift remains, 2 usage.
+int runHeal(const GlobalOptions& global, const HealOptions& options);
+
 /// `keygen`: makes the evidence key pair in state_dir/keys when there is none (0 either way; an
 /// existing key is never replaced) and prints the public key.
 int runKeygen(const GlobalOptions& global);

@@ -1,0 +1,155 @@
+// `heal`: an operator's heal of one rule (`--rule`), and the guard controls (`--clear`,
+// `--pause`, `--resume`). Every form takes the state_dir lock and records what it did as
+// evidence, with the operator's uid as actor.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/evidence_session.h"
+#include "cli/exit_codes.h"
+#include "cli/healing_session.h"
+#include "cli/report.h"
+#include "cli/setup.h"
+#include "core/duration.h"
+#include "core/log.h"
+#include "evidence/retention.h"
+#include "healing/matcher.h"
+
+namespace cli {
+namespace {
+
+void print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+// RFC 3339 UTC ("2026-11-28T18:00:00Z", milliseconds optional) or a duration from now ("2h").
+std::optional<core::Clock::WallTime> parseUntil(const std::string& text, core::Clock::WallTime now) {
+  if (auto d = core::parseDuration(text); d.ok()) return now + *d;
+  if (text.size() == 20 && text.back() == 'Z') return evidence::parseTimestamp(text.substr(0, 19) + ".000Z");
+  return evidence::parseTimestamp(text);
+}
+
+// The guard controls: load, change, save, record.
+int guardControl(const GlobalOptions& global, const HealOptions& options) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  auto lock = lockStateDir(*cfg);
+  if (!lock.ok()) return reportFailure(lock.error());
+  startLogging(*cfg);
+  core::SystemClock clock;
+  auto guards = loadGuards(*cfg, clock);
+  if (!guards.ok()) return reportFailure(guards.error());
+  nlohmann::json body;
+  std::string said;
+  if (options.clear) {
+    const int n = guards->clear(*options.clear, options.target);
+    body = {{"event", "clear"}, {"rule_id", *options.clear}, {"target", options.target.value_or("")}, {"cleared", n}};
+    said = "cleared the guards of " + *options.clear + (options.target ? " on " + *options.target : "") + " (" +
+           std::to_string(n) + " entries)";
+  } else if (options.pause) {
+    std::optional<core::Clock::WallTime> until;
+    if (options.until) {
+      until = parseUntil(*options.until, clock.wallNow());
+      if (!until || *until <= clock.wallNow()) {
+        return reportFailure({kExitUsage, "--until " + *options.until +
+                                              ": not a future time (RFC 3339 UTC) or a duration (90s, 5m, 2h, 1d)"});
+      }
+    }
+    guards->pause(until, operatorActor());
+    body = {{"event", "pause"}, {"until", until ? evidence::formatTimestamp(*until) : std::string()}};
+    said = "healing paused" + (until ? " until " + evidence::formatTimestamp(*until) : std::string(" until `heal --resume`"));
+  } else {
+    guards->resume();
+    body = {{"event", "resume"}};
+    said = "healing resumed";
+  }
+  if (auto st = guards->save(); !st.ok()) return reportFailure({kExitRuntime, "healing guards: " + st.error().message});
+  auto host = openHost(*cfg);
+  if (!host.ok()) return reportFailure(host.error());
+  auto session = openEvidence(*cfg, provenanceFor(*cfg, applianceId(*cfg, (*host)->env().files), ""));
+  if (!session.ok()) return reportFailure(session.error());
+  auto durable = session->writer->appendDurable(evidence::Kind::Lifecycle, operatorActor(), body);
+  if (!durable.ok()) return reportFailure({kExitRuntime, "evidence: " + durable.error().message});
+  print(global.json ? body.dump() + "\n" : said + "\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+int runHeal(const GlobalOptions& global, const HealOptions& options) {
+  if (!options.rule) return guardControl(global, options);
+  auto loaded = loadConfiguration(global);
+  if (!loaded.ok()) return reportFailure(loaded.error());
+  auto lock = lockStateDir(*loaded);
+  if (!lock.ok()) return reportFailure(lock.error());
+  auto agent = loadAgentWith(std::move(*loaded), true);
+  if (!agent.ok()) return reportFailure(agent.error());
+  const config::AgentConfig& cfg = agent->config;
+  const rules::L1Rule* rule = agent->rules.findRule(*options.rule);
+  if (!rule) return reportFailure({kExitUsage, "heal --rule " + *options.rule + ": no such L1 rule in the active rules"});
+  const rules::Check* check = rule->matchedCheckId() ? agent->rules.findCheck(*rule->matchedCheckId()) : nullptr;
+  auto host = openHost(cfg);
+  if (!host.ok()) return reportFailure(host.error());
+  const platform::HostEnv env = (*host)->env();
+  auto session = openEvidence(cfg, provenanceFor(cfg, applianceId(cfg, env.files), agent->rules.version));
+  if (!session.ok()) return reportFailure(session.error());
+  evidence::Writer& writer = *session->writer;
+  const std::string actor = operatorActor();
+  const std::string command = "heal --rule " + rule->id + (options.target ? " --target " + *options.target : "");
+  (void)writer.append(evidence::Kind::Lifecycle, actor, {{"event", "start"}, {"command", command},
+                                                         {"pid", static_cast<std::int64_t>(::getpid())}});
+  core::log::logger("cli")->info("{}: mode {}, by {}", command, modeName(cfg), actor);
+
+  // The drifts the rule answers: its check's findings (every check when it names none).
+  Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), agent->rules.version, {}, {}};
+  for (auto& f : runActiveChecks(*agent, env, check ? std::optional(check->id) : std::nullopt)) {
+    if (f.status != checks::Status::Drifted || !healing::conditionsHold(*rule, f)) continue;
+    if (options.target && f.target != *options.target) continue;
+    report.findings.push_back(std::move(f));
+  }
+  auto healing_session = openHealing(cfg, *agent, env);
+  if (!healing_session.ok()) return reportFailure(healing_session.error());
+  const auto record = healRecorder(writer, report.findings, actor);
+  for (const auto& f : report.findings) {
+    const rules::Check* of = agent->rules.findCheck(f.check_id);
+    if (!of) continue;
+    healing::ActionRecord rec;
+    // An operator's heal ignores tier, cooldown, attempt caps, flapping and the breaker; it
+    // obeys the mode (the executor), the pause and the maintenance window (the guards).
+    const auto decision = healing_session->guards ? healing_session->guards->decide(*rule, f.target, true)
+                                                  : healing::GuardDecision{};
+    if (!decision.allowed()) {
+      rec.rule_id = rule->id;
+      rec.check_id = f.check_id;
+      rec.target = f.target;
+      rec.outcome = healing::Outcome::Suppressed;
+      rec.reason = std::string(healing::toString(decision.hold)) + ": " + decision.detail;
+    } else {
+      rec = healing_session->executor->execute(*rule, f, *of);
+      if (healing_session->guards && rec.outcome != healing::Outcome::Planned &&
+          rec.outcome != healing::Outcome::Refused) {
+        healing_session->guards->recordAction(rule->id, f.target, rec.outcome == healing::Outcome::Healed);
+      }
+    }
+    record(rec);
+    report.actions.push_back(std::move(rec));
+  }
+  if (healing_session->guards) {
+    if (auto st = healing_session->guards->save(); !st.ok()) {
+      return reportFailure({kExitRuntime, "healing guards: " + st.error().message});
+    }
+  }
+  (void)writer.append(evidence::Kind::Lifecycle, actor, {{"event", "stop"}, {"command", command},
+                                                         {"pid", static_cast<std::int64_t>(::getpid())}});
+  auto durable = writer.commit();
+  if (report.findings.empty()) {
+    std::fprintf(stderr, "%s: nothing to heal (no drifted finding the rule matches%s)\n", command.c_str(),
+                 options.target ? " on that target" : "");
+  }
+  const std::string out = global.json ? renderJson(report) : renderTable(report, isatty(STDOUT_FILENO) == 1, false);
+  print(out);
+  if (!durable.ok()) return reportFailure({kExitRuntime, "evidence: " + durable.error().message});
+  return hasDriftOrErrors(report, !cfg.healing.dry_run) ? kExitDrift : kExitOk;
+}
+
+}  // namespace cli

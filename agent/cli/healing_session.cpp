@@ -1,0 +1,74 @@
+#include "cli/healing_session.h"
+
+#include <unistd.h>
+
+#include <map>
+
+#include "cli/exit_codes.h"
+#include "core/log.h"
+#include "evidence/cycle_recorder.h"
+#include "healing/dry_run_executor.h"
+#include "healing/live_executor.h"
+
+namespace cli {
+
+core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock) {
+  healing::GuardSettings gs;
+  gs.max_actions_per_hour = cfg.healing.max_actions_per_hour;
+  gs.attempt_window = cfg.healing.attempt_window;
+  gs.flap_threshold = cfg.healing.flap_threshold;
+  gs.flap_window = cfg.healing.flap_window;
+  if (cfg.healing.maintenance_window) {
+    gs.maintenance_window = std::pair{cfg.healing.maintenance_window->start_minute,
+                                      cfg.healing.maintenance_window->end_minute};
+  } else {
+    gs.maintenance_window.reset();
+  }
+  auto guards = healing::Guards::load(cfg.state_dir + "/" + kGuardsFile, gs, clock);
+  if (!guards.ok()) return core::fail(Failure{kExitRuntime, "healing guards: " + guards.error().message});
+  return std::move(*guards);
+}
+
+core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
+                                                  const platform::HostEnv& env) {
+  HealingSession s;
+  s.clock = std::make_unique<core::SystemClock>();
+  s.sleeper = std::make_unique<core::SystemSleeper>();
+  const healing::ExecutorSettings settings{cfg.healing.writable_paths, cfg.healing.command_timeout,
+                                           cfg.checks.command_timeout, cfg.central.client_cert_file};
+  if (cfg.healing.dry_run) {
+    s.executor = std::make_unique<healing::DryRunExecutor>(env, agent.probes, settings);
+    return s;
+  }
+  auto guards = loadGuards(cfg, *s.clock);
+  if (!guards.ok()) return core::fail(std::move(guards.error()));
+  s.guards = std::make_unique<healing::Guards>(std::move(*guards));
+  if (auto p = s.guards->paused()) {
+    core::log::logger("healing")->warn("healing is paused{} by {}: nothing acts until `heal --resume`",
+                                       p->first ? " until " + evidence::formatTimestamp(*p->first) : std::string(),
+                                       p->second.empty() ? std::string("an operator") : p->second);
+  }
+  s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings,
+                                                       cfg.state_dir + "/" + kBackupsDir, *s.sleeper);
+  return s;
+}
+
+std::function<void(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
+                                                               const std::vector<checks::Finding>& findings,
+                                                               std::string actor) {
+  auto by_key = std::make_shared<std::map<std::pair<std::string, std::string>, const checks::Finding*>>();
+  for (const auto& f : findings) (*by_key)[{f.check_id, f.target}] = &f;
+  return [&writer, by_key, actor = std::move(actor)](const healing::ActionRecord& rec) {
+    const auto it = by_key->find({rec.check_id, rec.target});
+    auto durable = writer.appendDurable(evidence::Kind::Heal, actor,
+                                        evidence::healBody(rec, it == by_key->end() ? nullptr : it->second));
+    if (!durable.ok()) {
+      core::log::logger("evidence")->error("evidence: the heal record of {} on {} is not durable: {}", rec.rule_id,
+                                           rec.target, durable.error().message);
+    }
+  };
+}
+
+std::string operatorActor() { return "uid:" + std::to_string(::getuid()); }
+
+}  // namespace cli

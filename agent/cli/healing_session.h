@@ -1,0 +1,49 @@
+#pragma once
+// What acting commands (`run --once`, `heal`) share: the executor the mode chooses (dry-run
+// plans, live acts), the guards from state_dir/guards.json with the configuration's limits, and
+// the hook that makes each heal record durable evidence as soon as it is made.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checks/finding.h"
+#include "cli/setup.h"
+#include "core/clock.h"
+#include "evidence/writer.h"
+#include "healing/action_record.h"
+#include "healing/executor.h"
+#include "healing/guards.h"
+#include "platform/host_env.h"
+
+namespace cli {
+
+inline constexpr const char* kGuardsFile = "guards.json";
+inline constexpr const char* kBackupsDir = "backups";
+
+/// The guards of state_dir with the configuration's limits. Fails with exit 3 for a guard
+/// file that cannot be read or is not guard state (named in the message).
+core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock);
+
+struct HealingSession {
+  std::unique_ptr<core::SystemClock> clock;
+  std::unique_ptr<core::SystemSleeper> sleeper;
+  std::unique_ptr<healing::Guards> guards;      // live only: dry-run plans are not actions
+  std::unique_ptr<healing::Executor> executor;
+};
+
+/// The executor of the configured mode, and in live mode the guards. Fails as loadGuards.
+core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
+                                                  const platform::HostEnv& env);
+
+/// A hook for HealOptions::on_record: each record becomes a durable `heal` record by `actor`,
+/// with the finding it answers (from `findings`). A record that cannot be made durable is
+/// logged (the cycle's commit reports the disk problem).
+std::function<void(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
+                                                               const std::vector<checks::Finding>& findings,
+                                                               std::string actor);
+
+/// "uid:N" of the operator running a command: the actor of what it does.
+std::string operatorActor();
+
+}  // namespace cli
