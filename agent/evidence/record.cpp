@@ -161,11 +161,11 @@ std::string formatTimestamp(core::Clock::WallTime t) {
   return buf;
 }
 
-bool isTimestamp(std::string_view ts) {
+std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts) {
   static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddZ";
-  if (ts.size() != kShape.size()) return false;
+  if (ts.size() != kShape.size()) return std::nullopt;
   for (std::size_t i = 0; i < ts.size(); ++i) {
-    if (kShape[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != kShape[i]) return false;
+    if (kShape[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != kShape[i]) return std::nullopt;
   }
   const auto num = [&](std::size_t pos, std::size_t len) {
     int n = 0;
@@ -179,14 +179,17 @@ bool isTimestamp(std::string_view ts) {
   tm.tm_hour = num(11, 2);
   tm.tm_min = num(14, 2);
   tm.tm_sec = num(17, 2);
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59) return false;
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59) return std::nullopt;
   // A real date: timegm normalises 2026-02-30 to March, which the round trip shows.
   std::tm check = tm;
   const std::time_t t = timegm(&check);
   std::tm back{};
   gmtime_r(&t, &back);
-  return back.tm_mday == tm.tm_mday && back.tm_mon == tm.tm_mon && back.tm_year == tm.tm_year;
+  if (back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon || back.tm_year != tm.tm_year) return std::nullopt;
+  return core::Clock::WallTime(std::chrono::seconds(t)) + std::chrono::milliseconds(num(20, 3));
 }
+
+bool isTimestamp(std::string_view ts) { return parseTimestamp(ts).has_value(); }
 
 core::Result<SealedRecord, SealError> sealRecord(std::uint64_t seq, const std::string& prev, const std::string& ts,
                                                  Kind kind, const Provenance& p, const std::string& actor,

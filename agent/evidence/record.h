@@ -54,6 +54,8 @@ using SealError = core::Error<SealErrc>;
 std::string formatTimestamp(core::Clock::WallTime t);
 /// Whether `ts` is exactly that form and a real date and time.
 bool isTimestamp(std::string_view ts);
+/// That form back to a time point; nullopt when it is not exactly that form or not a real date.
+std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts);
 
 /// Encodes, hashes and signs one record. Fails Encoding (a float, invalid UTF-8, too deep: the
 /// message names the body path) or TooLarge (the line would exceed kMaxLineBytes).

@@ -7,24 +7,6 @@
 
 namespace evidence {
 
-std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts) {
-  if (!isTimestamp(ts)) return std::nullopt;
-  const auto num = [&](std::size_t pos, std::size_t len) {
-    int n = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) n = n * 10 + (ts[i] - '0');
-    return n;
-  };
-  std::tm tm{};
-  tm.tm_year = num(0, 4) - 1900;
-  tm.tm_mon = num(5, 2) - 1;
-  tm.tm_mday = num(8, 2);
-  tm.tm_hour = num(11, 2);
-  tm.tm_min = num(14, 2);
-  tm.tm_sec = num(17, 2);
-  const std::time_t secs = timegm(&tm);
-  return core::Clock::WallTime(std::chrono::seconds(secs)) + std::chrono::milliseconds(num(20, 3));
-}
-
 std::vector<std::string> healthFlags(const Writer& writer, bool over_cap) {
   const auto error = writer.lastCommitError();
   if (over_cap || (error && error->code == WriterErrc::NoSpace)) return {kDiskCapFlag};

@@ -42,7 +42,4 @@ core::Result<RetentionResult, RetentionError> applyRetention(Storage& storage, W
 /// applyRetention) or the writer's last commit failed for lack of space. Empty when healthy.
 std::vector<std::string> healthFlags(const Writer& writer, bool over_cap);
 
-/// RFC 3339 UTC with milliseconds back to a time point (section 3's `ts`); nullopt if malformed.
-std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts);
-
 }  // namespace evidence

@@ -13,6 +13,8 @@
 using nlohmann::json;
 using testsupport::FixtureHost;
 using testsupport::runAgent;
+using testsupport::slurp;
+using testsupport::spit;
 using testsupport::runProcess;
 
 namespace fs = std::filesystem;
@@ -47,14 +49,7 @@ struct EvidenceHost : FixtureHost {
   }
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
-void spit(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary | std::ios::trunc) << text; }
 
 // The verdict of both verifiers on `path` (a store directory or a file), as (verdict, file,
 // line, reason); they must agree, and the agent's exit code must match its verdict.

@@ -11,17 +11,13 @@
 using nlohmann::json;
 using testsupport::FixtureHost;
 using testsupport::runAgent;
+using testsupport::slurp;
+using testsupport::spit;
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The acting calls (start, restart, reload, enable ...) in the stubs' call log.
 int actingCalls(const fs::path& log) {

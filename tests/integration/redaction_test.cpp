@@ -13,6 +13,8 @@
 using nlohmann::json;
 using testsupport::FixtureHost;
 using testsupport::runAgent;
+using testsupport::slurp;
+using testsupport::spit;
 
 namespace fs = std::filesystem;
 
@@ -59,18 +61,6 @@ rules:
     actions: [{type: ensure_line, path: /etc/shadow, line: "locked:!:19872::::::"}]
 )yaml";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-}
-
 // Every marker found in `text`, with where.
 std::vector<std::string> leaks(const std::string& where, const std::string& text) {
   std::vector<std::string> out;
@@ -85,23 +75,23 @@ std::vector<std::string> leaks(const std::string& where, const std::string& text
 TEST_CASE("planted secrets reach no output: JSON, tables, logs, evidence, exports, state files") {
   FixtureHost host("linux", "all");
   const fs::path root = host.root();
-  write(root / "etc/ssh/ssh_host_test_key",
+  spit(root / "etc/ssh/ssh_host_test_key",
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUPRIVKEYMARKER0000000000000000\n"
         "-----END OPENSSH PRIVATE KEY-----\n");
-  write(root / "etc/clinic/api.env", "# clinic integration\nAPI_KEY=sk_live_APIKEYMARKER123456\nREGION=eu\n");
-  write(root / "etc/clinic/sync.ini", "[auth]\nuser = clinic\ntoken = ghp_TOKENMARKER456789\n");
+  spit(root / "etc/clinic/api.env", "# clinic integration\nAPI_KEY=sk_live_APIKEYMARKER123456\nREGION=eu\n");
+  spit(root / "etc/clinic/sync.ini", "[auth]\nuser = clinic\ntoken = ghp_TOKENMARKER456789\n");
 
   // The shipped rules plus the test's, and /etc/clinic writable so its plans carry diffs.
   const fs::path rules = host.dir.path() / "rules";
   fs::copy(fs::path(CA_SOURCE_DIR) / "rules", rules, fs::copy_options::recursive);
-  write(rules / "test/secrets.yaml", kSecretRules);
+  spit(rules / "test/secrets.yaml", kSecretRules);
   std::string cfg = slurp(host.config());
   const std::string healing = "healing:\n  dry_run: true\n";
   REQUIRE(cfg.find(healing) != std::string::npos);
   cfg.replace(cfg.find(healing), healing.size(),
               "healing:\n  dry_run: true\n  writable_paths: [/etc/clinic, /etc/ssh, /etc/shadow, /etc/passwd, "
               "/etc/sysctl.d, /etc/audit, /etc/systemd/journald.conf, /etc/issue, /etc/issue.net]\n");
-  write(host.config(), cfg);
+  spit(host.config(), cfg);
   const std::vector<std::string> common{"--config", host.config(), "--rules", rules.string(), "--log-level", "trace"};
   const auto agent = [&](std::vector<std::string> args) {
     args.insert(args.end(), common.begin(), common.end());

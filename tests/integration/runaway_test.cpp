@@ -9,22 +9,14 @@
 using nlohmann::json;
 using testsupport::FixtureHost;
 using testsupport::runAgent;
+using testsupport::slurp;
+using testsupport::spit;
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
-void spit(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-}
 
 const char* kFlappy = R"yaml(checks:
   - id: T-FLAP-1
