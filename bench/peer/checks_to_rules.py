@@ -73,7 +73,8 @@ def write_part(rows, out_path, source) -> int:
             return 2
         out.append(f"  - {{id: {cid}, title: {yaml_str(kind + ' ' + path)}, severity: medium, hipaa: ['164.312(a)(1)'],")
         out.append(f"     probe: {probe}}}")
-        rules.append(f"  - {{id: L1-{cid}, name: {yaml_str('repair ' + cid)}, tiers: [standard],")
+        rules.append(f"  - {{id: L1-{cid}, name: {yaml_str('repair ' + cid)}, tiers: [standard], cooldown: 0s,"
+                     " max_attempts: 1000,")
         rules.append(f"     match: [{{field: check_id, op: eq, value: {cid}}}, {{field: status, op: eq, value: drifted}}],")
         rules.append(f"     actions: {actions}}}")
     with open(out_path, "w", encoding="utf-8") as f:

@@ -20,6 +20,11 @@ for n in sorted({r["N"] for r in rows}, key=int):
         ratio = float(ours["cpu_s"]) / float(cf["cpu_s"])
         print(f"N={n}: audit CPU compliance-agent/cf-agent = {ratio:.3f} (target <= 0.200); "
               f"peak RSS {int(ours['rss_KB'])/1024:.1f} MB vs {int(cf['rss_KB'])/1024:.1f} MB (target <= 16 MB)")
+    for phase in ("repair", "converged"):
+        ours, cf = by.get((n, "compliance-agent", phase)), by.get((n, "cfengine", phase))
+        if ours and cf and float(cf["cpu_s"]) > 0 and float(cf["wall_s"]) > 0:
+            print(f"N={n}: {phase} compliance-agent/cf-agent: CPU {float(ours['cpu_s']) / float(cf['cpu_s']):.3f}, "
+                  f"wall {float(ours['wall_s']) / float(cf['wall_s']):.3f}")
 if bad:
     print("verdict mismatches: see the peer-bench work directory", file=sys.stderr)
 sys.exit(1 if bad else 0)
