@@ -110,28 +110,39 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   auto healing_session = openHealing(cfg, *agent, env);
   if (!healing_session.ok()) return reportFailure(healing_session.error());
   const auto record = healRecorder(writer, report.findings, actor);
+  healing::Guards* guards = healing_session->guards.get();
+  std::string stopped;  // once set, nothing more acts: no action without its durable records
   for (const auto& f : report.findings) {
     const rules::Check* of = agent->rules.findCheck(f.check_id);
     if (!of) continue;
     healing::ActionRecord rec;
+    rec.rule_id = rule->id;
+    rec.check_id = f.check_id;
+    rec.target = f.target;
+    rec.outcome = healing::Outcome::Suppressed;
     // An operator's heal ignores tier, cooldown, attempt caps, flapping and the breaker; it
     // obeys the mode (the executor), the pause and the maintenance window (the guards).
-    const auto decision = healing_session->guards ? healing_session->guards->decide(*rule, f.target, true)
-                                                  : healing::GuardDecision{};
-    if (!decision.allowed()) {
-      rec.rule_id = rule->id;
-      rec.check_id = f.check_id;
-      rec.target = f.target;
-      rec.outcome = healing::Outcome::Suppressed;
+    const auto decision = guards ? guards->decide(*rule, f.target, true) : healing::GuardDecision{};
+    if (!stopped.empty()) {
+      rec.reason = stopped;
+    } else if (!decision.allowed()) {
       rec.reason = std::string(healing::toString(decision.hold)) + ": " + decision.detail;
     } else {
-      rec = healing_session->executor->execute(*rule, f, *of);
-      if (healing_session->guards && rec.outcome != healing::Outcome::Planned &&
-          rec.outcome != healing::Outcome::Refused) {
-        healing_session->guards->recordAction(rule->id, f.target, rec.outcome == healing::Outcome::Healed);
+      if (guards) {
+        guards->beginAction(rule->id, f.target);  // write-ahead, as in run --once
+        if (auto st = guards->save(); !st.ok()) stopped = "healing stopped: the guard state cannot be saved";
+      }
+      if (stopped.empty()) {
+        rec = healing_session->executor->execute(*rule, f, *of);
+        if (guards) {
+          guards->endAction(rule->id, f.target, rec.outcome == healing::Outcome::Healed,
+                            rec.outcome == healing::Outcome::Escalated || rec.outcome == healing::Outcome::Alerted);
+        }
+      } else {
+        rec.reason = stopped;
       }
     }
-    record(rec);
+    if (!record(rec) && stopped.empty()) stopped = "healing stopped: an action's evidence record is not durable";
     report.actions.push_back(std::move(rec));
   }
   if (healing_session->guards) {

@@ -53,7 +53,7 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
   return s;
 }
 
-std::function<void(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
+std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
                                                                const std::vector<checks::Finding>& findings,
                                                                std::string actor) {
   auto by_key = std::make_shared<std::map<std::pair<std::string, std::string>, const checks::Finding*>>();
@@ -65,7 +65,9 @@ std::function<void(const healing::ActionRecord&)> healRecorder(evidence::Writer&
     if (!durable.ok()) {
       core::log::logger("evidence")->error("evidence: the heal record of {} on {} is not durable: {}", rec.rule_id,
                                            rec.target, durable.error().message);
+      return false;
     }
+    return true;
   };
 }
 

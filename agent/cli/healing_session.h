@@ -37,9 +37,9 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
                                                   const platform::HostEnv& env);
 
 /// A hook for HealOptions::on_record: each record becomes a durable `heal` record by `actor`,
-/// with the finding it answers (from `findings`). A record that cannot be made durable is
-/// logged (the cycle's commit reports the disk problem).
-std::function<void(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
+/// with the finding it answers (from `findings`). Returns false, and logs why, when the record
+/// cannot be made durable: the caller then stops acting.
+std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
                                                                const std::vector<checks::Finding>& findings,
                                                                std::string actor);
 

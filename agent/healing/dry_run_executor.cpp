@@ -217,13 +217,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
   checks::ProbeContext ctx{overlay, live, env_.commands, env_.clock, probes_};
   ctx.command_timeout = settings_.probe_timeout;
   ctx.agent_client_cert_file = settings_.agent_client_cert_file;
-  bool pass = rec.reason != "nix_managed";
-  for (const auto& f : checks::evaluateCheck(check, ctx)) {
-    if (f.status == checks::Status::Error || (f.target == finding.target && f.status != checks::Status::Compliant)) {
-      pass = false;
-    }
-  }
-  rec.would_pass = pass;
+  rec.would_pass = rec.reason != "nix_managed" && recheckPasses(checks::evaluateCheck(check, ctx), finding.target);
   return rec;
 }
 

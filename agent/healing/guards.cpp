@@ -108,6 +108,7 @@ core::Result<Guards, GuardError> Guards::load(std::string path, GuardSettings se
     s.last_healed = flag("last_healed");
     s.flapping = flag("flapping");
     s.escalated = flag("escalated");
+    s.handed_over = flag("handed_over");
     g.keys_[it.key()] = std::move(s);
   }
   if (doc.contains("actions")) g.actions_ = readTimes(doc["actions"]);
@@ -124,7 +125,8 @@ core::Status<GuardError> Guards::save() const {
   json keys = json::object();
   for (const auto& [k, s] : keys_) {
     keys[k] = {{"attempts", s.attempts}, {"flaps", s.flaps}, {"last_attempt", s.last_attempt},
-               {"last_healed", s.last_healed}, {"flapping", s.flapping}, {"escalated", s.escalated}};
+               {"last_healed", s.last_healed}, {"flapping", s.flapping}, {"escalated", s.escalated},
+               {"handed_over", s.handed_over}};
   }
   json doc{{"version", kStateVersion}, {"keys", keys}, {"actions", actions_}};
   if (paused_) {
@@ -164,7 +166,9 @@ void Guards::noteDrift(const std::string& rule_id, const std::string& target) {
 
 void Guards::noteCompliant(const std::string& rule_id, const std::string& target) {
   const auto it = keys_.find(key(rule_id, target));
-  if (it != keys_.end() && !it->second.flapping) it->second.escalated = false;
+  if (it == keys_.end()) return;
+  if (!it->second.flapping) it->second.escalated = false;
+  it->second.handed_over = false;
 }
 
 GuardDecision Guards::decide(const rules::L1Rule& rule, const std::string& target, bool operator_heal) {
@@ -198,6 +202,11 @@ GuardDecision Guards::decide(const rules::L1Rule& rule, const std::string& targe
             "drifted again after a heal " + std::to_string(settings_.flap_threshold) +
                 " times within the flap window: suppressed until `heal --clear " + rule.id + "`"};
   }
+  if (k.handed_over) {
+    return {Hold::Cooldown, false,
+            "a human was told (escalated or alerted); waits until the target is compliant or `heal --clear " + rule.id +
+                "`"};
+  }
   std::erase_if(actions_, [&](std::int64_t t) { return t <= now - kHourMs; });
   if (static_cast<int>(actions_.size()) >= settings_.max_actions_per_hour) {
     return {Hold::CircuitBreaker, false,
@@ -219,14 +228,25 @@ GuardDecision Guards::decide(const rules::L1Rule& rule, const std::string& targe
   return {};
 }
 
-void Guards::recordAction(const std::string& rule_id, const std::string& target, bool healed) {
+void Guards::beginAction(const std::string& rule_id, const std::string& target) {
   const std::int64_t now = nowMs();
   KeyState& k = keys_[key(rule_id, target)];
   k.attempts.push_back(now);
   k.last_attempt = now;
-  k.last_healed = healed;
+  k.last_healed = false;
   prune(k, now);
   actions_.push_back(now);
+}
+
+void Guards::endAction(const std::string& rule_id, const std::string& target, bool healed, bool handed_over) {
+  KeyState& k = keys_[key(rule_id, target)];
+  k.last_healed = healed;
+  if (handed_over) k.handed_over = true;
+}
+
+void Guards::recordAction(const std::string& rule_id, const std::string& target, bool healed) {
+  beginAction(rule_id, target);
+  endAction(rule_id, target, healed);
 }
 
 void Guards::pause(std::optional<core::Clock::WallTime> until, const std::string& actor) {

@@ -74,8 +74,14 @@ class Guards {
   /// Whether `rule` may act on `target` now. `operator_heal`: an operator's `heal --rule`.
   GuardDecision decide(const rules::L1Rule& rule, const std::string& target, bool operator_heal = false);
 
-  /// An action was carried out (whatever its outcome: planned ones are not actions and are not
-  /// recorded). `healed` arms flap detection.
+  /// An action is about to be carried out: counted (attempts, cooldown, breaker) before it runs,
+  /// so that a crash in the middle of it cannot make the next start forget it. Save afterwards.
+  void beginAction(const std::string& rule_id, const std::string& target);
+  /// How the action begun last ended. `healed` arms flap detection; `handed_over` (escalated or
+  /// alerted: a human has been told) holds the target until it is compliant or cleared, so a
+  /// human is told once per episode, not every cooldown.
+  void endAction(const std::string& rule_id, const std::string& target, bool healed, bool handed_over = false);
+  /// beginAction + endAction.
   void recordAction(const std::string& rule_id, const std::string& target, bool healed);
 
   /// `heal --pause [--until T]`: nullopt until = until resumed.
@@ -102,6 +108,7 @@ class Guards {
     bool last_healed = false;            // the last action healed: a drift now is a flap
     bool flapping = false;
     bool escalated = false;              // the current episode was escalated
+    bool handed_over = false;            // an escalate/alert step told a human: wait for them
   };
   Guards(std::string path, GuardSettings settings, const core::Clock& clock, LocalMinute local_minute)
       : path_(std::move(path)), settings_(settings), clock_(&clock), local_minute_(std::move(local_minute)) {}

@@ -12,7 +12,8 @@ namespace {
 // whose match: forgets the status (legacy lists often do) must not act on compliant, waived,
 // error or not_applicable findings.
 std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleSet& set, rules::Tier tier,
-                                    Executor& executor, Guards* guards, std::optional<ActionRecord>& escalation) {
+                                    Executor& executor, Guards* guards, std::optional<ActionRecord>& escalation,
+                                    std::string& stopped) {
   if (f.status != checks::Status::Drifted) return std::nullopt;
   const RuleMatch m = matchRule(f, set.rules, tier);
   ActionRecord rec;
@@ -53,20 +54,28 @@ std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleS
       return rec;
     }
   }
+  if (!stopped.empty()) {
+    rec.outcome = Outcome::Suppressed;
+    rec.reason = stopped;
+    return rec;
+  }
+  if (guards) {
+    // Write-ahead: the attempt is on disk before the action runs, so a crash or a kill in the
+    // middle of it cannot make the next start act again as if nothing had happened.
+    guards->beginAction(m.rule->id, f.target);
+    if (auto st = guards->save(); !st.ok()) {
+      stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
+      rec.outcome = Outcome::Suppressed;
+      rec.reason = stopped;
+      return rec;
+    }
+  }
   ActionRecord done = executor.execute(*m.rule, f, *check);
   if (guards) {
-    switch (done.outcome) {
-      case Outcome::Healed:
-      case Outcome::Failed:
-      case Outcome::RolledBack:
-      case Outcome::Alerted:
-      case Outcome::Escalated:
-        // Acted (or told a human): counts for cooldown, attempts and the breaker, so that
-        // neither heals nor alerts repeat every cycle.
-        guards->recordAction(m.rule->id, f.target, done.outcome == Outcome::Healed);
-        break;
-      default:
-        break;
+    const bool handed_over = done.outcome == Outcome::Escalated || done.outcome == Outcome::Alerted;
+    guards->endAction(m.rule->id, f.target, done.outcome == Outcome::Healed, handed_over);
+    if (auto st = guards->save(); !st.ok() && stopped.empty()) {
+      stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
     }
   }
   return done;
@@ -91,9 +100,12 @@ std::vector<ActionRecord> healFindings(const std::vector<checks::Finding>& findi
                                        rules::Tier tier, Executor& executor, const HealOptions& options) {
   const auto log = core::log::logger("healing");
   std::vector<ActionRecord> out;
+  std::string stopped;  // once set, nothing more acts in this pass
   const auto emit = [&](ActionRecord rec) {
     logRecord(*log, rec);
-    if (options.on_record) options.on_record(rec);
+    if (options.on_record && !options.on_record(rec) && stopped.empty()) {
+      stopped = "healing stopped: an action's evidence record could not be made durable";
+    }
     out.push_back(std::move(rec));
   };
   for (const auto& f : findings) {
@@ -105,7 +117,7 @@ std::vector<ActionRecord> healFindings(const std::vector<checks::Finding>& findi
       continue;
     }
     std::optional<ActionRecord> escalation;
-    auto rec = healOne(f, set, tier, executor, options.guards, escalation);
+    auto rec = healOne(f, set, tier, executor, options.guards, escalation, stopped);
     if (!rec) continue;
     emit(std::move(*rec));
     if (escalation) emit(std::move(*escalation));

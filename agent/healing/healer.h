@@ -17,7 +17,9 @@ struct HealOptions {
   /// and every compliant finding. Dry-run passes none: plans are not actions.
   Guards* guards = nullptr;
   /// Called with each record as soon as it is made (before the next action): the evidence.
-  std::function<void(const ActionRecord&)> on_record;
+  /// False (the record could not be made durable) stops all further actions of the pass: they
+  /// are `suppressed`, nothing acts without its record.
+  std::function<bool(const ActionRecord&)> on_record;
 };
 
 /// For each finding: a drift no rule matches is `no_rule`; a match outside the tier is

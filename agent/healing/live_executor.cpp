@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,18 @@ namespace {
 struct Undo {
   FileChange change;  // before/after content and metadata, path canonical
 };
+
+// A short, stable tag of a path for file names (FNV-1a, hex).
+std::string pathTag(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 bool writeWhole(const std::string& path, const std::string& text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -45,10 +58,20 @@ std::string backup(const std::string& dir, const std::string& rule_id, std::size
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return "cannot create " + dir + ": " + std::strerror(errno);
   std::string safe_rule;
   for (char ch : rule_id) safe_rule.push_back(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '_');
-  const std::string base = dir + "/" + std::to_string(now_ms) + "-" + safe_rule + "-" + std::to_string(step);
-  const nlohmann::json meta{{"path", c.path},   {"existed", c.existed},     {"mode", c.mode_before},
-                            {"uid", c.uid_before}, {"gid", c.gid_before}, {"rule_id", rule_id}};
-  if (!writeWhole(base + ".bak", c.before) ||
+  // Unique per file: several targets of one rule may be backed up within one millisecond.
+  const std::string stem = dir + "/" + std::to_string(now_ms) + "-" + safe_rule + "-" + std::to_string(step) + "-" +
+                           pathTag(c.path);
+  std::string base;
+  for (int n = 0; n < 100; ++n) {
+    base = stem + (n ? "." + std::to_string(n) : "");
+    if (::access((base + ".json").c_str(), F_OK) != 0) break;
+  }
+  // A metadata-only step (chmod, chown) does not read the content: the backup says so, so that
+  // nobody restores an empty file from it.
+  const nlohmann::json meta{{"path", c.path},      {"existed", c.existed}, {"mode", c.mode_before},
+                            {"uid", c.uid_before}, {"gid", c.gid_before},  {"rule_id", rule_id},
+                            {"content_saved", c.changesContent()}};
+  if ((c.changesContent() && !writeWhole(base + ".bak", c.before)) ||
       !writeWhole(base + ".json", meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
     return "cannot write the backup " + base + ": " + std::strerror(errno);
   }
@@ -64,7 +87,8 @@ std::string backup(const std::string& dir, const std::string& rule_id, std::size
 std::string restore(platform::HostFiles& files, const FileChange& c) {
   if (!c.existed) {
     auto st = files.removeFile(c.path);
-    return st.ok() ? "" : st.error().message;
+    // Not there: the step that would have created it failed before it did.
+    return st.ok() || st.error().code == platform::FsErrc::NotFound ? "" : st.error().message;
   }
   FileChange back = c;
   std::swap(back.before, back.after);
@@ -123,7 +147,8 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     const std::string problems = rollback();
     rec.outcome = Outcome::Failed;
     rec.reason = "step " + std::to_string(index + 1) + " (" + rule.actions[index].type + ") failed: " + message +
-                 (problems.empty() ? "; earlier steps restored" : "; restoring earlier steps failed: " + problems);
+                 (problems.empty() ? "; earlier file steps restored" : "; restoring earlier steps failed: " + problems) +
+                 (irreversible.empty() ? "" : "; " + irreversible + " had run and cannot be undone");
     return rec;
   };
   const auto applyFile = [&](std::size_t index, const FileChange& change) -> std::string {
@@ -193,13 +218,11 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   checks::ProbeContext ctx{env_.files, env_.live, env_.commands, env_.clock, probes_};
   ctx.command_timeout = settings_.probe_timeout;
   ctx.agent_client_cert_file = settings_.agent_client_cert_file;
-  bool pass = true;
-  for (const auto& f : checks::evaluateCheck(check, ctx)) {
+  const auto results = checks::evaluateCheck(check, ctx);
+  for (const auto& f : results) {
     if (f.target == finding.target) rec.after = f;
-    if (f.status == checks::Status::Error || (f.target == finding.target && f.status != checks::Status::Compliant)) {
-      pass = false;
-    }
   }
+  const bool pass = recheckPasses(results, finding.target);
   if (pass) {
     if (!rec.after) {
       // A target that is no longer reported at all (a scan hit removed) is compliant by absence.

@@ -201,3 +201,38 @@ TEST_CASE("guard state that is not guard state is an error naming the file, neve
   CHECK(g.error().code == healing::GuardErrc::Invalid);
   CHECK(g.error().message.find("guards.json") != std::string::npos);
 }
+
+TEST_CASE("a human told (escalated or alerted) is told once: the target waits until compliant or cleared") {
+  Fixture fx;
+  Guards g = fx.load();
+  const auto r = rule("L1-ESC", 1min, 3);
+  int told = 0;
+  for (int cycle = 0; cycle < 100; ++cycle) {  // 100 cycles of 5 min, the drift never fixed
+    g.noteDrift(r.id, "/etc/x");
+    auto d = g.decide(r, "/etc/x");
+    if (d.allowed()) {
+      g.beginAction(r.id, "/etc/x");
+      g.endAction(r.id, "/etc/x", false, true);  // the rule escalates (e.g. nix_managed)
+      ++told;
+    } else {
+      CHECK(d.hold == Hold::Cooldown);
+    }
+    fx.clock.advance(5min);
+  }
+  CHECK(told == 1);
+  g.noteCompliant(r.id, "/etc/x");  // fixed by the human; a new drift is a new episode
+  CHECK(g.decide(r, "/etc/x").allowed());
+}
+
+TEST_CASE("an action is counted before it runs, so a crash in the middle cannot reset the guards") {
+  Fixture fx;
+  const auto r = rule("L1-A", 10min, 3);
+  {
+    Guards g = fx.load();
+    g.beginAction(r.id, "/t");
+    REQUIRE(g.save().ok());
+    // ... the process dies here, before endAction.
+  }
+  Guards again = fx.load();
+  CHECK(again.decide(r, "/t").hold == Hold::Cooldown);
+}
