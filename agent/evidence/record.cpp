@@ -161,11 +161,15 @@ std::string formatTimestamp(core::Clock::WallTime t) {
   return buf;
 }
 
-std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts) {
+namespace {
+
+// The fields of a ts of the exact form, as seconds since the epoch and milliseconds; false when
+// the form or the date is wrong (year 0000 included: RFC 3339 years start at 0001).
+bool timestampFields(std::string_view ts, std::time_t& secs, int& millis) {
   static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddZ";
-  if (ts.size() != kShape.size()) return std::nullopt;
+  if (ts.size() != kShape.size()) return false;
   for (std::size_t i = 0; i < ts.size(); ++i) {
-    if (kShape[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != kShape[i]) return std::nullopt;
+    if (kShape[i] == 'd' ? (ts[i] < '0' || ts[i] > '9') : ts[i] != kShape[i]) return false;
   }
   const auto num = [&](std::size_t pos, std::size_t len) {
     int n = 0;
@@ -173,23 +177,42 @@ std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts) {
     return n;
   };
   std::tm tm{};
+  if (num(0, 4) == 0) return false;
   tm.tm_year = num(0, 4) - 1900;
   tm.tm_mon = num(5, 2) - 1;
   tm.tm_mday = num(8, 2);
   tm.tm_hour = num(11, 2);
   tm.tm_min = num(14, 2);
   tm.tm_sec = num(17, 2);
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59) return std::nullopt;
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59) return false;
   // A real date: timegm normalises 2026-02-30 to March, which the round trip shows.
   std::tm check = tm;
-  const std::time_t t = timegm(&check);
+  secs = timegm(&check);
   std::tm back{};
-  gmtime_r(&t, &back);
-  if (back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon || back.tm_year != tm.tm_year) return std::nullopt;
-  return core::Clock::WallTime(std::chrono::seconds(t)) + std::chrono::milliseconds(num(20, 3));
+  gmtime_r(&secs, &back);
+  if (back.tm_mday != tm.tm_mday || back.tm_mon != tm.tm_mon || back.tm_year != tm.tm_year) return false;
+  millis = num(20, 3);
+  return true;
 }
 
-bool isTimestamp(std::string_view ts) { return parseTimestamp(ts).has_value(); }
+}  // namespace
+
+bool isTimestamp(std::string_view ts) {
+  std::time_t secs = 0;
+  int millis = 0;
+  return timestampFields(ts, secs, millis);
+}
+
+std::optional<core::Clock::WallTime> parseTimestamp(std::string_view ts) {
+  std::time_t secs = 0;
+  int millis = 0;
+  if (!timestampFields(ts, secs, millis)) return std::nullopt;
+  // system_clock counts nanoseconds: about the years 1678..2261 fit. A valid timestamp outside
+  // them (a year 9999 written by a wrong clock) has no time point here.
+  constexpr std::time_t kLimit = 9'000'000'000;
+  if (secs < -kLimit || secs > kLimit) return std::nullopt;
+  return core::Clock::WallTime(std::chrono::seconds(secs)) + std::chrono::milliseconds(millis);
+}
 
 core::Result<SealedRecord, SealError> sealRecord(std::uint64_t seq, const std::string& prev, const std::string& ts,
                                                  Kind kind, const Provenance& p, const std::string& actor,

@@ -169,3 +169,17 @@ TEST_CASE("a single file verifies with its own key or a given one") {
   auto wrong = evidence::verifyFile("export.jsonl", text, other.publicKey(), std::nullopt);
   expectBroken(wrong, "export.jsonl", 1, Reason::KeyMismatch);
 }
+
+TEST_CASE("timestamps: the exact form and a real date, years 0001-9999, far ones without a time point") {
+  CHECK(evidence::isTimestamp("2026-11-28T09:00:00.123Z"));
+  CHECK_FALSE(evidence::isTimestamp("2026-02-30T09:00:00.123Z"));
+  CHECK_FALSE(evidence::isTimestamp("0000-01-01T00:00:00.000Z"));  // RFC 3339 years start at 0001
+  CHECK_FALSE(evidence::isTimestamp("2026-11-28T09:00:00Z"));
+  // Found by fuzz_evidence_verify: year 9999 overflowed system_clock's nanoseconds (UB).
+  CHECK(evidence::isTimestamp("9999-12-31T23:59:59.999Z"));
+  CHECK_FALSE(evidence::parseTimestamp("9999-12-31T23:59:59.999Z").has_value());
+  CHECK_FALSE(evidence::parseTimestamp("0001-01-01T00:00:00.000Z").has_value());
+  auto t = evidence::parseTimestamp("2026-11-28T09:00:00.123Z");
+  REQUIRE(t);
+  CHECK(evidence::formatTimestamp(*t) == "2026-11-28T09:00:00.123Z");
+}
