@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -34,8 +35,11 @@ struct StoredLine {
   std::string text;  // without the newline
 };
 
-// Every complete record line of the store, oldest first. A torn last line is left out.
-core::Result<std::vector<StoredLine>, Failure> readStoreLines(const config::AgentConfig& cfg) {
+// The complete record lines of the store, oldest first (a torn last line is left out): all of
+// them, or with `newest` only segments from the newest back until that many lines are in hand
+// (tail must not read a whole store).
+core::Result<std::vector<StoredLine>, Failure> readStoreLines(const config::AgentConfig& cfg,
+                                                              std::optional<std::size_t> newest = std::nullopt) {
   auto storage = evidence::PosixStorage::open(evidenceDir(cfg), false);
   if (!storage.ok()) {
     if (storage.error().code == evidence::StorageErrc::NotFound) return std::vector<StoredLine>{};
@@ -48,18 +52,28 @@ core::Result<std::vector<StoredLine>, Failure> readStoreLines(const config::Agen
     if (evidence::segmentSeq(f.name) > 0) names.push_back(f.name);
   }
   std::sort(names.begin(), names.end());
-  std::vector<StoredLine> lines;
-  for (const auto& name : names) {
+  std::size_t first = 0;  // the oldest segment read
+  std::vector<std::vector<StoredLine>> per_segment(names.size());
+  std::size_t total = 0;
+  for (std::size_t i = names.size(); i > 0; --i) {
+    const std::string& name = names[i - 1];
     auto text = (*storage)->read(name);
     if (!text.ok()) return core::fail(Failure{kExitRuntime, "evidence: " + text.error().message});
     std::size_t pos = text->find('\n');
-    if (pos == std::string::npos) continue;
-    for (++pos; pos < text->size();) {
+    for (pos = pos == std::string::npos ? text->size() : pos + 1; pos < text->size();) {
       const std::size_t end = text->find('\n', pos);
       if (end == std::string::npos) break;
-      lines.push_back({name, text->substr(pos, end - pos)});
+      per_segment[i - 1].push_back({name, text->substr(pos, end - pos)});
       pos = end + 1;
     }
+    total += per_segment[i - 1].size();
+    first = i - 1;
+    if (newest && total >= *newest) break;
+  }
+  std::vector<StoredLine> lines;
+  lines.reserve(total);
+  for (std::size_t i = first; i < names.size(); ++i) {
+    for (auto& l : per_segment[i]) lines.push_back(std::move(l));
   }
   return lines;
 }
@@ -232,7 +246,7 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
 int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return reportFailure(cfg.error());
-  auto lines = readStoreLines(*cfg);
+  auto lines = readStoreLines(*cfg, count);
   if (!lines.ok()) return reportFailure(lines.error());
   const std::size_t from = lines->size() > count ? lines->size() - count : 0;
   json records = json::array();

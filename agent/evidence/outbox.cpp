@@ -58,7 +58,13 @@ core::Result<std::vector<std::string>, OutboxError> segmentNames(const Storage& 
 core::Result<std::optional<std::string>, OutboxError> hashOf(const Storage& evidence, std::uint64_t seq) {
   auto names = segmentNames(evidence);
   if (!names.ok()) return core::fail(std::move(names.error()));
-  for (const auto& name : *names) {
+  // Only two segments can name it: the one holding seq (the last starting at or before it) and
+  // the next one, whose header's prev is its hash. Reading more would make every start of a
+  // writing command read the whole store.
+  auto it = std::upper_bound(names->begin(), names->end(), segmentName(seq));
+  if (it != names->begin()) --it;
+  for (int n = 0; it != names->end() && n < 2; ++it, ++n) {
+    const std::string& name = *it;
     if (segmentSeq(name) > seq + 1) break;
     auto text = evidence.read(name);
     if (!text.ok()) return core::fail(OutboxError{OutboxErrc::Io, text.error().message});
@@ -119,13 +125,9 @@ core::Result<Batch, OutboxError> Outbox::nextBatch(std::size_t max_records, std:
   Batch batch;
   const std::uint64_t want = acked_ + 1;
   if (want > durable_seq || max_records == 0) return batch;
-  auto listed = evidence_->list();
-  if (!listed.ok()) return core::fail(OutboxError{OutboxErrc::Io, listed.error().message});
-  std::vector<std::string> names;
-  for (const auto& f : *listed) {
-    if (segmentSeq(f.name) > 0) names.push_back(f.name);
-  }
-  std::sort(names.begin(), names.end());
+  auto sorted = segmentNames(*evidence_);
+  if (!sorted.ok()) return core::fail(std::move(sorted.error()));
+  const std::vector<std::string>& names = *sorted;
   // Start at the last segment that begins at or before `want` (or the first, after pruning).
   auto it = std::upper_bound(names.begin(), names.end(), segmentName(want));
   if (it != names.begin()) --it;

@@ -182,7 +182,16 @@ TEST_CASE("every kind of tampering is caught by both verifiers at the same recor
   host.runOnce(6);
   auto segs = host.segments();
   REQUIRE(segs.size() >= 3);
-  REQUIRE(bothVerdicts(host, {})["verdict"] == "intact");
+  const json intact = bothVerdicts(host, {});
+  REQUIRE(intact["verdict"] == "intact");
+  // tail reads from the newest segment back: the last records, in order, across a segment edge.
+  for (int n : {3, 20}) {
+    const json tailed = json::parse(runAgent(host.with({"evidence", "tail", "-n", std::to_string(n), "--json"})).out);
+    REQUIRE(tailed["records"].size() == static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      CHECK(tailed["records"][i]["seq"] == intact["head_seq"].get<int>() - n + 1 + i);
+    }
+  }
   const fs::path target = segs[1];
   const std::string original = slurp(target);
   const auto ls = lines(original);
