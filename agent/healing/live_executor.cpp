@@ -129,25 +129,62 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
 
   // 2. The steps, for real.
   std::vector<FileChange> undo;
-  std::string irreversible;  // the first irreversible step that ran
+  std::string irreversible;  // the first irreversible step that ran, other than a reload/restart
+  // Reloads and restarts that ran (or failed) after a file change: once the files are restored
+  // they run again, so the service runs the restored configuration too (design.md: Outcomes).
+  std::vector<std::pair<std::string, std::string>> reapply;  // (verb, unit), in order
   checks::HostAccounts accounts(env_.files);
   const auto now_ms = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(env_.clock.wallNow().time_since_epoch()).count();
   };
+  const auto runSystemctl = [&](const std::string& verb, const std::string& unit) -> std::string {
+    platform::CommandSpec spec;
+    spec.argv = {"systemctl", verb, "--", unit};
+    spec.timeout = settings_.command_timeout;
+    auto res = env_.commands.run(spec);
+    if (!res.ok()) return res.error().message;
+    if (res->succeeded()) return "";
+    return "systemctl " + verb + " " + unit + (res->timed_out ? " timed out" : " exited " + std::to_string(res->exit_code)) +
+           (res->err.empty() ? "" : ": " + checks::excerpt(res->err));
+  };
+  // Restores every file step in reverse order, then runs the reloads/restarts again when a file
+  // was restored. Says what was put back, or what went wrong, for the outcome's reason.
+  struct Restored {
+    std::string files;    // "" or why a file could not be restored
+    std::string reapply;  // "" or why running a reload/restart again failed
+    bool reapplied = false;
+    bool ok() const { return files.empty() && reapply.empty(); }
+    std::string text(const std::string& what) const {
+      if (!files.empty()) return "restoring failed: " + files;
+      if (!reapply.empty()) return what + ", but " + reapply;
+      return what + (reapplied ? ", and the reload/restart run again on the restored files" : "");
+    }
+  };
   const auto rollback = [&]() {
-    std::string problems;
+    Restored r;
+    const bool restored_files = !undo.empty();
     for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
-      if (auto why = restore(env_.files, *it); !why.empty()) problems += (problems.empty() ? "" : "; ") + why;
+      if (auto why = restore(env_.files, *it); !why.empty()) r.files += (r.files.empty() ? "" : "; ") + why;
     }
     undo.clear();
-    return problems;
+    // With a file left half-restored, reloading would hand the service a state nobody chose.
+    if (restored_files && r.files.empty()) {
+      for (const auto& [verb, unit] : reapply) {
+        r.reapplied = true;
+        if (auto why = runSystemctl(verb, unit); !why.empty()) {
+          r.reapply += (r.reapply.empty() ? "running " : "; running ") + verb + " " + unit + " again failed: " + why;
+        }
+      }
+    }
+    reapply.clear();
+    return r;
   };
   const auto fail = [&](std::size_t index, const std::string& message) {
     if (index < rec.steps.size()) rec.steps[index].error = message;
-    const std::string problems = rollback();
+    const Restored restored = rollback();
     rec.outcome = Outcome::Failed;
-    rec.reason = "step " + std::to_string(index + 1) + " (" + rule.actions[index].type + ") failed: " + message +
-                 (problems.empty() ? "; earlier file steps restored" : "; restoring earlier steps failed: " + problems) +
+    rec.reason = "step " + std::to_string(index + 1) + " (" + rule.actions[index].type + ") failed: " + message + "; " +
+                 restored.text("earlier file steps restored") +
                  (irreversible.empty() ? "" : "; " + irreversible + " had run and cannot be undone");
     return rec;
   };
@@ -199,17 +236,15 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
         if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
       }, a.body);
       if (unit.empty()) return fail(i, "action type '" + a.type + "' has no live handler");
-      platform::CommandSpec spec;
-      spec.argv = {"systemctl", serviceVerb(a.type), "--", unit};
-      spec.timeout = settings_.command_timeout;
-      auto res = env_.commands.run(spec);
-      if (irreversible.empty()) irreversible = a.type + " " + unit;
-      if (!res.ok()) return fail(i, res.error().message);
-      if (!res->succeeded()) {
-        return fail(i, "systemctl " + serviceVerb(a.type) + " " + unit +
-                           (res->timed_out ? " timed out" : " exited " + std::to_string(res->exit_code)) +
-                           (res->err.empty() ? "" : ": " + checks::excerpt(res->err)));
+      const std::string verb = serviceVerb(a.type);
+      // A reload/restart only makes the service pick up files: undone by running it again once
+      // the files are back. Only after a file change, or there is nothing it could restore.
+      if (traits.applies_files && !undo.empty()) {
+        reapply.emplace_back(verb, unit);
+      } else if (irreversible.empty()) {
+        irreversible = a.type + " " + unit;
       }
+      if (auto why = runSystemctl(verb, unit); !why.empty()) return fail(i, why);
     }
   }
 
@@ -239,17 +274,16 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     rec.outcome = Outcome::Healed;
     return rec;
   }
-  const std::string problems = rollback();
   const std::string still = rec.after ? "the re-check still finds " + std::string(checks::toString(rec.after->status)) +
                                             (rec.after->actual.empty() ? "" : " (" + rec.after->actual + ")")
                                       : "the re-check does not pass";
+  const Restored restored = rollback();
   if (!irreversible.empty()) {
     rec.outcome = Outcome::Failed;
-    rec.reason = still + " after " + irreversible + ", which cannot be undone; " +
-                 (problems.empty() ? "file steps restored" : "restoring file steps failed: " + problems);
+    rec.reason = still + " after " + irreversible + ", which cannot be undone; " + restored.text("file steps restored");
   } else {
-    rec.outcome = problems.empty() ? Outcome::RolledBack : Outcome::Failed;
-    rec.reason = still + "; " + (problems.empty() ? "every step restored" : "restoring failed: " + problems);
+    rec.outcome = restored.ok() ? Outcome::RolledBack : Outcome::Failed;
+    rec.reason = still + "; " + restored.text(restored.ok() ? "every step restored" : "the files restored");
   }
   return rec;
 }

@@ -12,7 +12,10 @@
 // A failing step restores the earlier ones in reverse order: `failed`, naming the step. After
 // the last step the executor waits the rule's verify_after and re-runs the check on the host:
 // passing is `healed`; still drifting restores every reversible step in reverse order:
-// `rolled_back`, or `failed` when an irreversible step ran.
+// `rolled_back`, or `failed` when an irreversible step ran. A reload or restart after a file
+// change is the one irreversible step a rollback can undo (design.md: Outcomes): once the files
+// are back it runs again, so the service runs the restored configuration; that is `rolled_back`
+// (and on the failing-step path, `failed` with the service back on the old files).
 #include <string>
 
 #include "checks/probe_registry.h"

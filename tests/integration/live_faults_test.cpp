@@ -113,6 +113,28 @@ TEST_CASE("live fault: a step failing midway leaves the host byte-identical") {
   CHECK(FixtureHost::treeHash(host.root()) == before);
 }
 
+TEST_CASE("live fault: a reload after an edit that does not fix the drift runs again on the restored file") {
+  FaultHost host("linux", "none",
+                 std::string(kCheckAndRule) +
+                     "      - {type: ensure_line, path: /etc/ssh/sshd_config, line: \"# touched by a fault rule\"}\n"
+                     "      - {type: reload_service, unit: sshd.service}\n");
+  const std::string before = FixtureHost::treeHash(host.root());
+  spit(host.out / "state" / "calls.log", "");
+  const json a = FaultHost::action(host.live(), "L1-T-FAULT-1");
+  INFO(a.dump());
+  CHECK(a["outcome"] == "rolled_back");
+  CHECK(a["reason"].get<std::string>().find("run again on the restored files") != std::string::npos);
+  CHECK(FixtureHost::treeHash(host.root()) == before);
+  // Reloaded once on the edit and once on the restored file.
+  const std::string calls = slurp(host.out / "state" / "calls.log");
+  std::size_t reloads = 0;
+  for (auto at = calls.find("systemctl reload -- sshd.service"); at != std::string::npos;
+       at = calls.find("systemctl reload -- sshd.service", at + 1)) {
+    ++reloads;
+  }
+  CHECK(reloads == 2);
+}
+
 TEST_CASE("live fault: outside writable_paths, directly or through a symlink, is refused with nothing written") {
   testsupport::TempDir outside{"ca-outside"};
   const fs::path victim = outside.path() / "victim";

@@ -110,12 +110,66 @@ TEST_CASE("live: after an irreversible step a failed re-check is failed, with th
   LiveFixture fx;
   auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
   fx.commands.scriptOutput("sshd", "");
-  fx.commands.scriptOutput("systemctl", "");
-  auto recs = fx.heal(kSshCheck + sshRule("without-password", "      - {type: restart_service, unit: sshd.service}\n"));
+  fx.commands.scriptOutput("touch", "");
+  auto recs = fx.heal(kSshCheck + sshRule("without-password", "      - {type: run_command, argv: [touch, /x]}\n"));
   REQUIRE(recs.size() == 1);
   CHECK(recs[0].outcome == Outcome::Failed);
-  CHECK(recs[0].reason.find("restart_service sshd.service") != std::string::npos);
+  CHECK(recs[0].reason.find("run_command touch") != std::string::npos);
+  CHECK(recs[0].reason.find("cannot be undone") != std::string::npos);
   CHECK(slurp(path) == kOriginal);
+}
+
+TEST_CASE("live: a restart after an edit runs again on the restored file: rolled_back") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  std::vector<std::string> seen;  // the file's content each time systemctl runs
+  fx.commands.onRun("systemctl", [&](const platform::CommandSpec&) {
+    seen.push_back(slurp(path));
+    platform::CommandResult ok;
+    ok.exit_code = 0;
+    return fakes::FakeCommandRunner::Reply(ok);
+  });
+  auto recs = fx.heal(kSshCheck + sshRule("without-password", "      - {type: restart_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  INFO(recs[0].reason);
+  CHECK(recs[0].outcome == Outcome::RolledBack);
+  CHECK(recs[0].reason.find("run again on the restored files") != std::string::npos);
+  CHECK(slurp(path) == kOriginal);
+  // Restarted on the edit, then again on the original.
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].find("PermitRootLogin without-password") != std::string::npos);
+  CHECK(seen[1] == kOriginal);
+  CHECK(fx.commands.argvs().back() == std::vector<std::string>{"systemctl", "restart", "--", "sshd.service"});
+}
+
+TEST_CASE("live: a reload that fails again on the restored file is failed, saying so") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "");                           // the reload on the edit
+  fx.commands.scriptOutput("systemctl", "", 1, "unit sshd.service gone");  // and again
+  auto recs = fx.heal(kSshCheck + sshRule("without-password", "      - {type: reload_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason.find("running reload sshd.service again failed") != std::string::npos);
+  CHECK(slurp(path) == kOriginal);
+  CHECK(fx.runs("systemctl") == 2);
+}
+
+TEST_CASE("live: a restart with no file change before it cannot be rolled back: failed") {
+  LiveFixture fx;
+  fx.write("etc/ssh/sshd_config", "PermitRootLogin yes\n", 0600);
+  fx.commands.scriptOutput("systemctl", "");
+  const std::string rule =
+      "rules:\n  - id: L1-SSH-R\n    name: n\n    tiers: [standard]\n"
+      "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
+      "    actions:\n      - {type: restart_service, unit: sshd.service}\n";
+  auto recs = fx.heal(kSshCheck + rule);
+  REQUIRE(recs.size() == 1);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason.find("restart_service sshd.service, which cannot be undone") != std::string::npos);
+  CHECK(fx.runs("systemctl") == 1);
 }
 
 TEST_CASE("live: a step failing midway restores the earlier steps: failed, naming the step") {
@@ -129,6 +183,10 @@ TEST_CASE("live: a step failing midway restores the earlier steps: failed, namin
   CHECK(recs[0].reason.find("step 2 (reload_service)") != std::string::npos);
   CHECK(recs[0].steps[1].error.find("exited 1") != std::string::npos);
   CHECK(slurp(path) == kOriginal);
+  // The failed reload runs again once the file is back, so the service is on the old file.
+  CHECK(fx.runs("systemctl") == 2);
+  CHECK(recs[0].reason.find("run again on the restored files") == std::string::npos);  // it failed again
+  CHECK(recs[0].reason.find("running reload sshd.service again failed") != std::string::npos);
 }
 
 TEST_CASE("live: a validator rejecting the candidate leaves the file untouched: refused") {
