@@ -54,9 +54,7 @@ std::string recordedDiff(const FileChange& c) {
 
 std::set<std::string> implementedActionTypes() {
   std::set<std::string> out;
-  for (auto name : rules::kActionTypeNames) {
-    if (name != "agent_heal") out.insert(std::string(name));
-  }
+  for (auto name : rules::kActionTypeNames) out.insert(std::string(name));
   return out;
 }
 
@@ -189,6 +187,13 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       step.description = s->message;
     } else if (const auto* s = a.as<rules::EscalateAction>()) {
       step.description = s->reason;
+    } else if (const auto* s = a.as<rules::AgentHealAction>()) {
+      // Accepted in rules (a synced bundle may carry workstation rules), but only the gateway can
+      // send a HealCommand; until it exists the honest outcome is a refusal, never a silent skip.
+      step.description = "send a HealCommand (" + s->check_type + ") for " + finding.target +
+                         " to its workstation agent";
+      refuse(std::move(step), std::string(kNoGatewayReason));
+      break;
     } else {
       std::string unit;
       std::visit([&](const auto& x) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checks/probe_registry.h"
@@ -22,9 +23,13 @@ struct ExecutorSettings {
   std::string agent_client_cert_file;                 // for cert_expiry re-checks
 };
 
-/// The action types the executors implement: the validator refuses every other type, so a rule
-/// never names a step that has no handler. (agent_heal arrives with the gateway.)
+/// The action types the executors handle: the validator refuses every other type, so a rule
+/// never names a step that has no handler. `agent_heal` is handled by refusing it (reason
+/// kNoGatewayReason) until the gateway item dispatches it to workstation agents.
 std::set<std::string> implementedActionTypes();
+
+inline constexpr std::string_view kNoGatewayReason =
+    "no workstation gateway: agent_heal is dispatched by the gateway, which this agent does not run yet";
 
 class DryRunExecutor final : public Executor {
  public:

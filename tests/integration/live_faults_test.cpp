@@ -135,6 +135,20 @@ TEST_CASE("live fault: a reload after an edit that does not fix the drift runs a
   CHECK(reloads == 2);
 }
 
+TEST_CASE("live fault: an agent_heal rule loads and is refused without a gateway, with nothing done") {
+  FaultHost host("linux", "none",
+                 std::string(kCheckAndRule) + "      - {type: restart_service, unit: sshd.service}\n"
+                                              "      - {type: agent_heal, check_type: firewall}\n");
+  const std::string before = FixtureHost::treeHash(host.root());
+  spit(host.out / "state" / "calls.log", "");
+  const json a = FaultHost::action(host.live(), "L1-T-FAULT-1");
+  INFO(a.dump());
+  CHECK(a["outcome"] == "refused");
+  CHECK(a["reason"].get<std::string>().find("no workstation gateway") != std::string::npos);
+  CHECK(FixtureHost::treeHash(host.root()) == before);
+  CHECK(slurp(host.out / "state" / "calls.log").find("restart") == std::string::npos);
+}
+
 TEST_CASE("live fault: outside writable_paths, directly or through a symlink, is refused with nothing written") {
   testsupport::TempDir outside{"ca-outside"};
   const fs::path victim = outside.path() / "victim";

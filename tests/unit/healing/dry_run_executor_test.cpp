@@ -217,6 +217,27 @@ TEST_CASE("alert and escalate are planned, never sent, and would_pass stays fals
   CHECK(fx.commands.calls().empty());
 }
 
+TEST_CASE("agent_heal loads, and without a gateway its plan is refused with nothing run") {
+  PlanFixture fx;
+  fx.live.setTimeSync(platform::TimeSyncState{false, true});
+  fx.commands.scriptOutput("systemctl", "");
+  const std::string yaml =
+      "checks:\n  - {id: T-1, title: t, severity: low, hipaa: [x], probe: {type: time_sync}}\n"
+      "rules:\n  - {id: R-W, name: n, tiers: [standard], match: [{field: check_id, op: eq, value: T-1}, {field: status, op: eq, value: drifted}],\n"
+      "     actions: [{type: restart_service, unit: chronyd.service}, {type: agent_heal, check_type: time}]}\n";
+  auto recs = fx.plan(yaml);
+  REQUIRE(recs.size() == 1);
+  const auto& r = recs[0];
+  CHECK(r.outcome == Outcome::Refused);
+  CHECK(r.reason == healing::kNoGatewayReason);
+  REQUIRE(r.steps.size() == 2);
+  CHECK(r.steps[1].type == "agent_heal");
+  CHECK(r.steps[1].description.find("HealCommand (time) for time") != std::string::npos);
+  CHECK_FALSE(r.would_pass.has_value());
+  CHECK(fx.commands.calls().empty());
+  CHECK(healing::implementedActionTypes().count("agent_heal") == 1);
+}
+
 TEST_CASE("a validator must be a check-only form: it runs even in dry-run") {
   PlanFixture fx;
   fx.write("etc/nftables.conf", "table inet filter {}\n");
