@@ -7,6 +7,8 @@
 #include "cli/exit_codes.h"
 #include "core/log.h"
 #include "evidence/cycle_recorder.h"
+#include "core/duration.h"
+#include "healing/backups.h"
 #include "healing/dry_run_executor.h"
 #include "healing/live_executor.h"
 
@@ -29,6 +31,22 @@ core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg
   return std::move(*guards);
 }
 
+void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention, const core::Clock& clock) {
+  const auto log = core::log::logger("healing");
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.wallNow().time_since_epoch()).count();
+  auto pruned = healing::pruneBackups(dir, now_ms, retention);
+  if (!pruned.ok()) {
+    // Not fatal here: the next backup write refuses the same directory, failing that heal.
+    log->error("backups: {}", pruned.error());
+    return;
+  }
+  if (pruned->removed > 0) {
+    log->info("backups: {} files older than {} removed from {}", pruned->removed, core::formatDuration(retention), dir);
+  }
+  for (const auto& p : pruned->problems) log->warn("backups: cannot remove {}", p);
+}
+
 core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
                                                   const platform::HostEnv& env) {
   HealingSession s;
@@ -48,8 +66,9 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
                                        p->first ? " until " + evidence::formatTimestamp(*p->first) : std::string(),
                                        p->second.empty() ? std::string("an operator") : p->second);
   }
-  s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings,
-                                                       cfg.state_dir + "/" + kBackupsDir, *s.sleeper);
+  const std::string backups = cfg.state_dir + "/" + kBackupsDir;
+  pruneOldBackups(backups, cfg.healing.backup_retention, *s.clock);
+  s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings, backups, *s.sleeper);
   return s;
 }
 

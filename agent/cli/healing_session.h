@@ -2,6 +2,7 @@
 // What acting commands (`run --once`, `heal`) share: the executor the mode chooses (dry-run
 // plans, live acts), the guards from state_dir/guards.json with the configuration's limits, and
 // the hook that makes each heal record durable evidence as soon as it is made.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +32,9 @@ struct HealingSession {
   std::unique_ptr<healing::Guards> guards;      // live only: dry-run plans are not actions
   std::unique_ptr<healing::Executor> executor;
 };
+
+/// Removes the backups in `dir` older than `retention`; logs what it removed and any problem.
+void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention, const core::Clock& clock);
 
 /// The executor of the configured mode, and in live mode the guards. Fails as loadGuards.
 core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,

@@ -99,6 +99,9 @@ struct HealingConfig {
   int flap_threshold = 3;
   milliseconds flap_window{2 * 3'600'000};
   milliseconds command_timeout{60'000};
+  /// How long the backups of live file steps (state_dir/backups) are kept: an extension of
+  /// design.md's contract. They may hold secrets, so they are not kept forever.
+  milliseconds backup_retention{30LL * 24 * 3'600'000};
   bool operator==(const HealingConfig&) const = default;
 };
 

@@ -48,7 +48,7 @@ class Canon {
     out_ += '\n';
   }
   // Bump the version when the form changes, so old and new hashes are never compared as equal.
-  std::string out_ = "compliance-agent-config/2\n";
+  std::string out_ = "compliance-agent-config/3\n";
 };
 
 }  // namespace
@@ -85,6 +85,7 @@ std::string canonicalConfigText(const AgentConfig& c) {
   k.number("healing.flap_threshold", c.healing.flap_threshold);
   k.duration("healing.flap_window", c.healing.flap_window);
   k.duration("healing.command_timeout", c.healing.command_timeout);
+  k.duration("healing.backup_retention", c.healing.backup_retention);
   k.number("evidence.retention_days", c.evidence.retention_days);
   k.number("evidence.max_disk_mb", c.evidence.max_disk_mb);
   k.number("evidence.segment_kb", c.evidence.segment_kb);

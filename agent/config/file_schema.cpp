@@ -22,6 +22,8 @@ using core::yaml::YamlErrc;
 constexpr milliseconds kMinInterval{1000};
 constexpr milliseconds kMinTimeout{1};
 constexpr milliseconds kMaxDuration{366LL * 86'400'000};
+// A backup is the way back from a heal gone wrong: kept at least long enough for someone to look.
+constexpr milliseconds kMinBackupRetention{3'600'000};
 // parseDuration wraps silently past ~2e11 days; more than 10 digits is refused before calling it.
 constexpr std::size_t kMaxDurationDigits = 10;
 
@@ -402,6 +404,7 @@ void readHealing(MapReader& root, HealingConfig& h, ConfigOrigin& origin) {
   readInt(m, "flap_threshold", h.flap_threshold, 1, 1'000);
   readDuration(m, "flap_window", h.flap_window, kMinTimeout);
   readDuration(m, "command_timeout", h.command_timeout, kMinTimeout);
+  readDuration(m, "backup_retention", h.backup_retention, kMinBackupRetention);
   m.finish();
 }
 

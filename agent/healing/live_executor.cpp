@@ -1,87 +1,14 @@
 #include "healing/live_executor.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-
-#include <nlohmann/json.hpp>
-
 #include "checks/check_runner.h"
 #include "checks/host_accounts.h"
 #include "checks/redaction.h"
+#include "healing/backups.h"
 #include "healing/file_change.h"
 #include "healing/substitute.h"
 
 namespace healing {
 namespace {
-
-// How to put one file back as it was before a step.
-struct Undo {
-  FileChange change;  // before/after content and metadata, path canonical
-};
-
-// A short, stable tag of a path for file names (FNV-1a, hex).
-std::string pathTag(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : text) {
-    h ^= ch;
-    h *= 1099511628211ull;
-  }
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-bool writeWhole(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return false;
-  bool ok = true;
-  for (std::size_t done = 0; ok && done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// The backup of a file a step is about to change: its content and metadata, synced before the
-// change, so a heal interrupted by a crash can still be undone by hand. Returns "" or why not.
-std::string backup(const std::string& dir, const std::string& rule_id, std::size_t step, const FileChange& c,
-                   std::int64_t now_ms) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return "cannot create " + dir + ": " + std::strerror(errno);
-  std::string safe_rule;
-  for (char ch : rule_id) safe_rule.push_back(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '_');
-  // Unique per file: several targets of one rule may be backed up within one millisecond.
-  const std::string stem = dir + "/" + std::to_string(now_ms) + "-" + safe_rule + "-" + std::to_string(step) + "-" +
-                           pathTag(c.path);
-  std::string base;
-  for (int n = 0; n < 100; ++n) {
-    base = stem + (n ? "." + std::to_string(n) : "");
-    if (::access((base + ".json").c_str(), F_OK) != 0) break;
-  }
-  // A metadata-only step (chmod, chown) does not read the content: the backup says so, so that
-  // nobody restores an empty file from it.
-  const nlohmann::json meta{{"path", c.path},      {"existed", c.existed}, {"mode", c.mode_before},
-                            {"uid", c.uid_before}, {"gid", c.gid_before},  {"rule_id", rule_id},
-                            {"content_saved", c.changesContent()}};
-  if ((c.changesContent() && !writeWhole(base + ".bak", c.before)) ||
-      !writeWhole(base + ".json", meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
-    return "cannot write the backup " + base + ": " + std::strerror(errno);
-  }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
-  return "";
-}
 
 // Puts one file back; "" or why it could not.
 std::string restore(platform::HostFiles& files, const FileChange& c) {
@@ -190,7 +117,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   };
   const auto applyFile = [&](std::size_t index, const FileChange& change) -> std::string {
     if (!change.changesAnything()) return "";
-    if (auto why = backup(backup_dir_, rule.id, index + 1, change, now_ms()); !why.empty()) return why;
+    if (auto why = writeBackup(backup_dir_, rule.id, index + 1, change, now_ms()); !why.empty()) return why;
     if (auto st = applyFileChange(env_.files, change); !st.ok()) {
       // A partial metadata change (chown done, chmod failed) is undone with the rest.
       undo.push_back(change);

@@ -149,6 +149,44 @@ TEST_CASE("live fault: an agent_heal rule loads and is refused without a gateway
   CHECK(slurp(host.out / "state" / "calls.log").find("restart") == std::string::npos);
 }
 
+TEST_CASE("live: old backups are pruned at the start of a live run, and a backups directory open to others fails the heal") {
+  using namespace std::chrono;
+  const auto now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  {
+    FaultHost host("linux", "LIN-SSH-004", "");
+    const fs::path backups = host.out / "state-agent" / "backups";
+    fs::create_directories(backups);
+    fs::permissions(backups, fs::perms::owner_all, fs::perm_options::replace);
+    const std::string old_name = std::to_string(now_ms - 31LL * 86'400'000) + "-L1-OLD-1-0000000000000000.json";
+    const std::string recent_name = std::to_string(now_ms - 3'600'000) + "-L1-NEW-1-0000000000000000.json";
+    spit(backups / old_name, "{}\n");
+    spit(backups / recent_name, "{}\n");
+    spit(backups / "README", "kept\n");
+    CHECK(FaultHost::action(host.live(), "L1-LIN-SSH-004")["outcome"] == "healed");
+    CHECK_FALSE(fs::exists(backups / old_name));
+    CHECK(fs::exists(backups / recent_name));
+    CHECK(fs::exists(backups / "README"));
+    int fresh = 0;
+    for (const auto& e : fs::directory_iterator(backups)) fresh += e.path().filename().string().find("L1-LIN-SSH-004") != std::string::npos;
+    CHECK(fresh >= 1);
+  }
+  {
+    FaultHost host("linux", "LIN-SSH-004", "");
+    const fs::path backups = host.out / "state-agent" / "backups";
+    fs::create_directories(backups);
+    fs::permissions(backups, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec,
+                    fs::perm_options::replace);
+    const std::string before = FixtureHost::treeHash(host.root());
+    const json a = FaultHost::action(host.live(), "L1-LIN-SSH-004");
+    INFO(a.dump());
+    CHECK(a["outcome"] == "failed");
+    CHECK(a["reason"].get<std::string>().find("chmod 700 " + backups.string()) != std::string::npos);
+    CHECK(FixtureHost::treeHash(host.root()) == before);
+    CHECK(fs::is_empty(backups));
+  }
+}
+
 TEST_CASE("live fault: outside writable_paths, directly or through a symlink, is refused with nothing written") {
   testsupport::TempDir outside{"ca-outside"};
   const fs::path victim = outside.path() / "victim";

@@ -93,6 +93,7 @@ TEST_CASE("AgentConfig defaults are design.md's documented values") {
   CHECK(d.healing.attempt_window == 1h);
   CHECK(d.healing.flap_threshold == 3);
   CHECK(d.healing.flap_window == 2h);
+  CHECK(d.healing.backup_retention == std::chrono::hours(24 * 30));
   CHECK(d.healing.command_timeout == 60s);
   CHECK(d.evidence.retention_days == 90);
   CHECK(d.evidence.max_disk_mb == 1024);

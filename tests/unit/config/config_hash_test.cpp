@@ -17,8 +17,8 @@ TEST_CASE("configHash is 64 lowercase hex digits and stable") {
   // A recorded value (checked independently with Python's hashlib over canonicalConfigText):
   // changing the canonical form must be a deliberate, versioned change, since evidence already
   // written carries the old digests.
-  CHECK(canonicalConfigText(a).rfind("compliance-agent-config/2\n", 0) == 0);
-  CHECK(h == "9de6046485868f6c351b488ee3d3bb74222ce49acb8e88ae305057b790994942");
+  CHECK(canonicalConfigText(a).rfind("compliance-agent-config/3\n", 0) == 0);
+  CHECK(h == "66bc7e1a1b85736ca0e92e2eb1bfec21179774d58c1a0dac9c1e8f9fa8389a10");
 }
 
 TEST_CASE("configHash ignores where a setting came from") {

@@ -63,6 +63,7 @@ TEST_CASE("bad durations are reported with position and key") {
   requireSingle("checks:\n  interval: 5 minutes\n", YamlErrc::BadValue, "checks.interval", 2, 13);
   requireSingle("central:\n  timeout: 10\n", YamlErrc::BadValue, "central.timeout", 2, 12);
   requireSingle("healing:\n  flap_window: -2h\n", YamlErrc::BadValue, "healing.flap_window", 2, 16);
+  requireSingle("healing:\n  backup_retention: 10m\n", YamlErrc::BadValue, "healing.backup_retention", 2, 21);
   // Too short for an interval, and the silent wrap-around of huge values.
   requireSingle("checks:\n  interval: 0s\n", YamlErrc::BadValue, "checks.interval", 2, 13);
   requireSingle("central:\n  checkin_interval: 500ms\n", YamlErrc::BadValue, "central.checkin_interval", 2, 21);

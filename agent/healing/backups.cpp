@@ -1,0 +1,170 @@
+#include "healing/backups.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+namespace healing {
+namespace {
+
+// A short, stable tag of a path for file names (FNV-1a, hex).
+std::string pathTag(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : text) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Creates `name` in the directory (never through a link, never over an existing file), writes
+// it whole and syncs it. "" or why not.
+std::string writeNew(int dfd, const std::string& name, const std::string& text) {
+  Fd fd(::openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) return name + ": " + std::strerror(errno);
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return name + ": " + std::strerror(n < 0 ? errno : EIO);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) return name + ": " + std::strerror(errno);
+  return "";
+}
+
+// Opens the backup directory for use: never through a link, the agent's own, closed to others.
+// Returns the descriptor, or -1 with `why` set.
+int openDir(const std::string& dir, bool create, std::string& why) {
+  if (create && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    why = "cannot create " + dir + ": " + std::strerror(errno);
+    return -1;
+  }
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0) {
+    why = dir + " is not a usable directory: " + std::strerror(errno);
+    return -1;
+  }
+  struct stat st{};
+  if (::fstat(dfd, &st) != 0) {
+    why = "cannot stat " + dir + ": " + std::strerror(errno);
+  } else if (st.st_uid != ::geteuid()) {
+    why = dir + " belongs to uid " + std::to_string(st.st_uid) + ", not to the agent (uid " +
+          std::to_string(::geteuid()) + "): backups may hold secrets";
+  } else if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    why = dir + " is mode " + mode + " and backups may hold secrets: run `chmod 700 " + dir + "`";
+  }
+  if (!why.empty()) {
+    ::close(dfd);
+    return -1;
+  }
+  return dfd;
+}
+
+}  // namespace
+
+std::int64_t backupTime(const std::string& name) {
+  const auto dash = name.find('-');
+  if (dash == 0 || dash == std::string::npos || dash > 18) return -1;
+  const bool known_ext = (name.size() > 4 && name.compare(name.size() - 4, 4, ".bak") == 0) ||
+                         (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
+  if (!known_ext) return -1;
+  std::int64_t t = 0;
+  for (std::size_t i = 0; i < dash; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return -1;
+    t = t * 10 + (name[i] - '0');
+  }
+  return t;
+}
+
+std::string writeBackup(const std::string& dir, const std::string& rule_id, std::size_t step, const FileChange& c,
+                        std::int64_t now_ms) {
+  std::string why;
+  Fd dfd(openDir(dir, true, why));
+  if (dfd.get() < 0) return why;
+  std::string safe_rule;
+  for (char ch : rule_id) safe_rule.push_back(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '_');
+  // Unique per file: several targets of one rule may be backed up within one millisecond.
+  const std::string stem = std::to_string(now_ms) + "-" + safe_rule + "-" + std::to_string(step) + "-" + pathTag(c.path);
+  std::string base;
+  for (int n = 0; n < 100; ++n) {
+    base = stem + (n ? "." + std::to_string(n) : "");
+    if (::faccessat(dfd.get(), (base + ".json").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) != 0) break;
+  }
+  // A metadata-only step (chmod, chown) does not read the content: the backup says so, so that
+  // nobody restores an empty file from it.
+  const nlohmann::json meta{{"path", c.path},      {"existed", c.existed}, {"mode", c.mode_before},
+                            {"uid", c.uid_before}, {"gid", c.gid_before},  {"rule_id", rule_id},
+                            {"content_saved", c.changesContent()}};
+  if (c.changesContent()) {
+    if (auto err = writeNew(dfd.get(), base + ".bak", c.before); !err.empty()) return "cannot write a backup in " + dir + ": " + err;
+  }
+  if (auto err = writeNew(dfd.get(), base + ".json",
+                          meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      !err.empty()) {
+    return "cannot write a backup in " + dir + ": " + err;
+  }
+  if (::fsync(dfd.get()) != 0) return "cannot sync " + dir + ": " + std::strerror(errno);
+  return "";
+}
+
+core::Result<BackupPruneReport, std::string> pruneBackups(const std::string& dir, std::int64_t now_ms,
+                                                          std::chrono::milliseconds max_age) {
+  BackupPruneReport report;
+  struct stat st{};
+  if (::lstat(dir.c_str(), &st) != 0 && errno == ENOENT) return report;
+  std::string why;
+  const int dfd = openDir(dir, false, why);
+  if (dfd < 0) return core::fail(why);
+  DIR* d = ::fdopendir(dfd);  // owns dfd from here
+  if (!d) {
+    ::close(dfd);
+    return core::fail("cannot read " + dir + ": " + std::strerror(errno));
+  }
+  std::vector<std::pair<std::int64_t, std::string>> old;
+  const std::int64_t cutoff = now_ms - max_age.count();
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    const std::int64_t t = backupTime(name);
+    if (t >= 0 && t < cutoff) old.emplace_back(t, name);
+  }
+  std::sort(old.begin(), old.end());
+  for (const auto& [t, name] : old) {
+    if (::unlinkat(::dirfd(d), name.c_str(), 0) == 0) {
+      ++report.removed;
+    } else if (errno != ENOENT) {
+      report.problems.push_back(dir + "/" + name + ": " + std::strerror(errno));
+    }
+  }
+  if (report.removed > 0) (void)::fsync(::dirfd(d));
+  ::closedir(d);
+  return report;
+}
+
+}  // namespace healing
