@@ -2,7 +2,8 @@
 # README command (a): install what is missing, build, generate the demo host (every shipped drift
 # planted, stub systemctl/timedatectl/df standing in for the live system) at first run, and run
 # one dry-run cycle of the shipped rules against it, printing the report; then the cycle's signed
-# evidence (demo/host/state-agent/evidence) is verified and its newest records shown on stderr.
+# evidence (demo/host/state-agent/evidence) is verified, its newest records and the agent's `status`
+# shown on stderr.
 # Nothing on the demo host changes. Extra arguments go to the agent (e.g. --json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,4 +24,6 @@ build/release/agent/compliance-agent run --once --config demo/host/agent.yaml --
   echo
   build/release/agent/compliance-agent evidence verify --config demo/host/agent.yaml
   build/release/agent/compliance-agent evidence tail -n 8 --config demo/host/agent.yaml
+  echo
+  build/release/agent/compliance-agent status --config demo/host/agent.yaml
 } >&2

@@ -88,6 +88,9 @@ int run(int argc, char** argv) {
     exit_code = runHeal(global, heal_opts);
   });
 
+  app.add_subcommand("status", "the mode, the pause, the guards, backups, evidence and the last cycle (read-only)")
+      ->callback([&] { exit_code = runStatus(global); });
+
   app.add_subcommand("keygen", "make the evidence key pair in state_dir/keys (an existing key is kept)")
       ->callback([&] { exit_code = runKeygen(global); });
 

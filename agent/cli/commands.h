@@ -76,6 +76,10 @@ struct EvidenceExportOptions {
 /// after writing. 0 written and intact, 1 nothing in range or the copy does not verify, 2 usage.
 int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& options);
 
+/// `status`: the mode, the pause, what the guards hold, backups, the evidence store and the last
+/// cycle. Read-only (no lock, never creates state_dir). 0, or 3 when a part cannot be read.
+int runStatus(const GlobalOptions& global);
+
 /// `version`.
 int runVersion(const GlobalOptions& global);
 

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
+#include <string_view>
 
 #include "cli/exit_codes.h"
 #include "core/log.h"
@@ -90,6 +92,14 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer&
   };
 }
 
-std::string operatorActor() { return "uid:" + std::to_string(::getuid()); }
+std::string actorFor(unsigned uid, const char* sudo_uid) {
+  std::string actor = "uid:" + std::to_string(uid);
+  if (uid != 0 || sudo_uid == nullptr) return actor;
+  const std::string_view s(sudo_uid);
+  const bool number = !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string_view::npos;
+  return number ? actor + " sudo_uid:" + std::string(s) : actor;
+}
+
+std::string operatorActor() { return actorFor(::getuid(), std::getenv("SUDO_UID")); }
 
 }  // namespace cli

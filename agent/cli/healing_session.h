@@ -47,7 +47,12 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer&
                                                                const std::vector<checks::Finding>& findings,
                                                                std::string actor);
 
-/// "uid:N" of the operator running a command: the actor of what it does.
+/// The actor of what an operator's command does: "uid:N" (the real uid). Run by root through
+/// sudo, "uid:0 sudo_uid:M" adds the invoking user as sudo reports it (SUDO_UID): root can set
+/// any environment, so it is what sudo said, next to the uid that counts, never instead of it.
+/// A SUDO_UID seen by anyone but root is ignored (a user cannot claim to be someone else).
 std::string operatorActor();
+/// operatorActor for a given real uid and SUDO_UID value (nullptr: unset).
+std::string actorFor(unsigned uid, const char* sudo_uid);
 
 }  // namespace cli

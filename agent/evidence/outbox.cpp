@@ -89,8 +89,10 @@ core::Result<std::optional<std::string>, OutboxError> hashOf(const Storage& evid
 
 }  // namespace
 
-core::Result<Outbox, OutboxError> Outbox::open(const std::string& outbox_dir, const Storage& evidence) {
-  if (::mkdir(outbox_dir.c_str(), 0700) != 0 && errno != EEXIST) return core::fail(ioError("cannot create", outbox_dir));
+core::Result<Outbox, OutboxError> Outbox::open(const std::string& outbox_dir, const Storage& evidence, bool create) {
+  if (create && ::mkdir(outbox_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return core::fail(ioError("cannot create", outbox_dir));
+  }
   const std::string path = outbox_dir + "/" + kCursorFile;
   std::ifstream in(path);
   if (!in) {

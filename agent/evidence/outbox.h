@@ -33,7 +33,9 @@ class Outbox {
   /// chain in `evidence` (a restored or replaced store) counts as nothing acknowledged, so
   /// nothing is pruned and everything is sent again; cursorProblem() says why. Fails Io, or
   /// Invalid for a cursor file that is not {"acked_seq": N, "acked_hash": H} (named).
-  static core::Result<Outbox, OutboxError> open(const std::string& outbox_dir, const Storage& evidence);
+  /// `create` false (read-only commands): a missing directory is not made, and means nothing acked.
+  static core::Result<Outbox, OutboxError> open(const std::string& outbox_dir, const Storage& evidence,
+                                                bool create = true);
 
   std::uint64_t ackedSeq() const { return acked_; }
   /// Why the stored cursor was not trusted ("" when it was, or there was none).

@@ -283,6 +283,28 @@ int Guards::clear(const std::string& rule_id, const std::optional<std::string>& 
   return n;
 }
 
+std::vector<Guards::KeyView> Guards::keys() const {
+  std::vector<KeyView> out;
+  const std::int64_t now = nowMs();
+  for (const auto& [name, state] : keys_) {
+    KeyState k = state;
+    prune(k, now);
+    if (k.attempts.empty() && k.flaps.empty() && !k.flapping && !k.escalated && !k.handed_over) continue;
+    const auto tab = name.find('\t');
+    KeyView v;
+    v.rule_id = name.substr(0, tab);
+    v.target = tab == std::string::npos ? std::string() : name.substr(tab + 1);
+    v.attempts = static_cast<int>(k.attempts.size());
+    v.flaps = static_cast<int>(k.flaps.size());
+    if (k.last_attempt > 0) v.last_attempt = core::Clock::WallTime(std::chrono::milliseconds(k.last_attempt));
+    v.flapping = k.flapping;
+    v.escalated = k.escalated;
+    v.handed_over = k.handed_over;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
 int Guards::actionsLastHour() const {
   const std::int64_t now = nowMs();
   return static_cast<int>(std::count_if(actions_.begin(), actions_.end(), [&](std::int64_t t) { return t > now - kHourMs; }));

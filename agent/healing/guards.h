@@ -100,6 +100,20 @@ class Guards {
   /// Actions taken within the last hour, all rules together.
   int actionsLastHour() const;
 
+  /// What the guards hold about one (rule, target), for `status`.
+  struct KeyView {
+    std::string rule_id, target;
+    int attempts = 0;                 // within attempt_window, now
+    int flaps = 0;                    // within flap_window, now
+    std::optional<core::Clock::WallTime> last_attempt;
+    bool flapping = false;            // suppressed until `heal --clear`
+    bool escalated = false;           // the attempt cap or flapping was escalated this episode
+    bool handed_over = false;         // escalated/alerted: waits until compliant or cleared
+  };
+  /// Every key with something in force now (attempts or flaps in their window, or a hold), in
+  /// (rule, target) order. Reads only.
+  std::vector<KeyView> keys() const;
+
  private:
   struct KeyState {
     std::vector<std::int64_t> attempts;  // epoch ms of each action, within attempt_window

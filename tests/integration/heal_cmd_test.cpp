@@ -50,6 +50,30 @@ TEST_CASE("heal --rule plans in dry-run, heals live, and records the operator as
   CHECK(operator_heal);
 }
 
+TEST_CASE("status is read-only: without a state_dir it shows the defaults and creates nothing") {
+  FixtureHost host("linux", "none");
+  const std::string state = (host.out / "no-state-yet").string();
+  auto r = runAgent({"status", "--json", "--state-dir", state, "--config", host.config()});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  const json s = json::parse(r.out);
+  CHECK(s["mode"] == "dry_run");
+  CHECK(s["state_dir_exists"] == false);
+  CHECK(s["healing"]["paused"] == false);
+  CHECK(s["healing"]["guards"].empty());
+  CHECK(s["evidence"]["segments"] == 0);
+  CHECK(s["evidence"]["public_key"].is_null());
+  CHECK(s["last_cycle"].is_null());
+  CHECK_FALSE(std::filesystem::exists(state));
+  // A guard file that is not guard state is a problem shown, with exit 3, never a reset.
+  std::filesystem::create_directories(state);
+  std::ofstream(state + "/guards.json") << "not json";
+  auto bad = runAgent({"status", "--state-dir", state, "--config", host.config()});
+  CHECK(bad.exit_code == 3);
+  CHECK(bad.out.find("cannot read the guards") != std::string::npos);
+  CHECK(bad.out.find("guards.json") != std::string::npos);
+}
+
 TEST_CASE("heal --pause stops live healing, recorded, until heal --resume") {
   FixtureHost host("linux", "LIN-KRN-001");
   const std::string cfg = host.config();
@@ -63,6 +87,17 @@ TEST_CASE("heal --pause stops live healing, recorded, until heal --resume") {
   CHECK(held["actions"][0]["outcome"] == "suppressed");
   CHECK(held["actions"][0]["reason"].get<std::string>().rfind("paused", 0) == 0);
   CHECK(FixtureHost::treeHash(host.root()) == before);
+  // status shows the pause, its end and who paused, as a table and as JSON.
+  auto shown = runAgent({"status", "--config", cfg});
+  INFO(shown.out << shown.err);
+  CHECK(shown.exit_code == 0);
+  CHECK(shown.out.find("PAUSED until 20") != std::string::npos);
+  CHECK(shown.out.find("by uid:" + std::to_string(::getuid())) != std::string::npos);
+  const json status = json::parse(runAgent({"status", "--json", "--config", cfg}).out);
+  CHECK(status["healing"]["paused"] == true);
+  CHECK(status["healing"]["pause_until"].is_string());
+  CHECK(status["healing"]["paused_by"] == "uid:" + std::to_string(::getuid()));
+  CHECK(status["last_cycle"]["outcomes"]["suppressed"] == 1);
   // An operator's heal obeys the pause too.
   auto op = runAgent({"heal", "--rule", "L1-LIN-KRN-001", "--live", "--json", "--config", cfg});
   CHECK(json::parse(op.out)["actions"][0]["outcome"] == "suppressed");
@@ -71,6 +106,17 @@ TEST_CASE("heal --pause stops live healing, recorded, until heal --resume") {
   auto resumed = runAgent({"run", "--once", "--live", "--json", "--tier", "full_coverage", "--config", cfg});
   CHECK(resumed.exit_code == 0);
   CHECK(json::parse(resumed.out)["actions"][0]["outcome"] == "healed");
+  const json after = json::parse(runAgent({"status", "--json", "--config", cfg}).out);
+  CHECK(after["healing"]["paused"] == false);
+  CHECK(after["healing"]["actions_last_hour"] == 1);
+  REQUIRE(after["healing"]["guards"].size() == 1);
+  CHECK(after["healing"]["guards"][0]["rule_id"] == "L1-LIN-KRN-001");
+  CHECK(after["healing"]["guards"][0]["target"] == "net.ipv4.ip_forward");
+  CHECK(after["healing"]["guards"][0]["attempts"] == 1);
+  CHECK(after["backups"]["files"].get<int>() >= 1);
+  CHECK(after["last_cycle"]["outcomes"]["healed"] == 1);
+  CHECK(after["evidence"]["head_seq"].get<int>() > 0);
+  CHECK(after["evidence"]["public_key"] == runAgent({"evidence", "pubkey", "--config", cfg}).out.substr(0, 64));
 
   auto tail = runAgent({"evidence", "tail", "-n", "100", "--json", "--config", cfg});
   const json records = json::parse(tail.out);
@@ -83,4 +129,22 @@ TEST_CASE("heal --pause stops live healing, recorded, until heal --resume") {
   }
   CHECK(events == std::vector<std::string>{"pause", "resume"});
   CHECK(runAgent({"evidence", "verify", "--config", cfg}).exit_code == 0);
+}
+
+TEST_CASE("under sudo the actor names the invoking user next to uid 0, and a user cannot claim another") {
+  FixtureHost host("linux", "none");
+  const std::string cfg = host.config();
+  const bool root = ::getuid() == 0;
+  REQUIRE(runAgent({"heal", "--pause", "--config", cfg}, {{"SUDO_UID", "1234"}}).exit_code == 0);
+  REQUIRE(runAgent({"heal", "--resume", "--config", cfg}, {{"SUDO_UID", "12x"}}).exit_code == 0);
+  const json records = json::parse(runAgent({"evidence", "tail", "-n", "20", "--json", "--config", cfg}).out);
+  std::vector<std::string> actors;
+  for (const auto& r : records["records"]) {
+    if (r["kind"] == "lifecycle" && (r["body"]["event"] == "pause" || r["body"]["event"] == "resume")) {
+      actors.push_back(r["actor"]);
+    }
+  }
+  const std::string uid = "uid:" + std::to_string(::getuid());
+  // Root through sudo: what sudo said is added. Anyone else: SUDO_UID is ignored. Not a number: ignored.
+  CHECK(actors == std::vector<std::string>{root ? "uid:0 sudo_uid:1234" : uid, uid});
 }

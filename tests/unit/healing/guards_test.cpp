@@ -236,3 +236,36 @@ TEST_CASE("an action is counted before it runs, so a crash in the middle cannot 
   Guards again = fx.load();
   CHECK(again.decide(r, "/t").hold == Hold::Cooldown);
 }
+
+TEST_CASE("keys() shows what is in force per (rule, target), and forgets what has aged out") {
+  Fixture fx;
+  Guards g = fx.load();
+  const auto r = rule("L1-A", 1min, 2);
+  CHECK(g.keys().empty());
+  g.recordAction(r.id, "/etc/a", false);
+  fx.clock.advance(2min);
+  g.recordAction(r.id, "/etc/a", false);
+  g.recordAction("L1-B", "sshd.service", true);
+  fx.clock.advance(2min);                   // past the cooldown
+  REQUIRE(g.decide(r, "/etc/a").escalate);  // the cap is reached and escalated
+  auto keys = g.keys();
+  REQUIRE(keys.size() == 2);
+  CHECK(keys[0].rule_id == "L1-A");
+  CHECK(keys[0].target == "/etc/a");
+  CHECK(keys[0].attempts == 2);
+  CHECK(keys[0].escalated);
+  CHECK_FALSE(keys[0].flapping);
+  REQUIRE(keys[0].last_attempt.has_value());
+  CHECK(*keys[0].last_attempt == fx.clock.wallNow() - 2min);
+  CHECK(keys[1].rule_id == "L1-B");
+  CHECK(keys[1].target == "sshd.service");
+  CHECK(keys[1].attempts == 1);
+  CHECK_FALSE(keys[1].escalated);
+  // Past the attempt window, only the escalated episode is still in force.
+  fx.clock.advance(2h);
+  keys = g.keys();
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].rule_id == "L1-A");
+  CHECK(keys[0].attempts == 0);
+  CHECK(keys[0].escalated);
+}

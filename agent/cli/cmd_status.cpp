@@ -1,0 +1,281 @@
+// `status`: what an operator asks first. The mode and where it came from, the pause, what the
+// guards hold back, the backups, the evidence store (head, size, what central command holds, the
+// health flags) and the last cycle. Read-only like `check`: no lock, never creates state_dir,
+// nothing repaired; a part that cannot be read is shown as such and makes the exit code 3.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/evidence_session.h"
+#include "cli/exit_codes.h"
+#include "cli/healing_session.h"
+#include "cli/setup.h"
+#include "cli/store_reader.h"
+#include "core/duration.h"
+#include "core/version.h"
+#include "evidence/keys.h"
+#include "evidence/outbox.h"
+#include "evidence/record.h"
+#include "evidence/retention.h"
+#include "evidence/signer.h"
+#include "evidence/storage.h"
+#include "healing/backups.h"
+
+namespace cli {
+namespace {
+
+using nlohmann::json;
+
+// How far back `status` looks for the last cycle record: a live cycle writes a record per
+// finding change and per heal before its cycle record, so a few thousand lines cover one.
+constexpr std::size_t kCycleSearchLines = 5000;
+
+json tsOrNull(const std::optional<core::Clock::WallTime>& t) {
+  return t ? json(evidence::formatTimestamp(*t)) : json(nullptr);
+}
+
+json healingPart(const config::AgentConfig& cfg, const core::Clock& clock, std::vector<std::string>& problems) {
+  json out{{"max_actions_per_hour", cfg.healing.max_actions_per_hour}};
+  auto guards = loadGuards(cfg, clock);
+  if (!guards.ok()) {
+    problems.push_back(guards.error().message);
+    out["error"] = guards.error().message;
+    return out;
+  }
+  const auto pause = guards->paused();
+  out["paused"] = pause.has_value();
+  out["pause_until"] = pause ? tsOrNull(pause->first) : json(nullptr);
+  out["paused_by"] = pause ? json(pause->second) : json(nullptr);
+  out["actions_last_hour"] = guards->actionsLastHour();
+  json keys = json::array();
+  for (const auto& k : guards->keys()) {
+    keys.push_back({{"rule_id", k.rule_id},
+                    {"target", k.target},
+                    {"attempts", k.attempts},
+                    {"flaps", k.flaps},
+                    {"last_attempt", tsOrNull(k.last_attempt)},
+                    {"flapping", k.flapping},
+                    {"escalated", k.escalated},
+                    {"handed_over", k.handed_over}});
+  }
+  out["guards"] = keys;
+  return out;
+}
+
+json backupsPart(const config::AgentConfig& cfg, std::vector<std::string>& problems) {
+  const std::string dir = cfg.state_dir + "/" + kBackupsDir;
+  json out{{"dir", dir}, {"files", 0}, {"oldest", nullptr}, {"retention", core::formatDuration(cfg.healing.backup_retention)}};
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return out;
+  std::int64_t oldest = -1;
+  int files = 0;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::int64_t t = healing::backupTime(it->path().filename().string());
+    if (t < 0) continue;
+    ++files;
+    if (oldest < 0 || t < oldest) oldest = t;
+  }
+  if (ec) {
+    problems.push_back("backups: cannot read " + dir + ": " + ec.message());
+    out["error"] = ec.message();
+  }
+  out["files"] = files;
+  if (oldest >= 0) out["oldest"] = evidence::formatTimestamp(core::Clock::WallTime(std::chrono::milliseconds(oldest)));
+  return out;
+}
+
+json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& problems, json& last_cycle) {
+  json out{{"dir", evidenceDir(cfg)}, {"segments", 0}, {"bytes", 0}, {"max_disk_mb", cfg.evidence.max_disk_mb},
+           {"head_seq", 0}, {"head_ts", nullptr}, {"head_hash", nullptr}, {"acked_seq", 0}, {"flags", json::array()},
+           {"public_key", nullptr}};
+  auto fail = [&](const std::string& why) {
+    problems.push_back(why);
+    out["error"] = why;
+    return out;
+  };
+  // The public half only: an operator without access to the private key can still see it.
+  if (auto key = evidence::readPublicKeyFile(evidence::publicKeyPath(cfg.state_dir)); key.ok()) {
+    out["public_key"] = evidence::toHex(*key);
+  } else if (key.error().code != evidence::KeyErrc::NotFound) {
+    problems.push_back("evidence key: " + key.error().message);
+  }
+  auto storage = evidence::PosixStorage::open(evidenceDir(cfg), false);
+  if (!storage.ok()) {
+    if (storage.error().code == evidence::StorageErrc::NotFound) return out;
+    return fail("evidence: " + storage.error().message);
+  }
+  auto listed = (*storage)->list();
+  if (!listed.ok()) return fail("evidence: " + listed.error().message);
+  std::uint64_t bytes = 0;
+  int segments = 0;
+  for (const auto& f : *listed) {
+    if (evidence::segmentSeq(f.name) == 0) continue;
+    ++segments;
+    bytes += f.size;
+  }
+  out["segments"] = segments;
+  out["bytes"] = bytes;
+  if (bytes > (static_cast<std::uint64_t>(cfg.evidence.max_disk_mb) << 20)) out["flags"].push_back(evidence::kDiskCapFlag);
+
+  auto outbox = evidence::Outbox::open(outboxDir(cfg), **storage, false);
+  if (!outbox.ok()) {
+    problems.push_back("evidence outbox: " + outbox.error().message);
+  } else {
+    out["acked_seq"] = outbox->ackedSeq();
+    if (!outbox->cursorProblem().empty()) out["outbox_problem"] = outbox->cursorProblem();
+  }
+
+  auto lines = readStoreLines(cfg, kCycleSearchLines);
+  if (!lines.ok()) return fail(lines.error().message);
+  bool head = false;
+  for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
+    auto rec = evidence::parseRecordLine(it->text);
+    if (!rec.ok()) continue;  // status does not verify (that is `evidence verify`)
+    if (!head) {
+      head = true;
+      out["head_seq"] = rec->seq;
+      out["head_ts"] = rec->ts;
+      out["head_hash"] = rec->hash;
+    }
+    if (rec->kind == evidence::Kind::Cycle) {
+      last_cycle = rec->doc["body"];
+      last_cycle["ts"] = rec->ts;
+      last_cycle["seq"] = rec->seq;
+      last_cycle["mode"] = rec->doc.value("mode", "");
+      break;
+    }
+  }
+  return out;
+}
+
+std::string countsText(const json& counts) {
+  std::string out;
+  if (!counts.is_object()) return out;
+  for (const auto& [name, n] : counts.items()) {
+    if (!n.is_number_integer() || n.get<long long>() == 0) continue;
+    out += (out.empty() ? "" : ", ") + std::to_string(n.get<long long>()) + " " + name;
+  }
+  return out.empty() ? "none" : out;
+}
+
+std::string guardText(const json& g) {
+  std::string what;
+  const std::string rule = g["rule_id"].get<std::string>();
+  if (g["flapping"].get<bool>()) {
+    what = "flapping: suppressed until `heal --clear " + rule + "`";
+  } else if (g["handed_over"].get<bool>()) {
+    what = "a human was told: waits until compliant or `heal --clear " + rule + "`";
+  } else if (g["escalated"].get<bool>()) {
+    what = "attempt cap reached and escalated";
+  }
+  const std::string counted = std::to_string(g["attempts"].get<int>()) + " attempts in the window" +
+                              (g["last_attempt"].is_string() ? ", last " + g["last_attempt"].get<std::string>() : "");
+  return what.empty() ? counted : what + "; " + counted;
+}
+
+std::string humanText(const json& s) {
+  std::string out;
+  char line[512];
+  auto row = [&](const char* name, const std::string& value) {
+    std::snprintf(line, sizeof line, "%-11s %s\n", name, value.c_str());
+    out += line;
+  };
+  row("version", s["version"].get<std::string>());
+  row("mode", s["mode"].get<std::string>() + " (from " + s["mode_source"].get<std::string>() + ")");
+  row("tier", s["tier"].get<std::string>());
+  row("host_root", s["host_root"].get<std::string>());
+  row("state_dir", s["state_dir"].get<std::string>() + (s["state_dir_exists"].get<bool>() ? "" : " (not created yet)"));
+
+  const json& h = s["healing"];
+  if (h.contains("error")) {
+    row("healing", "cannot read the guards: " + h["error"].get<std::string>());
+  } else {
+    std::string pause = "not paused";
+    if (h["paused"].get<bool>()) {
+      pause = "PAUSED" + (h["pause_until"].is_string() ? " until " + h["pause_until"].get<std::string>() : " until `heal --resume`") +
+              (h["paused_by"].is_string() && !h["paused_by"].get<std::string>().empty() ? " by " + h["paused_by"].get<std::string>() : "");
+    }
+    row("healing", pause + (s["mode"] == "dry_run" ? " (dry-run: plans only, acts never)" : ""));
+    row("breaker", std::to_string(h["actions_last_hour"].get<int>()) + " of " +
+                       std::to_string(h["max_actions_per_hour"].get<int>()) + " actions in the last hour");
+    if (h["guards"].empty()) {
+      row("guards", "nothing held or counted");
+    } else {
+      row("guards", std::to_string(h["guards"].size()) + " (rule, target) held or counted:");
+      for (const auto& g : h["guards"]) {
+        std::snprintf(line, sizeof line, "  %-24s %-32s %s\n", g["rule_id"].get<std::string>().c_str(),
+                      g["target"].get<std::string>().c_str(), guardText(g).c_str());
+        out += line;
+      }
+    }
+  }
+
+  const json& b = s["backups"];
+  row("backups", std::to_string(b["files"].get<int>()) + " files" +
+                     (b["oldest"].is_string() ? ", oldest " + b["oldest"].get<std::string>() : "") + ", kept " +
+                     b["retention"].get<std::string>() + (b.contains("error") ? "; cannot read: " + b["error"].get<std::string>() : ""));
+
+  const json& e = s["evidence"];
+  if (e.contains("error")) {
+    row("evidence", "cannot read: " + e["error"].get<std::string>());
+  } else if (e["segments"].get<int>() == 0) {
+    row("evidence", "no records yet");
+  } else {
+    char size[64];
+    std::snprintf(size, sizeof size, "%.1f MiB of %d MiB", e["bytes"].get<double>() / (1 << 20), e["max_disk_mb"].get<int>());
+    std::string flags;
+    for (const auto& f : e["flags"]) flags += (flags.empty() ? "" : ", ") + f.get<std::string>();
+    row("evidence", "head seq " + e["head_seq"].dump() + (e["head_ts"].is_string() ? " at " + e["head_ts"].get<std::string>() : "") +
+                        ", " + std::to_string(e["segments"].get<int>()) + " segments, " + size +
+                        ", acknowledged through seq " + e["acked_seq"].dump() + "; flags: " + (flags.empty() ? "none" : flags));
+    if (e.contains("outbox_problem")) row("", e["outbox_problem"].get<std::string>());
+  }
+  row("key", e["public_key"].is_string() ? "ed25519 " + e["public_key"].get<std::string>() : "none yet (made at the first run)");
+
+  const json& c = s["last_cycle"];
+  if (c.is_null()) {
+    row("last cycle", "none recorded");
+  } else {
+    row("last cycle", c.value("ts", "?") + " (" + c.value("mode", "?") + ", " + c.value("tier", "?") + "): " +
+                          countsText(c.value("counts", json::object())));
+    row("", "outcomes: " + countsText(c.value("outcomes", json::object())));
+    if (c.contains("health") && c["health"].is_array() && !c["health"].empty()) row("", "health: " + c["health"].dump());
+  }
+  for (const auto& p : s["problems"]) out += "problem: " + p.get<std::string>() + "\n";
+  return out;
+}
+
+}  // namespace
+
+int runStatus(const GlobalOptions& global) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  startLogging(*cfg);
+  core::SystemClock clock;
+  std::vector<std::string> problems;
+  struct stat st{};
+  json s{{"version", core::kAgentVersion},
+         {"mode", modeName(*cfg)},
+         {"mode_source", std::string(config::toString(cfg->origin.dry_run_source))},
+         {"tier", std::string(config::toString(cfg->rules.tier))},
+         {"host_root", cfg->host_root},
+         {"state_dir", cfg->state_dir},
+         {"state_dir_exists", ::stat(cfg->state_dir.c_str(), &st) == 0}};
+  s["healing"] = healingPart(*cfg, clock, problems);
+  s["backups"] = backupsPart(*cfg, problems);
+  json last_cycle = nullptr;
+  s["evidence"] = evidencePart(*cfg, problems, last_cycle);
+  s["last_cycle"] = last_cycle;
+  s["problems"] = problems;
+  const std::string text =
+      global.json ? s.dump(-1, ' ', false, json::error_handler_t::replace) + "\n" : humanText(s);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return problems.empty() ? kExitOk : kExitRuntime;
+}
+
+}  // namespace cli
