@@ -135,8 +135,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
       if (stopped.empty()) {
         rec = healing_session->executor->execute(*rule, f, *of);
         if (guards) {
-          guards->endAction(rule->id, f.target, rec.outcome == healing::Outcome::Healed,
-                            rec.outcome == healing::Outcome::Escalated || rec.outcome == healing::Outcome::Alerted);
+          guards->endAction(rule->id, f.target, rec.outcome);
         }
       } else {
         rec.reason = stopped;

@@ -238,15 +238,20 @@ void Guards::beginAction(const std::string& rule_id, const std::string& target) 
   actions_.push_back(now);
 }
 
-void Guards::endAction(const std::string& rule_id, const std::string& target, bool healed, bool handed_over) {
+void Guards::endAction(const std::string& rule_id, const std::string& target, Outcome outcome) {
   KeyState& k = keys_[key(rule_id, target)];
-  k.last_healed = healed;
-  if (handed_over) k.handed_over = true;
+  k.last_healed = outcome == Outcome::Healed;
+  if (outcome == Outcome::Escalated || outcome == Outcome::Alerted) k.handed_over = true;
+  if (outcome == Outcome::Refused && !k.attempts.empty()) {
+    // beginAction put this attempt's time into actions_ last.
+    const auto it = std::find(actions_.rbegin(), actions_.rend(), k.attempts.back());
+    if (it != actions_.rend()) actions_.erase(std::next(it).base());
+  }
 }
 
 void Guards::recordAction(const std::string& rule_id, const std::string& target, bool healed) {
   beginAction(rule_id, target);
-  endAction(rule_id, target, healed);
+  endAction(rule_id, target, healed ? Outcome::Healed : Outcome::Failed);
 }
 
 void Guards::pause(std::optional<core::Clock::WallTime> until, const std::string& actor) {

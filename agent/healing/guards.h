@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "healing/outcome.h"
 #include "rules/model.h"
 
 namespace healing {
@@ -77,10 +78,13 @@ class Guards {
   /// An action is about to be carried out: counted (attempts, cooldown, breaker) before it runs,
   /// so that a crash in the middle of it cannot make the next start forget it. Save afterwards.
   void beginAction(const std::string& rule_id, const std::string& target);
-  /// How the action begun last ended. `healed` arms flap detection; `handed_over` (escalated or
-  /// alerted: a human has been told) holds the target until it is compliant or cleared, so a
-  /// human is told once per episode, not every cooldown.
-  void endAction(const std::string& rule_id, const std::string& target, bool healed, bool handed_over = false);
+  /// How the action begun last ended. `healed` arms flap detection; `escalated` or `alerted` (a
+  /// human has been told) holds the target until it is compliant or cleared, so a human is told
+  /// once per episode, not every cooldown. `refused` did nothing on the host: it gives its place
+  /// in the circuit breaker back (the breaker bounds changes), but stays an attempt, so a plan
+  /// refused every cycle waits its cooldown and reaches the attempt cap (one escalation) instead
+  /// of recording a refusal every cycle.
+  void endAction(const std::string& rule_id, const std::string& target, Outcome outcome);
   /// beginAction + endAction.
   void recordAction(const std::string& rule_id, const std::string& target, bool healed);
 

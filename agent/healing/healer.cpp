@@ -72,8 +72,7 @@ std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleS
   }
   ActionRecord done = executor.execute(*m.rule, f, *check);
   if (guards) {
-    const bool handed_over = done.outcome == Outcome::Escalated || done.outcome == Outcome::Alerted;
-    guards->endAction(m.rule->id, f.target, done.outcome == Outcome::Healed, handed_over);
+    guards->endAction(m.rule->id, f.target, done.outcome);
     if (auto st = guards->save(); !st.ok() && stopped.empty()) {
       stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
     }

@@ -141,6 +141,31 @@ TEST_CASE("the circuit breaker bounds actions per hour across all rules") {
   CHECK(g.decide(rule("L1-R39"), "/t").allowed());
 }
 
+TEST_CASE("a refused plan is an attempt (cooldown, cap, one escalation) but not an action of the breaker") {
+  Fixture fx;
+  fx.settings.max_actions_per_hour = 2;
+  Guards g = fx.load();
+  const auto r = rule("L1-REFUSED", 1min, 3);
+  int refusals = 0, escalations = 0;
+  for (int cycle = 0; cycle < 20; ++cycle) {
+    auto d = g.decide(r, "/etc/x");
+    if (d.allowed()) {
+      g.beginAction(r.id, "/etc/x");
+      g.endAction(r.id, "/etc/x", healing::Outcome::Refused);  // e.g. the validator rejects it
+      ++refusals;
+    } else {
+      escalations += d.escalate;
+      CHECK((d.hold == Hold::Cooldown || d.hold == Hold::AttemptCap));
+    }
+    fx.clock.advance(30s);
+  }
+  CHECK(refusals == 3);     // max_attempts, each after its cooldown
+  CHECK(escalations == 1);  // then one hand-over to a human
+  CHECK(g.actionsLastHour() == 0);
+  // The breaker still has room for real actions.
+  CHECK(g.decide(rule("L1-OTHER"), "/etc/y").allowed());
+}
+
 TEST_CASE("disruptive rules act only in the maintenance window, which may cross midnight") {
   Fixture fx;
   auto r = rule("L1-D");
@@ -212,7 +237,7 @@ TEST_CASE("a human told (escalated or alerted) is told once: the target waits un
     auto d = g.decide(r, "/etc/x");
     if (d.allowed()) {
       g.beginAction(r.id, "/etc/x");
-      g.endAction(r.id, "/etc/x", false, true);  // the rule escalates (e.g. nix_managed)
+      g.endAction(r.id, "/etc/x", healing::Outcome::Escalated);  // the rule escalates (e.g. nix_managed)
       ++told;
     } else {
       CHECK(d.hold == Hold::Cooldown);
