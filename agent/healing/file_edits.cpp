@@ -231,6 +231,21 @@ size_t sshdInsertIndex(std::string_view text, const std::vector<Line>& lines) {
   return last_global ? *last_global + 1 : lines.size();
 }
 
+// sshd: the first global `Include` (before any Match block), or nullopt. sshd reads the files it
+// names at that point, and the first value of a keyword wins: a setting after it can be
+// overridden by a drop-in (cloud-init's 50-cloud-init.conf setting PasswordAuthentication yes).
+std::optional<size_t> sshdFirstInclude(std::string_view text, const std::vector<Line>& lines) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string_view t = trimmed(text, lines[i]);
+    if (t.empty() || t.front() == '#') continue;
+    size_t k = 0;
+    while (k < t.size() && t[k] != ' ' && t[k] != '\t' && t[k] != '=') ++k;
+    if (sshdKeyIs(t.substr(0, k), "Match")) return std::nullopt;
+    if (sshdKeyIs(t.substr(0, k), "Include")) return i;
+  }
+  return std::nullopt;
+}
+
 // ini: after the last line with content of the last block named `section` (its header when the
 // block is empty), so a comment that introduces the next block stays with it.
 std::string iniInsert(std::string_view text, const std::vector<Line>& lines, const std::string& section,
@@ -274,12 +289,19 @@ core::Result<std::string, std::string> setConfigValue(ConfigFormat format, std::
   const std::string_view sect = format == ConfigFormat::Ini ? std::string_view(section) : std::string_view();
 
   const auto current = checks::findConfigValue(format, checks::parseConfig(format, text, sect), key);
-  // Already right: no rewrite, so a second run (or a redundant rule) changes no byte.
-  if (current && current->value == value) return std::string(text);
-
   const std::vector<Line> lines = splitLines(text);
   std::string edited;
-  if (current) {
+  // sshd: a key whose first line comes after an Include (or that has none) can be overridden by
+  // a drop-in; the setting goes before the Include, where it wins whatever the drop-ins say. Only
+  // one line is added: a later line of the key is ignored by sshd (first value wins).
+  const std::optional<size_t> include = format == ConfigFormat::Sshd ? sshdFirstInclude(text, lines) : std::nullopt;
+  const bool before_include = include && (!current || static_cast<size_t>(current->line - 1) > *include);
+  if (before_include) {
+    edited = insertLine(text, lines, *include, key + " " + value);
+  } else if (current && current->value == value) {
+    // Already right: no rewrite, so a second run (or a redundant rule) changes no byte.
+    return std::string(text);
+  } else if (current) {
     const Line& l = lines.at(static_cast<size_t>(current->line - 1));
     ValueRange r = valueRange(format, text, l);
     const char old_quote = quoteOf(text.substr(r.begin, r.end - r.begin));
