@@ -1,7 +1,5 @@
 #include "evidence/cycle_recorder.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -9,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "evidence/canonical_json.h"
 #include "evidence/record.h"
 #include "evidence/retention.h"
@@ -54,13 +53,7 @@ bool saveState(const std::string& path, const RecordedState& state) {
   json doc{{"rules_version", state.rules_version}, {"last_snapshot", state.last_snapshot},
            {"statuses", json::object()}};
   for (const auto& [k, v] : state.statuses) doc["statuses"][k] = v;
-  const std::string text = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return false;
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+  return core::replaceFileAtomic(path, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n").ok();
 }
 
 // A finding as recorded: its body (strings already made valid UTF-8) and its key, built from

@@ -1,6 +1,5 @@
 #include "evidence/outbox.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "evidence/record.h"
 
 namespace evidence {
@@ -22,25 +22,6 @@ OutboxError ioError(const std::string& what, const std::string& path) {
 }
 
 // tmp + fsync + rename + directory fsync: the cursor is either the old or the new one.
-core::Status<OutboxError> writeAtomic(const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string path = dir + "/" + name;
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return core::fail(ioError("cannot create", tmp));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  const int saved = errno;
-  ::close(fd);
-  errno = saved;
-  if (!ok) return core::fail(ioError("cannot write", tmp));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return core::fail(ioError("cannot replace", path));
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return core::fail(ioError("cannot open", dir));
-  const bool synced = ::fsync(dfd) == 0;
-  ::close(dfd);
-  if (!synced) return core::fail(ioError("cannot sync", dir));
-  return core::Ok{};
-}
-
 // The sorted segment names of the store.
 core::Result<std::vector<std::string>, OutboxError> segmentNames(const Storage& evidence) {
   auto listed = evidence.list();
@@ -175,7 +156,9 @@ core::Status<OutboxError> Outbox::acknowledge(std::uint64_t seq, std::uint64_t d
                                                            ", which the evidence store does not hold"});
   }
   const nlohmann::json doc{{"acked_seq", seq}, {"acked_hash", **hash}};
-  if (auto st = writeAtomic(dir_, kCursorFile, doc.dump() + "\n"); !st.ok()) return st;
+  if (auto st = core::replaceFileAtomic(dir_ + "/" + kCursorFile, doc.dump() + "\n"); !st.ok()) {
+    return core::fail(OutboxError{OutboxErrc::Io, st.error()});
+  }
   acked_ = seq;
   return core::Ok{};
 }

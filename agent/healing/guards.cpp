@@ -1,7 +1,5 @@
 #include "healing/guards.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
@@ -12,6 +10,8 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
 
 namespace healing {
 namespace {
@@ -133,24 +133,8 @@ core::Status<GuardError> Guards::save() const {
     doc["pause"] = {{"actor", pause_actor_}};
     if (pause_until_) doc["pause"]["until"] = *pause_until_;
   }
-  const std::string text = doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  const std::string tmp = path_ + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return core::fail(GuardError{GuardErrc::Io, tmp + ": " + std::strerror(errno)});
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  const int saved = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path_.c_str()) != 0) {
-    const int err = ok ? errno : saved;
-    ::unlink(tmp.c_str());
-    return core::fail(GuardError{GuardErrc::Io, path_ + ": " + std::strerror(err)});
-  }
-  const std::string dir = path_.substr(0, path_.find_last_of('/') == std::string::npos ? 0 : path_.find_last_of('/'));
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
+  auto st = core::replaceFileAtomic(path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+  if (!st.ok()) return core::fail(GuardError{GuardErrc::Io, st.error()});
   return core::Ok{};
 }
 
