@@ -71,7 +71,14 @@ json backupsPart(const config::AgentConfig& cfg, std::vector<std::string>& probl
   const std::string dir = cfg.state_dir + "/" + kBackupsDir;
   json out{{"dir", dir}, {"files", 0}, {"oldest", nullptr}, {"retention", core::formatDuration(cfg.healing.backup_retention)}};
   std::error_code ec;
-  if (!std::filesystem::exists(dir, ec)) return out;
+  if (!std::filesystem::exists(dir, ec)) {
+    if (ec) {
+      // Not readable by this user (a 0700 state_dir): say so rather than "0 files".
+      problems.push_back("backups: cannot read " + dir + ": " + ec.message());
+      out["error"] = ec.message();
+    }
+    return out;
+  }
   std::int64_t oldest = -1;
   int files = 0;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -87,6 +94,34 @@ json backupsPart(const config::AgentConfig& cfg, std::vector<std::string>& probl
   out["files"] = files;
   if (oldest >= 0) out["oldest"] = evidence::formatTimestamp(core::Clock::WallTime(std::chrono::milliseconds(oldest)));
   return out;
+}
+
+// What status shows of a cycle record: only fields of the expected type. The record comes from
+// disk unverified (that is `evidence verify`), and a damaged one must not take status down.
+json cycleSummary(const evidence::ParsedRecord& rec) {
+  const json& body = rec.doc["body"];
+  const auto text = [](const json& doc, const char* key) {
+    const auto it = doc.find(key);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string("?");
+  };
+  const auto counts = [&](const char* key) {
+    json out = json::object();
+    const auto it = body.find(key);
+    if (it == body.end() || !it->is_object()) return out;
+    for (const auto& [name, n] : it->items()) {
+      if (n.is_number_integer()) out[name] = n;
+    }
+    return out;
+  };
+  json health = json::array();
+  if (const auto it = body.find("health"); it != body.end() && it->is_array()) {
+    for (const auto& h : *it) {
+      if (h.is_string()) health.push_back(h);
+    }
+  }
+  return {{"ts", rec.ts},           {"seq", rec.seq},          {"mode", text(rec.doc, "mode")},
+          {"tier", text(body, "tier")}, {"counts", counts("counts")}, {"outcomes", counts("outcomes")},
+          {"health", health}};
 }
 
 json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& problems, json& last_cycle) {
@@ -143,10 +178,7 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
       out["head_hash"] = rec->hash;
     }
     if (rec->kind == evidence::Kind::Cycle) {
-      last_cycle = rec->doc["body"];
-      last_cycle["ts"] = rec->ts;
-      last_cycle["seq"] = rec->seq;
-      last_cycle["mode"] = rec->doc.value("mode", "");
+      last_cycle = cycleSummary(*rec);
       break;
     }
   }
@@ -178,13 +210,14 @@ std::string guardText(const json& g) {
   return what.empty() ? counted : what + "; " + counted;
 }
 
+// `text` padded with blanks to `width` (never cut: a long target stays whole).
+std::string padded(const std::string& text, std::size_t width) {
+  return text.size() >= width ? text : text + std::string(width - text.size(), ' ');
+}
+
 std::string humanText(const json& s) {
   std::string out;
-  char line[512];
-  auto row = [&](const char* name, const std::string& value) {
-    std::snprintf(line, sizeof line, "%-11s %s\n", name, value.c_str());
-    out += line;
-  };
+  auto row = [&](const char* name, const std::string& value) { out += padded(name, 11) + " " + value + "\n"; };
   row("version", s["version"].get<std::string>());
   row("mode", s["mode"].get<std::string>() + " (from " + s["mode_source"].get<std::string>() + ")");
   row("tier", s["tier"].get<std::string>());
@@ -208,9 +241,8 @@ std::string humanText(const json& s) {
     } else {
       row("guards", std::to_string(h["guards"].size()) + " (rule, target) held or counted:");
       for (const auto& g : h["guards"]) {
-        std::snprintf(line, sizeof line, "  %-24s %-32s %s\n", g["rule_id"].get<std::string>().c_str(),
-                      g["target"].get<std::string>().c_str(), guardText(g).c_str());
-        out += line;
+        out += "  " + padded(g["rule_id"].get<std::string>(), 24) + " " + padded(g["target"].get<std::string>(), 32) +
+               " " + guardText(g) + "\n";
       }
     }
   }
@@ -241,10 +273,10 @@ std::string humanText(const json& s) {
   if (c.is_null()) {
     row("last cycle", "none recorded");
   } else {
-    row("last cycle", c.value("ts", "?") + " (" + c.value("mode", "?") + ", " + c.value("tier", "?") + "): " +
-                          countsText(c.value("counts", json::object())));
-    row("", "outcomes: " + countsText(c.value("outcomes", json::object())));
-    if (c.contains("health") && c["health"].is_array() && !c["health"].empty()) row("", "health: " + c["health"].dump());
+    row("last cycle", c["ts"].get<std::string>() + " (" + c["mode"].get<std::string>() + ", " +
+                          c["tier"].get<std::string>() + "): " + countsText(c["counts"]));
+    row("", "outcomes: " + countsText(c["outcomes"]));
+    if (!c["health"].empty()) row("", "health: " + c["health"].dump());
   }
   for (const auto& p : s["problems"]) out += "problem: " + p.get<std::string>() + "\n";
   return out;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
 
 namespace healing {
 namespace {
@@ -90,17 +91,18 @@ int openDir(const std::string& dir, bool create, std::string& why) {
 }  // namespace
 
 std::int64_t backupTime(const std::string& name) {
-  const auto dash = name.find('-');
-  if (dash == 0 || dash == std::string::npos || dash > 18) return -1;
-  const bool known_ext = (name.size() > 4 && name.compare(name.size() - 4, 4, ".bak") == 0) ||
-                         (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
-  if (!known_ext) return -1;
-  std::int64_t t = 0;
-  for (std::size_t i = 0; i < dash; ++i) {
-    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return -1;
-    t = t * 10 + (name[i] - '0');
-  }
+  // Exactly what writeBackup names: anything else in the directory (an operator's notes) is not
+  // the agent's to prune.
+  static const re2::RE2 kName(R"(([0-9]{1,18})-[A-Za-z0-9_-]+-[0-9]{1,9}-[0-9a-f]{16}(\.[0-9]{1,2})?\.(bak|json))");
+  std::int64_t t = -1;
+  if (!re2::RE2::FullMatch(name, kName, &t)) return -1;
   return t;
+}
+
+std::string checkBackupDir(const std::string& dir) {
+  std::string why;
+  Fd dfd(openDir(dir, true, why));
+  return why;
 }
 
 std::string writeBackup(const std::string& dir, const std::string& rule_id, std::size_t step, const FileChange& c,

@@ -22,6 +22,9 @@ namespace healing {
 std::string writeBackup(const std::string& dir, const std::string& rule_id, std::size_t step, const FileChange& change,
                         std::int64_t now_ms);
 
+/// Creates `dir` (0700) when missing and checks it as writeBackup does. "" or why not.
+std::string checkBackupDir(const std::string& dir);
+
 struct BackupPruneReport {
   std::size_t removed = 0;            // files removed (.bak and .json count one each)
   std::vector<std::string> problems;  // files that could not be removed, with why

@@ -292,12 +292,19 @@ core::Result<std::string, std::string> setConfigValue(ConfigFormat format, std::
   const std::vector<Line> lines = splitLines(text);
   std::string edited;
   // sshd: a key whose first line comes after an Include (or that has none) can be overridden by
-  // a drop-in; the setting goes before the Include, where it wins whatever the drop-ins say. Only
-  // one line is added: a later line of the key is ignored by sshd (first value wins).
+  // a drop-in; the setting goes before the Include, where it wins whatever the drop-ins say. Its
+  // old line is moved there, not copied: sshd adds up some keywords (Port, ListenAddress,
+  // AllowUsers ...), so a second line would add a value instead of replacing it.
   const std::optional<size_t> include = format == ConfigFormat::Sshd ? sshdFirstInclude(text, lines) : std::nullopt;
   const bool before_include = include && (!current || static_cast<size_t>(current->line - 1) > *include);
   if (before_include) {
-    edited = insertLine(text, lines, *include, key + " " + value);
+    std::string rest(text);
+    if (current) {
+      const Line& old = lines.at(static_cast<size_t>(current->line - 1));
+      rest = std::string(text.substr(0, old.begin)) + std::string(text.substr(old.next));
+    }
+    // The Include line is before the removed one: its index is the same in `rest`.
+    edited = insertLine(rest, splitLines(rest), *include, key + " " + value);
   } else if (current && current->value == value) {
     // Already right: no rewrite, so a second run (or a redundant rule) changes no byte.
     return std::string(text);

@@ -23,9 +23,11 @@ namespace healing {
 /// rewritten in place (its key spelling, separator, `export ` and quotes kept); an absent key is
 /// added where it applies globally (sshd: after the last global directive, i.e. before the first
 /// `Match` block; ini: at the end of the last `[section]` block, or a new block at the end;
-/// sysctl, keyvalue: at the end). Text that already reads as `value` is returned unchanged.
-/// `section` is used by ini only ("" = before any header). Included files are not followed: an
-/// sshd `Include` before the edited line can still override it, which the re-check reports.
+/// sysctl, keyvalue: at the end). sshd: when the first global `Include` comes before the key's
+/// first line (or the key is absent), a drop-in read there could override it, so the key's line
+/// is moved (not copied: sshd adds up some keywords) to just before that `Include`. Otherwise
+/// text that already reads as `value` is returned unchanged. `section` is used by ini only ("" =
+/// before any header). Included files themselves are never edited.
 /// Fails, with a message for humans, when the key, value or section contains a newline, a
 /// carriage return or a NUL, the key or section cannot be written in the format, or the edited
 /// text would not read back as `value` (e.g. surrounding blanks the reader trims).

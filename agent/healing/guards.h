@@ -115,7 +115,9 @@ class Guards {
     bool handed_over = false;         // escalated/alerted: waits until compliant or cleared
   };
   /// Every key with something in force now (attempts or flaps in their window, or a hold), in
-  /// (rule, target) order. Reads only.
+  /// (rule, target) order. Reads only. (A rule's cooldown is the rule's, not the guards': a key
+  /// whose attempts have left the attempt window is not listed, even if a cooldown longer than
+  /// that window still holds it.)
   std::vector<KeyView> keys() const;
 
  private:

@@ -1,5 +1,7 @@
 #include "healing/live_executor.h"
 
+#include <algorithm>
+
 #include "checks/check_runner.h"
 #include "checks/host_accounts.h"
 #include "checks/redaction.h"
@@ -59,7 +61,10 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   std::string irreversible;  // the first irreversible step that ran, other than a reload/restart
   // Reloads and restarts that ran (or failed) after a file change: once the files are restored
   // they run again, so the service runs the restored configuration too (design.md: Outcomes).
-  std::vector<std::pair<std::string, std::string>> reapply;  // (verb, unit), in order
+  struct Reapply {
+    std::string type, verb, unit;
+  };
+  std::vector<Reapply> reapply;  // in the order they ran
   checks::HostAccounts accounts(env_.files);
   const auto now_ms = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(env_.clock.wallNow().time_since_epoch()).count();
@@ -80,9 +85,13 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     std::string files;    // "" or why a file could not be restored
     std::string reapply;  // "" or why running a reload/restart again failed
     bool reapplied = false;
+    bool skipped_reapply = false;
     bool ok() const { return files.empty() && reapply.empty(); }
     std::string text(const std::string& what) const {
-      if (!files.empty()) return "restoring failed: " + files;
+      if (!files.empty()) {
+        return "restoring failed: " + files +
+               (skipped_reapply ? "; the reload/restart was not run again on the half-restored files" : "");
+      }
       if (!reapply.empty()) return what + ", but " + reapply;
       return what + (reapplied ? ", and the reload/restart run again on the restored files" : "");
     }
@@ -96,12 +105,22 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     undo.clear();
     // With a file left half-restored, reloading would hand the service a state nobody chose.
     if (restored_files && r.files.empty()) {
-      for (const auto& [verb, unit] : reapply) {
+      for (const auto& again : reapply) {
         r.reapplied = true;
-        if (auto why = runSystemctl(verb, unit); !why.empty()) {
-          r.reapply += (r.reapply.empty() ? "running " : "; running ") + verb + " " + unit + " again failed: " + why;
+        // In the record too: the evidence shows every command that ran, the rollback's included.
+        StepRecord step;
+        step.type = again.type;
+        step.unit = again.unit;
+        step.argv = {"systemctl", again.verb, "--", again.unit};
+        step.description = "rollback: systemctl " + again.verb + " " + again.unit + " again, on the restored files";
+        if (auto why = runSystemctl(again.verb, again.unit); !why.empty()) {
+          step.error = why;
+          r.reapply += (r.reapply.empty() ? "running " : "; running ") + again.verb + " " + again.unit + " again failed: " + why;
         }
+        rec.steps.push_back(std::move(step));
       }
+    } else if (!reapply.empty()) {
+      r.skipped_reapply = true;
     }
     reapply.clear();
     return r;
@@ -126,6 +145,18 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     undo.push_back(change);
     return "";
   };
+
+  // The backup directory is checked before anything runs: a rule that restarts a service before
+  // its first file step must not get that far and then find it cannot back the file up.
+  const bool edits_files = std::any_of(rule.actions.begin(), rule.actions.end(),
+                                       [](const rules::ActionSpec& a) { return rules::actionTraits(a).edits_files; });
+  if (edits_files) {
+    if (auto why = checkBackupDir(backup_dir_); !why.empty()) {
+      rec.outcome = Outcome::Failed;
+      rec.reason = "nothing done: no backup can be taken: " + why;
+      return rec;
+    }
+  }
 
   for (std::size_t i = 0; i < rule.actions.size(); ++i) {
     auto sub = substituteTarget(rule.actions[i], finding.target);
@@ -165,11 +196,19 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
       if (unit.empty()) return fail(i, "action type '" + a.type + "' has no live handler");
       const std::string verb = serviceVerb(a.type);
       // A reload/restart only makes the service pick up files: undone by running it again once
-      // the files are back. Only after a file change, or there is nothing it could restore.
-      if (traits.applies_files && !undo.empty()) {
-        reapply.emplace_back(verb, unit);
+      // the files are back. Only after a file change (else there is nothing it could restore),
+      // and a restart only of a unit that was running: restarting starts a stopped unit, and
+      // running it again would leave it running.
+      const bool after_files = traits.applies_files && !undo.empty();
+      bool was_running = true;
+      if (after_files && verb == "restart") {
+        auto state = env_.live.unitState(unit);
+        was_running = state.ok() && state->active_state == "active";
+      }
+      if (after_files && was_running) {
+        reapply.push_back({a.type, verb, unit});
       } else if (irreversible.empty()) {
-        irreversible = a.type + " " + unit;
+        irreversible = a.type + " " + unit + (was_running ? "" : " (the unit was not known to be running)");
       }
       if (auto why = runSystemctl(verb, unit); !why.empty()) return fail(i, why);
     }

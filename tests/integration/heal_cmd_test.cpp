@@ -148,3 +148,33 @@ TEST_CASE("under sudo the actor names the invoking user next to uid 0, and a use
   // Root through sudo: what sudo said is added. Anyone else: SUDO_UID is ignored. Not a number: ignored.
   CHECK(actors == std::vector<std::string>{root ? "uid:0 sudo_uid:1234" : uid, uid});
 }
+
+TEST_CASE("status shows what it can of a damaged last cycle record instead of failing") {
+  FixtureHost host("linux", "LIN-KRN-001");
+  const std::string cfg = host.config();
+  REQUIRE(runAgent({"run", "--once", "--config", cfg}).exit_code == 1);
+  // Damage the cycle record's body types (status does not verify: `evidence verify` does).
+  const std::filesystem::path evidence = host.out / "state-agent" / "evidence";
+  int damaged = 0;
+  for (const auto& e : std::filesystem::directory_iterator(evidence)) {
+    std::string text = testsupport::slurp(e.path());
+    // Still canonical JSON (a line that is not would not even parse as a record).
+    if (auto at = text.find("\"tier\":\"standard\""); at != std::string::npos) {
+      text.replace(at, 17, "\"tier\":5");
+      ++damaged;
+    }
+    if (auto at = text.find("\"outcomes\":{"); at != std::string::npos) {
+      text.replace(at, text.find('}', at) + 1 - at, "\"outcomes\":[1]");
+      ++damaged;
+    }
+    testsupport::spit(e.path(), text);
+  }
+  REQUIRE(damaged == 2);
+  auto r = runAgent({"status", "--config", cfg});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("last cycle") != std::string::npos);
+  CHECK(r.out.find("(dry_run, ?)") != std::string::npos);
+  CHECK(r.out.find("1 drifted") != std::string::npos);
+  CHECK(runAgent({"evidence", "verify", "--config", cfg}).exit_code == 1);  // and verify says why
+}

@@ -92,7 +92,8 @@ TEST_CASE("pruning removes backups older than the retention by their name's time
   REQUIRE(healing::writeBackup(dir.string(), "NEW", 1, shadowEdit(), now - 10 * day) == "");
   touch(dir / "notes.txt");               // not a backup's name
   touch(dir / "12x-foo.bak");             // not a time
-  touch(dir / (std::to_string(now - 50 * day) + "-R-1-tag.tmp"));  // not a backup's extension
+  touch(dir / "2024-notes.json");         // an operator's file that starts like one
+  touch(dir / (std::to_string(now - 50 * day) + "-R-1-0123456789abcdef.tmp"));  // not a backup's extension
   auto r = healing::pruneBackups(dir.string(), now, std::chrono::milliseconds(30 * day));
   REQUIRE(r.ok());
   CHECK(r->removed == 2);
@@ -104,7 +105,7 @@ TEST_CASE("pruning removes backups older than the retention by their name's time
     (name.find("-NEW-") != std::string::npos ? new_files : others)++;
   }
   CHECK(new_files == 2);
-  CHECK(others == 3);
+  CHECK(others == 4);
   // A missing directory has nothing to prune.
   auto none = healing::pruneBackups((tmp.path() / "missing").string(), now, std::chrono::milliseconds(day));
   REQUIRE(none.ok());
@@ -112,11 +113,13 @@ TEST_CASE("pruning removes backups older than the retention by their name's time
 }
 
 TEST_CASE("backupTime reads only a backup's name") {
-  CHECK(healing::backupTime("1700000000123-L1-X-1-abcdef.json") == 1'700'000'000'123);
-  CHECK(healing::backupTime("5-R-1-tag.1.bak") == 5);
-  CHECK(healing::backupTime("-R-1-tag.bak") == -1);
-  CHECK(healing::backupTime("17a-R.bak") == -1);
-  CHECK(healing::backupTime("1700000000123-R-1-tag.txt") == -1);
-  CHECK(healing::backupTime("1234567890123456789012-R.bak") == -1);  // more digits than a time
+  CHECK(healing::backupTime("1700000000123-L1-X-1-0123456789abcdef.json") == 1'700'000'000'123);
+  CHECK(healing::backupTime("5-R-1-0123456789abcdef.1.bak") == 5);
+  CHECK(healing::backupTime("-R-1-0123456789abcdef.bak") == -1);
+  CHECK(healing::backupTime("17a-R-1-0123456789abcdef.bak") == -1);
+  CHECK(healing::backupTime("1700000000123-R-1-0123456789abcdef.txt") == -1);
+  CHECK(healing::backupTime("1234567890123456789012-R-1-0123456789abcdef.bak") == -1);  // more digits than a time
+  CHECK(healing::backupTime("1700000000123-R-1-tag.bak") == -1);                         // not a path tag
+  CHECK(healing::backupTime("2024-notes.json") == -1);
   CHECK(healing::backupTime("17.bak") == -1);
 }

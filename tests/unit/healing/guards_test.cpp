@@ -162,8 +162,12 @@ TEST_CASE("a refused plan is an attempt (cooldown, cap, one escalation) but not 
   CHECK(refusals == 3);     // max_attempts, each after its cooldown
   CHECK(escalations == 1);  // then one hand-over to a human
   CHECK(g.actionsLastHour() == 0);
-  // The breaker still has room for real actions.
+  // The breaker still has room for real actions, after a restart too.
   CHECK(g.decide(rule("L1-OTHER"), "/etc/y").allowed());
+  REQUIRE(g.save().ok());
+  Guards again = fx.load();
+  CHECK(again.actionsLastHour() == 0);
+  CHECK(again.keys().at(0).attempts == 3);
 }
 
 TEST_CASE("disruptive rules act only in the maintenance window, which may cross midnight") {

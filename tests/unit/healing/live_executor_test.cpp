@@ -123,6 +123,7 @@ TEST_CASE("live: a restart after an edit runs again on the restored file: rolled
   LiveFixture fx;
   auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
   fx.commands.scriptOutput("sshd", "");
+  fx.live.setUnit("sshd.service", "active", "enabled");
   std::vector<std::string> seen;  // the file's content each time systemctl runs
   fx.commands.onRun("systemctl", [&](const platform::CommandSpec&) {
     seen.push_back(slurp(path));
@@ -141,6 +142,26 @@ TEST_CASE("live: a restart after an edit runs again on the restored file: rolled
   CHECK(seen[0].find("PermitRootLogin without-password") != std::string::npos);
   CHECK(seen[1] == kOriginal);
   CHECK(fx.commands.argvs().back() == std::vector<std::string>{"systemctl", "restart", "--", "sshd.service"});
+  // The evidence shows the rollback's restart as a step of its own.
+  REQUIRE(recs[0].steps.size() == 3);
+  CHECK(recs[0].steps[2].type == "restart_service");
+  CHECK(recs[0].steps[2].description.rfind("rollback: systemctl restart sshd.service again", 0) == 0);
+  CHECK(recs[0].steps[2].error.empty());
+}
+
+TEST_CASE("live: a restart that started a stopped unit cannot be undone by restarting it: failed") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "");
+  fx.live.setUnit("sshd.service", "inactive", "disabled");
+  auto recs = fx.heal(kSshCheck + sshRule("without-password", "      - {type: restart_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  INFO(recs[0].reason);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason.find("restart_service sshd.service (the unit was not known to be running)") != std::string::npos);
+  CHECK(slurp(path) == kOriginal);
+  CHECK(fx.runs("systemctl") == 1);  // not restarted again: that would leave it running
 }
 
 TEST_CASE("live: a reload that fails again on the restored file is failed, saying so") {
