@@ -116,7 +116,8 @@ std::string writeBackup(const std::string& dir, const std::string& rule_id, std:
   const std::string stem = std::to_string(now_ms) + "-" + safe_rule + "-" + std::to_string(step) + "-" + pathTag(c.path);
   std::string base;
   for (int n = 0; n < 100; ++n) {
-    base = stem + (n ? "." + std::to_string(n) : "");
+    base = stem;
+    if (n) base.append(".").append(std::to_string(n));
     if (::faccessat(dfd.get(), (base + ".json").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) != 0) break;
   }
   // A metadata-only step (chmod, chown) does not read the content: the backup says so, so that

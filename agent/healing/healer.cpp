@@ -71,12 +71,11 @@ std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleS
     }
   }
   ActionRecord done = executor.execute(*m.rule, f, *check);
-  if (guards) {
-    guards->endAction(m.rule->id, f.target, done.outcome);
-    if (auto st = guards->save(); !st.ok() && stopped.empty()) {
-      stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
-    }
-  }
+  // How it ended is kept in memory only: the next action's write-ahead save, or the caller's save
+  // at the end of the pass, writes it. A crash in between loses at most that ending (one flap
+  // not counted, or a hand-over repeated after its cooldown), never the attempt itself; saving
+  // here too cost two more fsyncs per action (a quarter of a repair's syncs).
+  if (guards) guards->endAction(m.rule->id, f.target, done.outcome);
   return done;
 }
 

@@ -14,7 +14,8 @@ namespace healing {
 struct HealOptions {
   /// Live healing: the guards are asked before every action (a hold is `suppressed` with its
   /// reason, plus one `escalated` record when the hold says so) and told of every action taken
-  /// and every compliant finding. Dry-run passes none: plans are not actions.
+  /// and every compliant finding. Dry-run passes none: plans are not actions. Each attempt is
+  /// saved before its action runs (write-ahead); the caller saves once more after the pass.
   Guards* guards = nullptr;
   /// Called with each record as soon as it is made (before the next action): the evidence.
   /// False (the record could not be made durable) stops all further actions of the pass: they
