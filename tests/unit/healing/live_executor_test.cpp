@@ -149,6 +149,30 @@ TEST_CASE("live: a restart after an edit runs again on the restored file: rolled
   CHECK(recs[0].steps[2].error.empty());
 }
 
+TEST_CASE("live: a file that cannot be restored is failed, and the reload is not run again on a half-restored host") {
+  LiveFixture fx;
+  fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "");
+  // A later step fails after something took the file's directory away: the restore cannot write.
+  fx.commands.onRun("breaker", [&](const platform::CommandSpec&) {
+    std::filesystem::remove_all(fx.root() / "etc/ssh");
+    std::ofstream(fx.root() / "etc/ssh") << "not a directory\n";
+    platform::CommandResult r;
+    r.exit_code = 1;
+    return fakes::FakeCommandRunner::Reply(r);
+  });
+  auto recs = fx.heal(kSshCheck + sshRule("no", "      - {type: reload_service, unit: sshd.service}\n"
+                                                "      - {type: run_command, argv: [breaker]}\n"));
+  REQUIRE(recs.size() == 1);
+  INFO(recs[0].reason);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason.find("step 3 (run_command) failed") != std::string::npos);
+  CHECK(recs[0].reason.find("restoring failed") != std::string::npos);
+  CHECK(recs[0].reason.find("not run again on the half-restored files") != std::string::npos);
+  CHECK(fx.runs("systemctl") == 1);  // the reload ran once, on the edit, and not again
+}
+
 TEST_CASE("live: a restart that started a stopped unit cannot be undone by restarting it: failed") {
   LiveFixture fx;
   auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
