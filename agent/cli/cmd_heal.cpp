@@ -15,6 +15,7 @@
 #include "core/duration.h"
 #include "core/log.h"
 #include "evidence/retention.h"
+#include "healing/healer.h"
 #include "healing/matcher.h"
 
 namespace cli {
@@ -112,37 +113,18 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   const auto record = healRecorder(writer, report.findings, actor);
   healing::Guards* guards = healing_session->guards.get();
   std::string stopped;  // once set, nothing more acts: no action without its durable records
+  const auto emit = [&](healing::ActionRecord rec) {
+    if (!record(rec) && stopped.empty()) stopped = "healing stopped: an action's evidence record is not durable";
+    report.actions.push_back(std::move(rec));
+  };
   for (const auto& f : report.findings) {
     const rules::Check* of = agent->rules.findCheck(f.check_id);
     if (!of) continue;
-    healing::ActionRecord rec;
-    rec.rule_id = rule->id;
-    rec.check_id = f.check_id;
-    rec.target = f.target;
-    rec.outcome = healing::Outcome::Suppressed;
     // An operator's heal ignores tier, cooldown, attempt caps, flapping and the breaker; it
     // obeys the mode (the executor), the pause and the maintenance window (the guards).
-    const auto decision = guards ? guards->decide(*rule, f.target, true) : healing::GuardDecision{};
-    if (!stopped.empty()) {
-      rec.reason = stopped;
-    } else if (!decision.allowed()) {
-      rec.reason = std::string(healing::toString(decision.hold)) + ": " + decision.detail;
-    } else {
-      if (guards) {
-        guards->beginAction(rule->id, f.target);  // write-ahead, as in run --once
-        if (auto st = guards->save(); !st.ok()) stopped = "healing stopped: the guard state cannot be saved";
-      }
-      if (stopped.empty()) {
-        rec = healing_session->executor->execute(*rule, f, *of);
-        if (guards) {
-          guards->endAction(rule->id, f.target, rec.outcome);
-        }
-      } else {
-        rec.reason = stopped;
-      }
-    }
-    if (!record(rec) && stopped.empty()) stopped = "healing stopped: an action's evidence record is not durable";
-    report.actions.push_back(std::move(rec));
+    std::optional<healing::ActionRecord> escalation;
+    emit(healing::actOnDrift(*rule, f, *of, *healing_session->executor, guards, true, stopped, escalation));
+    if (escalation) emit(std::move(*escalation));
   }
   if (healing_session->guards) {
     if (auto st = healing_session->guards->save(); !st.ok()) {

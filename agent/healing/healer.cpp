@@ -38,45 +38,7 @@ std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleS
   }
   const rules::Check* check = set.findCheck(f.check_id);
   if (!check) return std::nullopt;  // impossible: findings come from the set's checks
-  if (guards) {
-    guards->noteDrift(m.rule->id, f.target);
-    const GuardDecision d = guards->decide(*m.rule, f.target);
-    if (!d.allowed()) {
-      rec.outcome = Outcome::Suppressed;
-      rec.reason = std::string(toString(d.hold)) + ": " + d.detail;
-      if (d.escalate) {
-        // Exactly once per episode: a human looks at it, the agent stops trying.
-        ActionRecord e = rec;
-        e.outcome = Outcome::Escalated;
-        e.reason = std::string(toString(d.hold)) + ": handed to a human: " + d.detail;
-        escalation = std::move(e);
-      }
-      return rec;
-    }
-  }
-  if (!stopped.empty()) {
-    rec.outcome = Outcome::Suppressed;
-    rec.reason = stopped;
-    return rec;
-  }
-  if (guards) {
-    // Write-ahead: the attempt is on disk before the action runs, so a crash or a kill in the
-    // middle of it cannot make the next start act again as if nothing had happened.
-    guards->beginAction(m.rule->id, f.target);
-    if (auto st = guards->save(); !st.ok()) {
-      stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
-      rec.outcome = Outcome::Suppressed;
-      rec.reason = stopped;
-      return rec;
-    }
-  }
-  ActionRecord done = executor.execute(*m.rule, f, *check);
-  // How it ended is kept in memory only: the next action's write-ahead save, or the caller's save
-  // at the end of the pass, writes it. A crash in between loses at most that ending (one flap
-  // not counted, or a hand-over repeated after its cooldown), never the attempt itself; saving
-  // here too cost two more fsyncs per action (a quarter of a repair's syncs).
-  if (guards) guards->endAction(m.rule->id, f.target, done.outcome);
-  return done;
+  return actOnDrift(*m.rule, f, *check, executor, guards, false, stopped, escalation);
 }
 
 // One line per record, with its fields for the journal (journalctl RULE_ID=... OUTCOME=...).
@@ -93,6 +55,52 @@ void logRecord(spdlog::logger& log, const ActionRecord& rec) {
 }
 
 }  // namespace
+
+ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, const rules::Check& check,
+                        Executor& executor, Guards* guards, bool operator_heal, std::string& stopped,
+                        std::optional<ActionRecord>& escalation) {
+  ActionRecord rec;
+  rec.rule_id = rule.id;
+  rec.check_id = f.check_id;
+  rec.target = f.target;
+  rec.outcome = Outcome::Suppressed;
+  if (guards) {
+    if (!operator_heal) guards->noteDrift(rule.id, f.target);
+    const GuardDecision d = guards->decide(rule, f.target, operator_heal);
+    if (!d.allowed()) {
+      rec.reason = std::string(toString(d.hold)) + ": " + d.detail;
+      if (d.escalate) {
+        // Exactly once per episode: a human looks at it, the agent stops trying.
+        ActionRecord e = rec;
+        e.outcome = Outcome::Escalated;
+        e.reason = std::string(toString(d.hold)) + ": handed to a human: " + d.detail;
+        escalation = std::move(e);
+      }
+      return rec;
+    }
+  }
+  if (!stopped.empty()) {
+    rec.reason = stopped;
+    return rec;
+  }
+  if (guards) {
+    // Write-ahead: the attempt is on disk before the action runs, so a crash or a kill in the
+    // middle of it cannot make the next start act again as if nothing had happened.
+    guards->beginAction(rule.id, f.target);
+    if (auto st = guards->save(); !st.ok()) {
+      stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
+      rec.reason = stopped;
+      return rec;
+    }
+  }
+  ActionRecord done = executor.execute(rule, f, check);
+  // How it ended is kept in memory only: the next action's write-ahead save, or the caller's save
+  // at the end of the pass, writes it. A crash in between loses at most that ending (one flap
+  // not counted, or a hand-over repeated after its cooldown), never the attempt itself; saving
+  // here too cost two more fsyncs per action (a quarter of a repair's syncs).
+  if (guards) guards->endAction(rule.id, f.target, done.outcome);
+  return done;
+}
 
 std::vector<ActionRecord> healFindings(const std::vector<checks::Finding>& findings, const rules::RuleSet& set,
                                        rules::Tier tier, Executor& executor, const HealOptions& options) {

@@ -1,6 +1,8 @@
 #pragma once
 // One healing pass over a cycle's findings: matching, tier, audit mode, then the executor.
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "checks/finding.h"
@@ -22,6 +24,15 @@ struct HealOptions {
   /// are `suppressed`, nothing acts without its record.
   std::function<bool(const ActionRecord&)> on_record;
 };
+
+/// `rule` acting (or planning) on the drifted finding `f` of `check` under the guards (none:
+/// dry-run): a hold is `suppressed` (and sets `escalation` when the hold escalates, once per
+/// episode); a non-empty `stopped` suppresses with that reason; otherwise the attempt is saved
+/// (write-ahead; a failed save sets `stopped`) and the executor acts. `operator_heal`: an
+/// operator's `heal --rule`, which ignores the loop guards (see Guards::decide).
+ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, const rules::Check& check,
+                        Executor& executor, Guards* guards, bool operator_heal, std::string& stopped,
+                        std::optional<ActionRecord>& escalation);
 
 /// For each finding: a drift no rule matches is `no_rule`; a match outside the tier is
 /// `not_in_tier`; an audit-mode rule is `audited`; a guard's hold is `suppressed`; otherwise the
