@@ -52,6 +52,16 @@ core::Status<KeyError> checkPrivateDir(const std::string& path) {
   return checkSecure(path, st, true);
 }
 
+// Reads a key file from an open descriptor: at most 256 bytes (a hex key and a newline fit).
+core::Result<std::string, KeyError> readKeyText(int fd, const std::string& path) {
+  std::string text(257, '\0');
+  const ssize_t n = ::read(fd, text.data(), text.size());
+  if (n < 0) return core::fail(ioError("cannot read", path));
+  if (n == static_cast<ssize_t>(text.size())) return core::fail(KeyError{KeyErrc::Invalid, path + ": too long for a key"});
+  text.resize(static_cast<std::size_t>(n));
+  return text;
+}
+
 // Opens the private key without following links and checks the file it actually opened.
 core::Result<std::string, KeyError> readPrivateFile(const std::string& path) {
   platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -63,26 +73,16 @@ core::Result<std::string, KeyError> readPrivateFile(const std::string& path) {
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return core::fail(ioError("cannot stat", path));
   if (auto ok = checkSecure(path, st, false); !ok.ok()) return core::fail(std::move(ok.error()));
-  std::string text(257, '\0');
-  const ssize_t n = ::read(fd.get(), text.data(), text.size());
-  if (n < 0) return core::fail(ioError("cannot read", path));
-  if (n == static_cast<ssize_t>(text.size())) return core::fail(KeyError{KeyErrc::Invalid, path + ": too long for a key"});
-  text.resize(static_cast<std::size_t>(n));
-  return text;
+  return readKeyText(fd.get(), path);
 }
 
-core::Result<std::string, KeyError> readSmallFile(const std::string& path, int flags) {
-  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags));
+core::Result<std::string, KeyError> readPublicFile(const std::string& path) {
+  platform::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return core::fail(KeyError{KeyErrc::NotFound, path + ": no such file"});
     return core::fail(ioError("cannot open", path));
   }
-  std::string text(257, '\0');
-  const ssize_t n = ::read(fd.get(), text.data(), text.size());
-  if (n < 0) return core::fail(ioError("cannot read", path));
-  if (n == static_cast<ssize_t>(text.size())) return core::fail(KeyError{KeyErrc::Invalid, path + ": too long for a key"});
-  text.resize(static_cast<std::size_t>(n));
-  return text;
+  return readKeyText(fd.get(), path);
 }
 
 std::string_view trim(std::string_view s) {
@@ -126,7 +126,7 @@ std::string publicKeyPath(const std::string& state_dir) { return keysDir(state_d
 std::string privateKeyPath(const std::string& state_dir) { return keysDir(state_dir) + "/" + kPrivateKeyFile; }
 
 core::Result<PublicKey, KeyError> readPublicKeyFile(const std::string& path) {
-  auto text = readSmallFile(path, 0);
+  auto text = readPublicFile(path);
   if (!text.ok()) return core::fail(std::move(text.error()));
   // Operators paste keys from anywhere: accept upper case here (evidence itself spells lower).
   std::string hex(trim(*text));
