@@ -37,9 +37,12 @@
 #include "evidence/record.h"
 #include "evidence/storage.h"
 #include "evidence/verifier.h"
+#include "support/file_text.h"
 #include "support/temp_dir.h"
 
 extern char** environ;
+
+using testsupport::slurp;
 
 namespace {
 
@@ -49,13 +52,6 @@ constexpr const char* kSegmentBytes = "4096";
 constexpr auto kStartTimeout = std::chrono::seconds(30);  // an ASan start on a busy machine
 
 using SteadyClock = std::chrono::steady_clock;
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // One run of the writer: its pid and the read end of its stdout. The destructor kills and reaps
 // it, so that no writer outlives a failed assertion.

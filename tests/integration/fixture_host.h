@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/file_text.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 
@@ -42,19 +43,5 @@ inline nlohmann::json loadExpectations() {
 }
 
 inline bool runningAsRoot() { return geteuid() == 0; }
-
-/// The bytes of a file ("" when it cannot be read).
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// Writes `text` to `p` (creating parent directories), replacing it.
-inline void spit(const std::filesystem::path& p, const std::string& text) {
-  std::filesystem::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-}
 
 }  // namespace testsupport

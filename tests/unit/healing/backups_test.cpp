@@ -8,18 +8,14 @@
 #include <sstream>
 
 #include "healing/backups.h"
+#include "support/file_text.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 
-namespace {
+using testsupport::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+namespace {
 
 void touch(const fs::path& p) { std::ofstream(p) << "x"; }
 

@@ -6,20 +6,16 @@
 
 #include "healing/dry_run_executor.h"
 #include "healing/healer.h"
+#include "support/file_text.h"
 #include "unit/checks/check_fixture.h"
 
 using checks::Status;
 using healing::Outcome;
 using testsupport::CheckFixture;
 
-namespace {
+using testsupport::slurp;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+namespace {
 
 // A fixture host plus a dry-run pass over one check and its rule.
 struct PlanFixture : CheckFixture {

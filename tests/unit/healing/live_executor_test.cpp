@@ -8,20 +8,16 @@
 
 #include "healing/healer.h"
 #include "healing/live_executor.h"
+#include "support/file_text.h"
 #include "unit/checks/check_fixture.h"
 
 using checks::Status;
 using healing::Outcome;
 using testsupport::CheckFixture;
 
-namespace {
+using testsupport::slurp;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+namespace {
 
 struct LiveFixture : CheckFixture {
   std::vector<std::string> writable{"/etc/ssh", "/etc/sysctl.d", "/etc/issue", "/proc/sys"};
