@@ -91,6 +91,12 @@ int run(int argc, char** argv) {
   app.add_subcommand("status", "the mode, the pause, the guards, backups, evidence and the last cycle (read-only)")
       ->callback([&] { exit_code = runStatus(global); });
 
+  auto* config_cmd = app.add_subcommand("config", "show the effective configuration");
+  config_cmd->require_subcommand(1);
+  config_cmd->add_subcommand("show", "every setting with its value and where it came from (default, file:line, "
+                                     "environment, flag)")
+      ->callback([&] { exit_code = runConfigShow(global); });
+
   app.add_subcommand("keygen", "make the evidence key pair in state_dir/keys (an existing key is kept)")
       ->callback([&] { exit_code = runKeygen(global); });
 

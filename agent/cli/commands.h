@@ -80,6 +80,11 @@ int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& 
 /// cycle. Read-only (no lock, never creates state_dir). 0, or 3 when a part cannot be read.
 int runStatus(const GlobalOptions& global);
 
+/// `config show`: every setting of the effective configuration with its value and its source
+/// (default, FILE:LINE, environment, flag); `--json` as one document. 0, or 2 when the
+/// configuration is invalid (every problem listed, as every command does).
+int runConfigShow(const GlobalOptions& global);
+
 /// `version`.
 int runVersion(const GlobalOptions& global);
 

@@ -1,5 +1,8 @@
 #include "cli/setup.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <set>
 
@@ -8,6 +11,8 @@
 #include "checks/config_formats.h"
 #include "cli/exit_codes.h"
 #include "config/loader.h"
+#include "config/settings.h"
+#include "core/install_paths.h"
 #include "core/log.h"
 #include "healing/dry_run_executor.h"
 #include "platform/caching_host_files.h"
@@ -80,6 +85,15 @@ rules::KnownTypes knownTypes(const checks::ProbeRegistry& probes) {
 
 core::Result<rules::RuleSet, Failure> loadRules(const config::AgentConfig& cfg, const rules::KnownTypes& known,
                                                 bool write_cache) {
+  // A path that is not there is the operator's to fix (2), not a broken rule set: name the two
+  // settings that choose it and where this value came from.
+  struct stat st {};
+  if (::stat(cfg.rules.dir.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+    return core::fail(Failure{kExitUsage, "rules.dir " + cfg.rules.dir + " (" + config::sourceOf(cfg, "rules.dir") +
+                                              ") does not exist: point rules.dir in agent.yaml, or --rules, at a "
+                                              "rule directory or file (`cmake --install` puts the shipped rules in " +
+                                              core::kInstalledRulesDir + ")"});
+  }
   // The validated set is cached in state_dir by writers; readers only read the cache.
   const rules::CacheOptions cache{cfg.state_dir + "/cache", write_cache};
   auto set = rules::loadRulePathCached(cfg.rules.dir, known, cache);

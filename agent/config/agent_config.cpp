@@ -130,11 +130,21 @@ std::vector<std::string> defaultWritablePaths() {
           "/etc/motd",   "/etc/crontab",  "/etc/cron.d"};
 }
 
-std::map<std::string, std::string> defaultTools() {
-  return {{"systemctl", "/run/current-system/sw/bin/systemctl"},
-          {"timedatectl", "/run/current-system/sw/bin/timedatectl"},
-          {"nft", "/run/current-system/sw/bin/nft"},
-          {"sshd", "/run/current-system/sw/bin/sshd"}};
+std::string_view toString(ToolPlatform p) { return p == ToolPlatform::Nixos ? "nixos" : "linux"; }
+
+std::map<std::string, std::string> defaultTools(ToolPlatform platform) {
+  // Debian 12 (merged /usr): the package that ships each one puts it here.
+  std::map<std::string, std::string> tools{
+      {"systemctl", "/usr/bin/systemctl"},   {"timedatectl", "/usr/bin/timedatectl"},
+      {"df", "/usr/bin/df"},                 {"sshd", "/usr/sbin/sshd"},
+      {"nft", "/usr/sbin/nft"},              {"visudo", "/usr/sbin/visudo"},
+      {"nginx", "/usr/sbin/nginx"},          {"named-checkconf", "/usr/bin/named-checkconf"},
+      {"chronyd", "/usr/sbin/chronyd"}};
+  if (platform == ToolPlatform::Nixos) {
+    // Everything the system installs is linked into the system profile.
+    for (auto& [name, path] : tools) path = "/run/current-system/sw/bin/" + name;
+  }
+  return tools;
 }
 
 }  // namespace config

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/install_paths.h"
 #include "core/result.h"
 
 namespace config {
@@ -70,7 +71,7 @@ struct CentralConfig {
 };
 
 struct RulesConfig {
-  std::string dir = "/usr/share/compliance-agent/rules";
+  std::string dir = core::kInstalledRulesDir;  // where `cmake --install` put the shipped rules
   std::vector<std::string> trusted_keys;  // Ed25519 public keys, 64 lowercase hex digits each
   Tier tier = Tier::Standard;
   bool operator==(const RulesConfig&) const = default;
@@ -127,14 +128,26 @@ struct GatewayConfig {
   bool operator==(const GatewayConfig&) const = default;
 };
 
-/// The default tools: map of design.md (NixOS system profile paths).
-std::map<std::string, std::string> defaultTools();
+/// The platform whose programs the agent runs: tools run on the agent's own machine (never
+/// under host_root), so their default paths follow that machine, not the host being checked.
+enum class ToolPlatform { Linux, Nixos };
+std::string_view toString(ToolPlatform p);
+
+/// The default tools: map: every tool a shipped probe, action or accepted validator uses
+/// (systemctl, timedatectl, df, sshd, nft, visudo, nginx, named-checkconf, chronyd). NixOS: the
+/// system profile (/run/current-system/sw/bin); other Linux: where Debian installs them.
+std::map<std::string, std::string> defaultTools(ToolPlatform platform = ToolPlatform::Linux);
 
 /// Where the settings came from. Not part of the effective configuration (configHash ignores it).
 struct ConfigOrigin {
   std::string file;          // the config file read, or the one looked for
   bool file_loaded = false;  // false: the default file was missing, all defaults
   DryRunSource dry_run_source = DryRunSource::Default;
+  // Dotted key -> where its value came from ("/etc/x/agent.yaml:12", "environment STATE_DIR",
+  // "flag --root"); a key not listed has its default.
+  std::map<std::string, std::string> sources;
+  // Whose defaults the tools: map started from.
+  ToolPlatform tool_platform = ToolPlatform::Linux;
   bool operator==(const ConfigOrigin&) const = default;
 };
 

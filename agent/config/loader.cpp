@@ -65,8 +65,10 @@ ConfigError invalid(std::vector<YamlError> errors) {
   return ConfigError{ConfigErrc::Invalid, joinLines(lines), std::move(errors)};
 }
 
-// The settings that the environment or the flags give, already validated.
+// The settings that the environment or the flags give, already validated, with the name of
+// what gave each (for `config show`).
 struct Layer {
+  std::map<std::string, std::string> sources;  // dotted key -> "environment X" / "flag --x"
   std::optional<bool> dry_run;
   std::optional<std::string> state_dir;
   std::optional<LogLevel> log_level;
@@ -111,6 +113,12 @@ core::Result<Layer, ConfigError> readFlags(const Overrides& o, const Environment
   if (o.root) l.root = flagPath("--root", *o.root, env, problems);
   if (o.rules_dir) l.rules_dir = flagPath("--rules", *o.rules_dir, env, problems);
   if (o.state_dir) l.state_dir = flagPath("--state-dir", *o.state_dir, env, problems);
+  if (o.root) l.sources["host_root"] = "flag --root";
+  if (o.rules_dir) l.sources["rules.dir"] = "flag --rules";
+  if (o.state_dir) l.sources["state_dir"] = "flag --state-dir";
+  if (o.tier) l.sources["rules.tier"] = "flag --tier";
+  if (o.log_level) l.sources["log_level"] = "flag --log-level";
+  if (o.dry_run) l.sources["healing.dry_run"] = *o.dry_run ? "flag --dry-run" : "flag --live";
   if (o.tier) {
     l.tier = parseTier(*o.tier);
     if (!l.tier) problems.push_back("--tier: unknown tier '" + *o.tier + "'; expected standard or full_coverage");
@@ -135,17 +143,20 @@ core::Result<Layer, ConfigError> readEnvironment(const Environment& env, bool us
     }
   }
   if (auto v = env.get(kEnvDryRun)) {
+    l.sources["healing.dry_run"] = std::string("environment ") + kEnvDryRun;
     l.dry_run = parseDryRunValue(*v);
     if (!l.dry_run) {
       problems.push_back(std::string(kEnvDryRun) + "='" + *v + "' is not valid: " + kDryRunHelp);
     }
   }
   if (auto v = env.get(kEnvStateDir)) {
+    l.sources["state_dir"] = std::string("environment ") + kEnvStateDir;
     std::string problem;
     l.state_dir = detail::normaliseAgentPath(*v, problem);
     if (!l.state_dir) problems.push_back(std::string(kEnvStateDir) + ": " + problem);
   }
   if (auto v = env.get(kEnvLogLevel)) {
+    l.sources["log_level"] = std::string("environment ") + kEnvLogLevel;
     l.log_level = parseLogLevel(*v);
     if (!l.log_level) {
       problems.push_back(std::string(kEnvLogLevel) + "='" + *v + "' is not valid: expected " + kLogLevelHelp);
@@ -165,6 +176,22 @@ void applyLayer(const Layer& l, DryRunSource source, AgentConfig& cfg) {
   if (l.root) cfg.host_root = *l.root;
   if (l.rules_dir) cfg.rules.dir = *l.rules_dir;
   if (l.tier) cfg.rules.tier = *l.tier;
+  for (const auto& [key, source] : l.sources) cfg.origin.sources[key] = source;
+}
+
+// "FILE:LINE" for every key the file sets (it was validated, so each one was applied): sections
+// are one level deep, tools: is a map of names.
+void recordFileSources(const YAML::Node& doc, const std::string& file, AgentConfig& cfg) {
+  if (!doc.IsMap()) return;
+  const auto at = [&file](const YAML::Node& key) { return file + ":" + std::to_string(key.Mark().line + 1); };
+  for (const auto& top : doc) {
+    const std::string name = top.first.Scalar();
+    if (top.second.IsMap()) {
+      for (const auto& sub : top.second) cfg.origin.sources[name + "." + sub.first.Scalar()] = at(sub.first);
+    } else {
+      cfg.origin.sources[name] = at(top.first);
+    }
+  }
 }
 
 // Parses and validates the file's text into `cfg`, collecting every problem.
@@ -180,6 +207,7 @@ core::Status<ConfigError> applyText(std::string_view text, const std::string& fi
     diag.add(core::yaml::YamlErrc::Syntax, file, e.mark, "", e.msg);
   }
   if (!diag.empty()) return core::fail(invalid(diag.errors()));
+  recordFileSources(*doc, file, cfg);
   cfg.origin.file = file;
   cfg.origin.file_loaded = true;
   return core::Ok{};
@@ -220,6 +248,28 @@ core::Result<std::optional<std::string>, ConfigError> readBounded(const std::str
   return std::optional<std::string>(std::move(text));
 }
 
+// The defaults that depend on the machine: the tools: paths.
+void startFromDefaults(const Environment& env, AgentConfig& cfg) {
+  cfg.tools = defaultTools(env.tool_platform);
+  cfg.origin.tool_platform = env.tool_platform;
+}
+
+// ID=nixos (quoted or not) in the machine's os-release; anything else, or no file, is linux.
+ToolPlatform machineToolPlatform(const char* os_release) {
+  auto text = readBounded(os_release);
+  if (!text || !text->has_value()) return ToolPlatform::Linux;
+  std::size_t pos = 0;
+  const std::string& t = **text;
+  while (pos < t.size()) {
+    std::size_t end = t.find('\n', pos);
+    if (end == std::string::npos) end = t.size();
+    const std::string_view line(t.data() + pos, end - pos);
+    if (line == "ID=nixos" || line == "ID=\"nixos\"") return ToolPlatform::Nixos;
+    pos = end + 1;
+  }
+  return ToolPlatform::Linux;
+}
+
 }  // namespace
 
 std::optional<std::string> Environment::get(const std::string& name) const {
@@ -236,6 +286,7 @@ Environment fromProcessEnvironment() {
   std::error_code ec;
   const auto cwd = std::filesystem::current_path(ec);
   if (!ec) env.working_dir = cwd.string();
+  env.tool_platform = machineToolPlatform("/etc/os-release");
   return env;
 }
 
@@ -256,6 +307,7 @@ core::Result<AgentConfig, ConfigError> loadConfigText(std::string_view text, con
   auto vars = readEnvironment(env, /*uses_config_var=*/false);
   if (!vars) return core::fail(std::move(vars).error());
   AgentConfig cfg;
+  startFromDefaults(env, cfg);
   cfg.origin.file = file_name;
   if (auto st = applyText(text, file_name, cfg); !st) return core::fail(std::move(st).error());
   applyLayer(*vars, DryRunSource::Environment, cfg);
@@ -281,6 +333,7 @@ core::Result<AgentConfig, ConfigError> loadConfig(const Overrides& overrides, co
   }
 
   AgentConfig cfg;
+  startFromDefaults(env, cfg);
   cfg.origin.file = path;
   auto text = readBounded(path);
   if (!text) return core::fail(std::move(text).error());

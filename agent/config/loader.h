@@ -56,13 +56,16 @@ struct Environment {
   // Relative --root / --rules / --state-dir are resolved against this (an operator typing
   // `--root ./image` means the current directory). Empty: relative flag paths are refused.
   std::string working_dir;
+  // The agent's own machine, for the default tools: paths (its /etc/os-release, never host_root's).
+  ToolPlatform tool_platform = ToolPlatform::Linux;
 
   /// The variable's value, or nullopt when it is not set.
   std::optional<std::string> get(const std::string& name) const;
 };
 
-/// Reads the four variables above and the current directory from this process. Never fails:
-/// variables not set are left out; an unknown current directory leaves working_dir empty.
+/// Reads the four variables above, the current directory and the machine's platform (ID=nixos in
+/// /etc/os-release) from this process. Never fails: variables not set are left out; an unknown
+/// current directory leaves working_dir empty; an unreadable os-release means linux.
 Environment fromProcessEnvironment();
 
 enum class ConfigErrc {

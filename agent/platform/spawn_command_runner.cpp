@@ -151,29 +151,39 @@ ChildState childState(pid_t pid) {
 
 }  // namespace
 
+namespace {
+
+// What the operator sets to fix a tool problem: the key of agent.yaml, named in every message.
+std::string fixHint(const std::string& tool) {
+  return "; set tools." + tool + " in agent.yaml to its absolute path";
+}
+
+}  // namespace
+
 core::Result<std::string, CommandError> SpawnCommandRunner::toolPath(const std::string& tool) const {
   const auto it = tools_.find(tool);
   if (it == tools_.end()) {
     return core::fail(CommandError{CommandErrc::UnknownTool,
-                                   "tool '" + tool + "' is not configured (no such key in tools:)"});
+                                   "tool '" + tool + "' is not configured (no tools." + tool + " in agent.yaml)" +
+                                       fixHint(tool)});
   }
   const std::string& path = it->second;
   if (path.empty() || path.front() != '/') {
-    return core::fail(CommandError{CommandErrc::BadToolPath, "tool '" + tool + "': path '" + path +
-                                                                 "' in tools: is not absolute"});
+    return core::fail(CommandError{CommandErrc::BadToolPath,
+                                   "tool '" + tool + "': path '" + path + "' is not absolute" + fixHint(tool)});
   }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     return core::fail(CommandError{CommandErrc::ToolMissing,
-                                   "tool '" + tool + "' (" + path + "): " + errnoText(errno)});
+                                   "tool '" + tool + "' (" + path + "): " + errnoText(errno) + fixHint(tool)});
   }
   if (!S_ISREG(st.st_mode)) {
     return core::fail(CommandError{CommandErrc::ToolMissing,
-                                   "tool '" + tool + "' (" + path + ") is not a regular file"});
+                                   "tool '" + tool + "' (" + path + ") is not a regular file" + fixHint(tool)});
   }
   if (::access(path.c_str(), X_OK) != 0) {
     return core::fail(CommandError{CommandErrc::ToolMissing,
-                                   "tool '" + tool + "' (" + path + ") is not executable"});
+                                   "tool '" + tool + "' (" + path + ") is not executable" + fixHint(tool)});
   }
   return path;
 }
@@ -256,8 +266,8 @@ core::Result<CommandResult, CommandError> SpawnCommandRunner::run(const CommandS
   input.reset();
   if (rc != 0) {
     if (rc == ENOENT || rc == EACCES) {
-      return core::fail(CommandError{CommandErrc::ToolMissing, "tool '" + spec.argv[0] + "' (" +
-                                                                   *path + "): " + errnoText(rc)});
+      return core::fail(CommandError{CommandErrc::ToolMissing, "tool '" + spec.argv[0] + "' (" + *path +
+                                                                   "): " + errnoText(rc) + fixHint(spec.argv[0])});
     }
     return core::fail(spawnError("posix_spawn " + *path, rc));
   }

@@ -1,9 +1,14 @@
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+#include <set>
 #include <string>
 
 #include "config/agent_config.h"
 #include "config/loader.h"
+#include "config/settings.h"
+#include "core/install_paths.h"
 
 using namespace config;
 using namespace std::chrono_literals;
@@ -79,7 +84,7 @@ TEST_CASE("AgentConfig defaults are design.md's documented values") {
   CHECK(d.central.checkin_interval == 60s);
   CHECK(d.central.timeout == 10s);
   CHECK(d.central.server_public_key.empty());
-  CHECK(d.rules.dir == "/usr/share/compliance-agent/rules");
+  CHECK(d.rules.dir == core::kInstalledRulesDir);  // where cmake --install puts rules/
   CHECK(d.rules.trusted_keys.empty());
   CHECK(d.rules.tier == Tier::Standard);
   CHECK(d.checks.interval == 5min);
@@ -101,17 +106,23 @@ TEST_CASE("AgentConfig defaults are design.md's documented values") {
   CHECK(d.metrics.textfile_dir.empty());
   CHECK_FALSE(d.gateway.enabled);
   CHECK(d.gateway.listen == "0.0.0.0:50051");
-  CHECK(d.tools.size() == 4);
-  CHECK(d.tools.at("systemctl") == "/run/current-system/sw/bin/systemctl");
+  // Debian's locations unless the machine is NixOS; every tool a shipped probe or action uses.
+  for (const char* tool : {"systemctl", "timedatectl", "df", "sshd", "nft"}) CHECK(d.tools.count(tool) == 1);
+  CHECK(d.tools.at("systemctl") == "/usr/bin/systemctl");
+  CHECK(d.tools.at("df") == "/usr/bin/df");
   CHECK(d.origin.dry_run_source == DryRunSource::Default);
 }
 
-TEST_CASE("design.md's example agent.yaml loads and equals the defaults plus its site_id") {
-  auto r = loadConfigText(kDesignExample, "agent.yaml");
+TEST_CASE("design.md's example agent.yaml loads and equals the NixOS defaults plus its site_id") {
+  Environment nixos;
+  nixos.tool_platform = ToolPlatform::Nixos;
+  auto r = loadConfigText(kDesignExample, "agent.yaml", {}, nixos);
   INFO((r.ok() ? std::string() : r.error().message));
   REQUIRE(r.ok());
   AgentConfig expected;
   expected.site_id = "clinic-0042";
+  expected.rules.dir = "/usr/share/compliance-agent/rules";  // a distribution's prefix; ours is the build's
+  expected.tools = defaultTools(ToolPlatform::Nixos);
   expected.origin = r->origin;  // provenance differs by construction
   CHECK(*r == expected);
   CHECK(r->origin.dry_run_source == DryRunSource::File);
@@ -156,5 +167,56 @@ TEST_CASE("maintenance windows parse, format and may cross midnight") {
     auto r = parseMaintenanceWindow(bad);
     REQUIRE_FALSE(r.ok());
     CHECK_FALSE(r.error().empty());
+  }
+}
+
+TEST_CASE("tool defaults follow the agent's own machine: NixOS's system profile, else Debian's paths") {
+  const auto linux_tools = defaultTools(ToolPlatform::Linux);
+  const auto nixos_tools = defaultTools(ToolPlatform::Nixos);
+  REQUIRE(linux_tools.size() == nixos_tools.size());
+  for (const auto& [name, path] : nixos_tools) CHECK(path == "/run/current-system/sw/bin/" + name);
+  CHECK(linux_tools.at("sshd") == "/usr/sbin/sshd");
+  CHECK(linux_tools.at("timedatectl") == "/usr/bin/timedatectl");
+  Environment nixos;
+  nixos.tool_platform = ToolPlatform::Nixos;
+  auto cfg = loadConfigText("tools:\n  df: /opt/bin/df\n", "a.yaml", {}, nixos);
+  REQUIRE(cfg.ok());
+  CHECK(cfg->tools.at("systemctl") == "/run/current-system/sw/bin/systemctl");
+  CHECK(cfg->tools.at("df") == "/opt/bin/df");
+  CHECK(sourceOf(*cfg, "tools.df") == "a.yaml:2");
+  CHECK(sourceOf(*cfg, "tools.systemctl") == "default (nixos tools)");
+}
+
+TEST_CASE("every setting names its source: default, file:line, environment, flag") {
+  Environment env;
+  env.vars["STATE_DIR"] = "/srv/state";
+  env.vars["HEALING_DRY_RUN"] = "on";
+  Overrides flags;
+  flags.tier = "full_coverage";
+  flags.dry_run = false;
+  auto cfg = loadConfigText("site_id: c1\nhealing:\n  flap_threshold: 4\n  dry_run: true\nstate_dir: /x\n",
+                            "/etc/a.yaml", flags, env);
+  REQUIRE(cfg.ok());
+  CHECK(sourceOf(*cfg, "site_id") == "/etc/a.yaml:1");
+  CHECK(sourceOf(*cfg, "healing.flap_threshold") == "/etc/a.yaml:3");
+  CHECK(sourceOf(*cfg, "state_dir") == "environment STATE_DIR");  // the environment beats the file
+  CHECK(cfg->state_dir == "/srv/state");
+  CHECK(sourceOf(*cfg, "healing.dry_run") == "flag --live");      // a flag beats both
+  CHECK_FALSE(cfg->healing.dry_run);
+  CHECK(sourceOf(*cfg, "rules.tier") == "flag --tier");
+  CHECK(sourceOf(*cfg, "checks.interval") == "default");
+}
+
+TEST_CASE("the settings list has every key once, and docs/configuration.md documents each") {
+  const auto settings = settingsOf(AgentConfig{});
+  std::set<std::string> keys;
+  for (const auto& s : settings) CHECK(keys.insert(s.key).second);
+  std::ifstream doc(std::string(CA_SOURCE_DIR) + "/docs/configuration.md");
+  REQUIRE(doc.good());
+  const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  for (const auto& key : keys) {
+    const std::string shown = key.rfind("tools.", 0) == 0 ? "tools." : key;
+    INFO(key);
+    CHECK(text.find("`" + shown) != std::string::npos);
   }
 }

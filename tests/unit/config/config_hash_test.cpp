@@ -9,11 +9,18 @@
 using namespace config;
 
 TEST_CASE("configHash is 64 lowercase hex digits and stable") {
-  const AgentConfig a;
+  // The defaults of the version that recorded the value below (rules.dir now depends on the
+  // install prefix, tools on the machine): the same settings must keep the same digest.
+  AgentConfig a;
+  a.rules.dir = "/usr/share/compliance-agent/rules";
+  a.tools = {{"systemctl", "/run/current-system/sw/bin/systemctl"},
+             {"timedatectl", "/run/current-system/sw/bin/timedatectl"},
+             {"nft", "/run/current-system/sw/bin/nft"},
+             {"sshd", "/run/current-system/sw/bin/sshd"}};
   const std::string h = configHash(a);
   REQUIRE(h.size() == 64);
   CHECK(h.find_first_not_of("0123456789abcdef") == std::string::npos);
-  CHECK(configHash(AgentConfig{}) == h);
+  CHECK(configHash(AgentConfig(a)) == h);
   // A recorded value (checked independently with Python's hashlib over canonicalConfigText):
   // changing the canonical form must be a deliberate, versioned change, since evidence already
   // written carries the old digests.
@@ -54,7 +61,7 @@ TEST_CASE("configHash changes when any value changes") {
   c = base; c.rules.tier = Tier::FullCoverage; differs(c);
   c = base; c.healing.maintenance_window.reset(); differs(c);
   c = base; c.healing.writable_paths.pop_back(); differs(c);
-  c = base; c.tools["nft"] = "/usr/sbin/nft"; differs(c);
+  c = base; c.tools["nft"] = "/opt/sbin/nft"; differs(c);
   c = base; c.gateway.enabled = true; differs(c);
   c = base; c.evidence.retention_days = 91; differs(c);
   // Quoting keeps values from imitating other lines or list items.
