@@ -114,7 +114,7 @@ int run(int argc, char** argv) {
   exp->add_option("--since", export_opts.since, "YYYY-MM-DD (from 00:00 UTC) or RFC 3339 UTC time")->required();
   exp->add_option("--until", export_opts.until, "YYYY-MM-DD (through that day) or RFC 3339 UTC time (exclusive)")
       ->required();
-  exp->add_option("-o,--output", export_opts.output, "the file to write")->required();
+  exp->add_option("-o,--output", export_opts.output, "the file to write (-: stdout)")->required();
   exp->callback([&] { exit_code = runEvidenceExport(global, export_opts); });
 
   fallthroughAll(app);

@@ -18,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "cli/setup.h"
 #include "cli/store_reader.h"
+#include "evidence/export.h"
 #include "evidence/keys.h"
 #include "evidence/record.h"
 #include "evidence/retention.h"
@@ -96,6 +97,31 @@ std::string clean(std::string s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   }
   return s;
+}
+
+// A fresh temporary next to the output (never an existing file or a planted link), synced and
+// renamed over the output once complete.
+core::Status<Failure> writeFileAtomically(const std::string& output, const std::string& content) {
+  const std::string tmp = output + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return core::fail(Failure{kExitRuntime, tmp + ": " + std::strerror(errno)});
+  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+                       ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), output.c_str()) != 0) {
+    const int err = written ? errno : saved;
+    ::unlink(tmp.c_str());
+    return core::fail(Failure{kExitRuntime, output + ": " + std::strerror(err)});
+  }
+  return core::Ok{};
+}
+
+core::Status<Failure> writeStdout(const std::string& content) {
+  if (std::fwrite(content.data(), 1, content.size(), stdout) != content.size() || std::fflush(stdout) != 0) {
+    return core::fail(Failure{kExitRuntime, std::string("stdout: ") + std::strerror(errno)});
+  }
+  return core::Ok{};
 }
 
 }  // namespace
@@ -235,72 +261,50 @@ int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& 
   if (!since) return reportFailure({kExitUsage, "--since " + options.since + ": not a date (YYYY-MM-DD) or an RFC 3339 UTC time"});
   if (!until) return reportFailure({kExitUsage, "--until " + options.until + ": not a date (YYYY-MM-DD) or an RFC 3339 UTC time"});
   if (*until <= *since) return reportFailure({kExitUsage, "--until must be after --since"});
+  const bool to_stdout = options.output == "-";
+  if (to_stdout && global.json) {
+    return reportFailure({kExitUsage, "-o - writes the export to stdout: --json has no room there"});
+  }
   auto key = evidence::loadKey(cfg->state_dir);
   if (!key.ok()) return reportFailure({kExitRuntime, "evidence key: " + key.error().message});
   auto lines = readStoreLines(*cfg);
   if (!lines.ok()) return reportFailure(lines.error());
-
-  // The range is contiguous in the chain: from the first record at or after `since` to the last
-  // before `until`, with everything between (a stepped clock does not punch holes in it).
-  std::optional<std::size_t> first, last;
-  std::vector<std::optional<evidence::ParsedRecord>> parsed(lines->size());
-  for (std::size_t i = 0; i < lines->size(); ++i) {
-    auto r = evidence::parseRecordLine((*lines)[i].text);
-    if (!r.ok()) continue;
-    const auto ts = evidence::parseTimestamp(r->ts);
-    if (ts && *ts >= *since && *ts < *until) {
-      if (!first) first = i;
-      last = i;
-    }
-    parsed[i] = std::move(*r);
+  std::vector<std::string_view> texts;
+  texts.reserve(lines->size());
+  for (const auto& l : *lines) texts.emplace_back(l.text);
+  auto doc = evidence::buildExport(texts, *since, *until, std::chrono::system_clock::now(), **key);
+  if (!doc.ok()) {
+    std::fprintf(stderr, "%s\n", doc.error().message.c_str());
+    return doc.error().code == evidence::ExportErrc::Empty ? kExitDrift : kExitRuntime;
   }
-  if (!first) {
-    std::fprintf(stderr, "no evidence records between %s and %s\n", evidence::formatTimestamp(*since).c_str(),
-                 evidence::formatTimestamp(*until).c_str());
-    return kExitDrift;
+  // Verified in memory before it is written anywhere: stdout cannot be taken back, so a
+  // document that does not verify never goes there; a file does, and is said not to verify.
+  const std::string name = to_stdout ? "-" : options.output.substr(options.output.rfind('/') + 1);
+  const auto verdict = evidence::verifyFile(name, doc->text, (*key)->publicKey(), std::nullopt);
+  const std::string pub = evidence::toHex((*key)->publicKey());
+  if (verdict.intact() || !to_stdout) {
+    auto written = to_stdout ? writeStdout(doc->text) : writeFileAtomically(options.output, doc->text);
+    if (!written.ok()) return reportFailure(written.error());
   }
-  const evidence::ParsedRecord& head_record = *parsed[*first];
-  evidence::HeaderFields header;
-  header.first_seq = head_record.seq;
-  header.prev = head_record.prev;
-  header.created = evidence::formatTimestamp(std::chrono::system_clock::now());
-  header.reason = "export";
-  header.site_id = head_record.doc.value("site_id", "");
-  header.appliance_id = head_record.doc.value("appliance_id", "");
-  header.since = evidence::formatTimestamp(*since);
-  header.until = evidence::formatTimestamp(*until);
-  auto header_line = evidence::sealHeader(header, **key);
-  if (!header_line.ok()) return reportFailure({kExitRuntime, "export: " + header_line.error().message});
-  std::string content = *header_line;
-  for (std::size_t i = *first; i <= *last; ++i) content += (*lines)[i].text + "\n";
-
-  // A fresh temporary next to the output (never an existing file or a planted link), renamed
-  // over the output once complete.
-  const std::string tmp = options.output + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return reportFailure({kExitRuntime, tmp + ": " + std::strerror(errno)});
-  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), options.output.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return reportFailure({kExitRuntime, options.output + ": " + std::strerror(errno)});
-  }
-  const std::string name = options.output.substr(options.output.rfind('/') + 1);
-  const auto verdict = evidence::verifyFile(name, content, (*key)->publicKey(), std::nullopt);
-  const std::size_t count = *last - *first + 1;
+  const std::string range = "seq " + std::to_string(doc->first_seq) + ".." + std::to_string(doc->head.seq);
   if (global.json) {
-    print(json{{"file", options.output}, {"records", count}, {"first_seq", head_record.seq},
-               {"last_seq", parsed[*last] ? parsed[*last]->seq : 0}, {"public_key", evidence::toHex((*key)->publicKey())},
+    print(json{{"file", options.output}, {"records", doc->records}, {"first_seq", doc->first_seq},
+               {"last_seq", doc->head.seq}, {"head_hash", doc->head.hash}, {"public_key", pub},
                {"verdict", verdict.intact() ? "intact" : "broken"}}.dump() + "\n");
-  } else {
-    print("exported " + std::to_string(count) + " records (seq " + std::to_string(head_record.seq) + "..) to " +
-          options.output + ": " + (verdict.intact() ? "verifies" : "does NOT verify") + " with public key " +
-          evidence::toHex((*key)->publicKey()) + "\n");
+  } else if (verdict.intact()) {
+    // With -o - stdout holds the export: what was done goes to stderr.
+    std::fprintf(to_stdout ? stderr : stdout, "exported %llu records (%s, head %s) to %s: verifies with public key %s\n",
+                 static_cast<unsigned long long>(doc->records), range.c_str(), doc->head.hash.c_str(),
+                 to_stdout ? "stdout" : options.output.c_str(), pub.c_str());
+  } else if (!to_stdout) {
+    print("exported " + std::to_string(doc->records) + " records (" + range + ") to " + options.output +
+          ": does NOT verify with public key " + pub + "\n");
   }
   if (!verdict.intact()) {
-    std::fprintf(stderr, "export: the range holds damaged evidence: %s line %zu: %s\n", verdict.failure->file.c_str(),
-                 verdict.failure->line, std::string(evidence::toString(verdict.failure->reason)).c_str());
+    std::fprintf(stderr, "export: the range holds damaged evidence: %s line %zu: %s%s\n",
+                 clean(verdict.failure->file).c_str(), verdict.failure->line,
+                 std::string(evidence::toString(verdict.failure->reason)).c_str(),
+                 to_stdout ? "; nothing was written to stdout" : "");
     return kExitDrift;
   }
   return kExitOk;

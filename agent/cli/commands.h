@@ -70,10 +70,11 @@ int runEvidenceTail(const GlobalOptions& global, std::size_t count);
 struct EvidenceExportOptions {
   std::string since;   // YYYY-MM-DD (from 00:00 UTC) or RFC 3339 UTC
   std::string until;   // YYYY-MM-DD (through that day) or RFC 3339 UTC (exclusive)
-  std::string output;
+  std::string output;  // "-": stdout
 };
-/// `evidence export`: the records in the range as one self-contained, signed file, verified
-/// after writing. 0 written and intact, 1 nothing in range or the copy does not verify, 2 usage.
+/// `evidence export`: the records in the range as one self-contained, signed file whose header
+/// names its last record, verified in memory before it is written (to stdout only when intact).
+/// 0 written and intact, 1 nothing in range or the copy does not verify, 2 usage, 3 no store.
 int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& options);
 
 /// `status`: the mode, the pause, what the guards hold, backups, the evidence store and the last
