@@ -1,4 +1,4 @@
-// `keygen` and `evidence pubkey|verify|tail|export`. All but keygen are read-only: they take no
+// `keygen` and `evidence pubkey|verify|tail|show|export`. All but keygen are read-only: they take no
 // lock and never create state_dir (export writes only its output file).
 #include <fcntl.h>
 #include <unistd.h>
@@ -124,6 +124,21 @@ core::Status<Failure> writeStdout(const std::string& content) {
   return core::Ok{};
 }
 
+// The record lines tail and show read: one file, or the store. An empty source is said on
+// stderr (the output stays what it is: nothing, or an empty list).
+core::Result<std::vector<StoredLine>, Failure> sourceLines(const config::AgentConfig& cfg,
+                                                           const std::optional<std::string>& file,
+                                                           std::optional<std::size_t> newest) {
+  auto lines = file ? readFileLines(*file) : readStoreLines(cfg, newest);
+  if (lines.ok() && lines->empty()) {
+    std::fprintf(stderr, "%s holds no records\n",
+                 file ? file->c_str() : ("the evidence store at " + evidenceDir(cfg)).c_str());
+  }
+  return lines;
+}
+
+std::string dumpJson(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 int runKeygen(const GlobalOptions& global) {
@@ -167,6 +182,7 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
   evidence::Verdict verdict;
   bool own_key = false;
   std::string what;
+  std::string source = "store";
   if (options.file) {
     std::ifstream in(*options.file, std::ios::binary);
     if (!in) return reportFailure({kExitUsage, *options.file + ": " + std::strerror(errno)});
@@ -175,17 +191,20 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
     const std::string name = options.file->substr(options.file->rfind('/') + 1);
     verdict = evidence::verifyFile(name, text.str(), key, options.from, &own_key);
     what = *options.file;
+    source = verdict.file_kind == evidence::Verdict::FileKind::Export    ? "export"
+             : verdict.file_kind == evidence::Verdict::FileKind::Segment ? "segment"
+                                                                          : "";
   } else {
+    // The store before the key: "no evidence store" is the answer to a wrong --state-dir, and
+    // with --pubkey a missing store must not pass as an intact one of no records.
+    auto storage = openStoreReadOnly(*cfg);
+    if (!storage.ok()) return reportFailure(storage.error());
     if (!key) {
       auto k = readKey(evidence::publicKeyPath(cfg->state_dir));
       if (!k.ok()) return reportFailure(k.error());
       key = *k;
     }
-    auto storage = evidence::PosixStorage::open(evidenceDir(*cfg), false);
-    if (!storage.ok() && storage.error().code != evidence::StorageErrc::NotFound) {
-      return reportFailure({kExitRuntime, "evidence: " + storage.error().message});
-    }
-    if (storage.ok()) verdict = evidence::verifyStore(**storage, {*key, options.from});
+    verdict = evidence::verifyStore(**storage, {*key, options.from});
     what = evidenceDir(*cfg);
   }
   const auto& f = verdict.failure;
@@ -196,16 +215,22 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
              {"file", f ? json(f->file) : json(nullptr)},
              {"line", f && f->line > 0 ? json(f->line) : json(nullptr)},
              {"reason", f ? json(std::string(evidence::toString(f->reason))) : json(nullptr)},
-             {"detail", f ? json(f->detail) : json(nullptr)}};
+             {"detail", f ? json(f->detail) : json(nullptr)},
+             {"source", source.empty() ? json(nullptr) : json(source)}};
     if (verdict.intact()) out["head_hash"] = verdict.head.hash;
-    print(out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+    print(dumpJson(out) + "\n");
   } else if (verdict.intact()) {
-    std::string line = "evidence intact: " + what + ": " + std::to_string(verdict.records) + " records";
+    std::string line = "evidence intact" + (options.from ? " from seq " + std::to_string(*options.from) : "") + ": " +
+                       what + ": " + std::to_string(verdict.records) + " records";
     if (verdict.records > 0) {
       line += " (seq " + std::to_string(verdict.first_seq) + ".." + std::to_string(verdict.head.seq) + "), head " +
-              verdict.head.hash;
+              verdict.head.hash + (source == "export" ? ", the last record its header names" : "");
     }
     print(line + "\n");
+    if (source == "segment") {
+      print("note: a segment, not an export: it does not name its last record, so records cut off its end "
+            "would not show\n");
+    }
     if (own_key) {
       print("note: verified with the file's own public key; verify with --pubkey and the key central command "
             "holds to prove who signed it\n");
@@ -221,10 +246,11 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
   return verdict.intact() ? kExitOk : kExitDrift;
 }
 
-int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
+int runEvidenceTail(const GlobalOptions& global, const EvidenceTailOptions& options) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return reportFailure(cfg.error());
-  auto lines = readStoreLines(*cfg, count);
+  const std::size_t count = options.count;
+  auto lines = sourceLines(*cfg, options.file, count);
   if (!lines.ok()) return reportFailure(lines.error());
   const std::size_t from = lines->size() > count ? lines->size() - count : 0;
   json records = json::array();
@@ -233,8 +259,9 @@ int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
     const json r = json::parse((*lines)[i].text, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("body")) {
       // tail does not verify (that is `evidence verify`), but it does not hide what it cannot read.
-      if (global.json) records.push_back({{"unreadable", (*lines)[i].segment}});
-      else out += "?      unreadable line in " + (*lines)[i].segment + "\n";
+      const std::string where = (*lines)[i].segment + " line " + std::to_string((*lines)[i].line);
+      if (global.json) records.push_back({{"unreadable", where}});
+      else out += "?      unreadable line: " + clean(where) + "\n";
       continue;
     }
     if (global.json) {
@@ -249,7 +276,58 @@ int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
       out += head + clean(summary(r)) + "\n";
     }
   }
-  print(global.json ? json{{"records", records}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n" : out);
+  print(global.json ? dumpJson(json{{"records", records}}) + "\n" : out);
+  return kExitOk;
+}
+
+int runEvidenceShow(const GlobalOptions& global, const EvidenceShowOptions& options) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  std::optional<StoredLine> found;
+  bool empty = false;
+  if (options.file) {
+    auto lines = readFileLines(*options.file);
+    if (!lines.ok()) return reportFailure(lines.error());
+    empty = lines->empty();
+    for (auto& l : *lines) {
+      if (lineSeq(l.text) == options.seq) {
+        found = std::move(l);
+        break;
+      }
+    }
+  } else {
+    auto line = findStoreRecord(*cfg, options.seq);
+    if (!line.ok()) return reportFailure(line.error());
+    found = std::move(*line);
+  }
+  const std::string where = options.file ? *options.file : "the evidence store at " + evidenceDir(*cfg);
+  if (!found) {
+    std::fprintf(stderr, "no record with seq %llu in %s%s\n", static_cast<unsigned long long>(options.seq),
+                 clean(where).c_str(), empty ? " (it holds no records)" : "");
+    return kExitDrift;
+  }
+  if (global.json) {
+    // The record as stored: its line is the (canonical) JSON object itself.
+    print(found->text + "\n");
+    return kExitOk;
+  }
+  const json r = json::parse(found->text, nullptr, false);  // parsed once already by lineSeq
+  std::string out = "record " + std::to_string(options.seq) + ": " + clean(found->segment) + " line " +
+                    std::to_string(found->line) + " (as stored; `evidence verify` checks it)\n";
+  for (auto it = r.begin(); it != r.end(); ++it) {
+    if (it.key() == "body") continue;
+    char row[64];
+    std::snprintf(row, sizeof row, "  %-14s ", clean(it.key()).substr(0, 40).c_str());
+    out += row + clean(it->is_string() ? it->get<std::string>() : dumpJson(*it)) + "\n";
+  }
+  // The body in full, indented under its name; dump escapes control characters.
+  const std::string body = r.value("body", json::object()).dump(2, ' ', false, json::error_handler_t::replace);
+  out += "  body\n    ";
+  for (char c : body) {
+    out += c;
+    if (c == '\n') out += "    ";
+  }
+  print(out + "\n");
   return kExitOk;
 }
 
