@@ -111,16 +111,22 @@ int run(int argc, char** argv) {
   verify->add_option("--from", verify_opts.from, "start at this seq (past a break already reported)")
       ->check(CLI::PositiveNumber);
   verify->callback([&] { exit_code = runEvidenceVerify(global, verify_opts); });
-  std::size_t tail_count = 10;
+  EvidenceTailOptions tail_opts;
   auto* tail = evidence_cmd->add_subcommand("tail", "print the newest records");
-  tail->add_option("-n", tail_count, "how many records (default 10)")->check(CLI::NonNegativeNumber);
-  tail->callback([&] { exit_code = runEvidenceTail(global, tail_count); });
+  tail->add_option("-n", tail_opts.count, "how many records (default 10)")->check(CLI::NonNegativeNumber);
+  tail->add_option("file", tail_opts.file, "an export or a segment file (default: state_dir/evidence)");
+  tail->callback([&] { exit_code = runEvidenceTail(global, tail_opts); });
+  EvidenceShowOptions show_opts;
+  auto* show = evidence_cmd->add_subcommand("show", "print one record in full");
+  show->add_option("seq", show_opts.seq, "the record's seq")->required()->check(CLI::PositiveNumber);
+  show->add_option("file", show_opts.file, "an export or a segment file (default: state_dir/evidence)");
+  show->callback([&] { exit_code = runEvidenceShow(global, show_opts); });
   EvidenceExportOptions export_opts;
   auto* exp = evidence_cmd->add_subcommand("export", "write a self-contained, verifiable file of a time range");
   exp->add_option("--since", export_opts.since, "YYYY-MM-DD (from 00:00 UTC) or RFC 3339 UTC time")->required();
   exp->add_option("--until", export_opts.until, "YYYY-MM-DD (through that day) or RFC 3339 UTC time (exclusive)")
       ->required();
-  exp->add_option("-o,--output", export_opts.output, "the file to write")->required();
+  exp->add_option("-o,--output", export_opts.output, "the file to write (-: stdout)")->required();
   exp->callback([&] { exit_code = runEvidenceExport(global, export_opts); });
 
   fallthroughAll(app);

@@ -1,4 +1,4 @@
-// `keygen` and `evidence pubkey|verify|tail|export`. All but keygen are read-only: they take no
+// `keygen` and `evidence pubkey|verify|tail|show|export`. All but keygen are read-only: they take no
 // lock and never create state_dir (export writes only its output file).
 #include <fcntl.h>
 #include <unistd.h>
@@ -18,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "cli/setup.h"
 #include "cli/store_reader.h"
+#include "evidence/export.h"
 #include "evidence/keys.h"
 #include "evidence/record.h"
 #include "evidence/retention.h"
@@ -98,6 +99,46 @@ std::string clean(std::string s) {
   return s;
 }
 
+// A fresh temporary next to the output (never an existing file or a planted link), synced and
+// renamed over the output once complete.
+core::Status<Failure> writeFileAtomically(const std::string& output, const std::string& content) {
+  const std::string tmp = output + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return core::fail(Failure{kExitRuntime, tmp + ": " + std::strerror(errno)});
+  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+                       ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), output.c_str()) != 0) {
+    const int err = written ? errno : saved;
+    ::unlink(tmp.c_str());
+    return core::fail(Failure{kExitRuntime, output + ": " + std::strerror(err)});
+  }
+  return core::Ok{};
+}
+
+core::Status<Failure> writeStdout(const std::string& content) {
+  if (std::fwrite(content.data(), 1, content.size(), stdout) != content.size() || std::fflush(stdout) != 0) {
+    return core::fail(Failure{kExitRuntime, std::string("stdout: ") + std::strerror(errno)});
+  }
+  return core::Ok{};
+}
+
+// The record lines tail and show read: one file, or the store. An empty source is said on
+// stderr (the output stays what it is: nothing, or an empty list).
+core::Result<std::vector<StoredLine>, Failure> sourceLines(const config::AgentConfig& cfg,
+                                                           const std::optional<std::string>& file,
+                                                           std::optional<std::size_t> newest) {
+  auto lines = file ? readFileLines(*file) : readStoreLines(cfg, newest);
+  if (lines.ok() && lines->empty()) {
+    std::fprintf(stderr, "%s holds no records\n",
+                 file ? file->c_str() : ("the evidence store at " + evidenceDir(cfg)).c_str());
+  }
+  return lines;
+}
+
+std::string dumpJson(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 }  // namespace
 
 int runKeygen(const GlobalOptions& global) {
@@ -141,6 +182,7 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
   evidence::Verdict verdict;
   bool own_key = false;
   std::string what;
+  std::string source = "store";
   if (options.file) {
     std::ifstream in(*options.file, std::ios::binary);
     if (!in) return reportFailure({kExitUsage, *options.file + ": " + std::strerror(errno)});
@@ -149,17 +191,20 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
     const std::string name = options.file->substr(options.file->rfind('/') + 1);
     verdict = evidence::verifyFile(name, text.str(), key, options.from, &own_key);
     what = *options.file;
+    source = verdict.file_kind == evidence::Verdict::FileKind::Export    ? "export"
+             : verdict.file_kind == evidence::Verdict::FileKind::Segment ? "segment"
+                                                                          : "";
   } else {
+    // The store before the key: "no evidence store" is the answer to a wrong --state-dir, and
+    // with --pubkey a missing store must not pass as an intact one of no records.
+    auto storage = openStoreReadOnly(*cfg);
+    if (!storage.ok()) return reportFailure(storage.error());
     if (!key) {
       auto k = readKey(evidence::publicKeyPath(cfg->state_dir));
       if (!k.ok()) return reportFailure(k.error());
       key = *k;
     }
-    auto storage = evidence::PosixStorage::open(evidenceDir(*cfg), false);
-    if (!storage.ok() && storage.error().code != evidence::StorageErrc::NotFound) {
-      return reportFailure({kExitRuntime, "evidence: " + storage.error().message});
-    }
-    if (storage.ok()) verdict = evidence::verifyStore(**storage, {*key, options.from});
+    verdict = evidence::verifyStore(**storage, {*key, options.from});
     what = evidenceDir(*cfg);
   }
   const auto& f = verdict.failure;
@@ -170,16 +215,22 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
              {"file", f ? json(f->file) : json(nullptr)},
              {"line", f && f->line > 0 ? json(f->line) : json(nullptr)},
              {"reason", f ? json(std::string(evidence::toString(f->reason))) : json(nullptr)},
-             {"detail", f ? json(f->detail) : json(nullptr)}};
+             {"detail", f ? json(f->detail) : json(nullptr)},
+             {"source", source.empty() ? json(nullptr) : json(source)}};
     if (verdict.intact()) out["head_hash"] = verdict.head.hash;
-    print(out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+    print(dumpJson(out) + "\n");
   } else if (verdict.intact()) {
-    std::string line = "evidence intact: " + what + ": " + std::to_string(verdict.records) + " records";
+    std::string line = "evidence intact" + (options.from ? " from seq " + std::to_string(*options.from) : "") + ": " +
+                       what + ": " + std::to_string(verdict.records) + " records";
     if (verdict.records > 0) {
       line += " (seq " + std::to_string(verdict.first_seq) + ".." + std::to_string(verdict.head.seq) + "), head " +
-              verdict.head.hash;
+              verdict.head.hash + (source == "export" ? ", the last record its header names" : "");
     }
     print(line + "\n");
+    if (source == "segment") {
+      print("note: a segment, not an export: it does not name its last record, so records cut off its end "
+            "would not show\n");
+    }
     if (own_key) {
       print("note: verified with the file's own public key; verify with --pubkey and the key central command "
             "holds to prove who signed it\n");
@@ -195,10 +246,11 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
   return verdict.intact() ? kExitOk : kExitDrift;
 }
 
-int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
+int runEvidenceTail(const GlobalOptions& global, const EvidenceTailOptions& options) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return reportFailure(cfg.error());
-  auto lines = readStoreLines(*cfg, count);
+  const std::size_t count = options.count;
+  auto lines = sourceLines(*cfg, options.file, count);
   if (!lines.ok()) return reportFailure(lines.error());
   const std::size_t from = lines->size() > count ? lines->size() - count : 0;
   json records = json::array();
@@ -207,8 +259,9 @@ int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
     const json r = json::parse((*lines)[i].text, nullptr, false);
     if (r.is_discarded() || !r.is_object() || !r.contains("body")) {
       // tail does not verify (that is `evidence verify`), but it does not hide what it cannot read.
-      if (global.json) records.push_back({{"unreadable", (*lines)[i].segment}});
-      else out += "?      unreadable line in " + (*lines)[i].segment + "\n";
+      const std::string where = (*lines)[i].segment + " line " + std::to_string((*lines)[i].line);
+      if (global.json) records.push_back({{"unreadable", where}});
+      else out += "?      unreadable line: " + clean(where) + "\n";
       continue;
     }
     if (global.json) {
@@ -223,7 +276,58 @@ int runEvidenceTail(const GlobalOptions& global, std::size_t count) {
       out += head + clean(summary(r)) + "\n";
     }
   }
-  print(global.json ? json{{"records", records}}.dump(-1, ' ', false, json::error_handler_t::replace) + "\n" : out);
+  print(global.json ? dumpJson(json{{"records", records}}) + "\n" : out);
+  return kExitOk;
+}
+
+int runEvidenceShow(const GlobalOptions& global, const EvidenceShowOptions& options) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  std::optional<StoredLine> found;
+  bool empty = false;
+  if (options.file) {
+    auto lines = readFileLines(*options.file);
+    if (!lines.ok()) return reportFailure(lines.error());
+    empty = lines->empty();
+    for (auto& l : *lines) {
+      if (lineSeq(l.text) == options.seq) {
+        found = std::move(l);
+        break;
+      }
+    }
+  } else {
+    auto line = findStoreRecord(*cfg, options.seq);
+    if (!line.ok()) return reportFailure(line.error());
+    found = std::move(*line);
+  }
+  const std::string where = options.file ? *options.file : "the evidence store at " + evidenceDir(*cfg);
+  if (!found) {
+    std::fprintf(stderr, "no record with seq %llu in %s%s\n", static_cast<unsigned long long>(options.seq),
+                 clean(where).c_str(), empty ? " (it holds no records)" : "");
+    return kExitDrift;
+  }
+  if (global.json) {
+    // The record as stored: its line is the (canonical) JSON object itself.
+    print(found->text + "\n");
+    return kExitOk;
+  }
+  const json r = json::parse(found->text, nullptr, false);  // parsed once already by lineSeq
+  std::string out = "record " + std::to_string(options.seq) + ": " + clean(found->segment) + " line " +
+                    std::to_string(found->line) + " (as stored; `evidence verify` checks it)\n";
+  for (auto it = r.begin(); it != r.end(); ++it) {
+    if (it.key() == "body") continue;
+    char row[64];
+    std::snprintf(row, sizeof row, "  %-14s ", clean(it.key()).substr(0, 40).c_str());
+    out += row + clean(it->is_string() ? it->get<std::string>() : dumpJson(*it)) + "\n";
+  }
+  // The body in full, indented under its name; dump escapes control characters.
+  const std::string body = r.value("body", json::object()).dump(2, ' ', false, json::error_handler_t::replace);
+  out += "  body\n    ";
+  for (char c : body) {
+    out += c;
+    if (c == '\n') out += "    ";
+  }
+  print(out + "\n");
   return kExitOk;
 }
 
@@ -235,72 +339,50 @@ int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& 
   if (!since) return reportFailure({kExitUsage, "--since " + options.since + ": not a date (YYYY-MM-DD) or an RFC 3339 UTC time"});
   if (!until) return reportFailure({kExitUsage, "--until " + options.until + ": not a date (YYYY-MM-DD) or an RFC 3339 UTC time"});
   if (*until <= *since) return reportFailure({kExitUsage, "--until must be after --since"});
+  const bool to_stdout = options.output == "-";
+  if (to_stdout && global.json) {
+    return reportFailure({kExitUsage, "-o - writes the export to stdout: --json has no room there"});
+  }
   auto key = evidence::loadKey(cfg->state_dir);
   if (!key.ok()) return reportFailure({kExitRuntime, "evidence key: " + key.error().message});
   auto lines = readStoreLines(*cfg);
   if (!lines.ok()) return reportFailure(lines.error());
-
-  // The range is contiguous in the chain: from the first record at or after `since` to the last
-  // before `until`, with everything between (a stepped clock does not punch holes in it).
-  std::optional<std::size_t> first, last;
-  std::vector<std::optional<evidence::ParsedRecord>> parsed(lines->size());
-  for (std::size_t i = 0; i < lines->size(); ++i) {
-    auto r = evidence::parseRecordLine((*lines)[i].text);
-    if (!r.ok()) continue;
-    const auto ts = evidence::parseTimestamp(r->ts);
-    if (ts && *ts >= *since && *ts < *until) {
-      if (!first) first = i;
-      last = i;
-    }
-    parsed[i] = std::move(*r);
+  std::vector<std::string_view> texts;
+  texts.reserve(lines->size());
+  for (const auto& l : *lines) texts.emplace_back(l.text);
+  auto doc = evidence::buildExport(texts, *since, *until, std::chrono::system_clock::now(), **key);
+  if (!doc.ok()) {
+    std::fprintf(stderr, "%s\n", doc.error().message.c_str());
+    return doc.error().code == evidence::ExportErrc::Empty ? kExitDrift : kExitRuntime;
   }
-  if (!first) {
-    std::fprintf(stderr, "no evidence records between %s and %s\n", evidence::formatTimestamp(*since).c_str(),
-                 evidence::formatTimestamp(*until).c_str());
-    return kExitDrift;
+  // Verified in memory before it is written anywhere: stdout cannot be taken back, so a
+  // document that does not verify never goes there; a file does, and is said not to verify.
+  const std::string name = to_stdout ? "-" : options.output.substr(options.output.rfind('/') + 1);
+  const auto verdict = evidence::verifyFile(name, doc->text, (*key)->publicKey(), std::nullopt);
+  const std::string pub = evidence::toHex((*key)->publicKey());
+  if (verdict.intact() || !to_stdout) {
+    auto written = to_stdout ? writeStdout(doc->text) : writeFileAtomically(options.output, doc->text);
+    if (!written.ok()) return reportFailure(written.error());
   }
-  const evidence::ParsedRecord& head_record = *parsed[*first];
-  evidence::HeaderFields header;
-  header.first_seq = head_record.seq;
-  header.prev = head_record.prev;
-  header.created = evidence::formatTimestamp(std::chrono::system_clock::now());
-  header.reason = "export";
-  header.site_id = head_record.doc.value("site_id", "");
-  header.appliance_id = head_record.doc.value("appliance_id", "");
-  header.since = evidence::formatTimestamp(*since);
-  header.until = evidence::formatTimestamp(*until);
-  auto header_line = evidence::sealHeader(header, **key);
-  if (!header_line.ok()) return reportFailure({kExitRuntime, "export: " + header_line.error().message});
-  std::string content = *header_line;
-  for (std::size_t i = *first; i <= *last; ++i) content += (*lines)[i].text + "\n";
-
-  // A fresh temporary next to the output (never an existing file or a planted link), renamed
-  // over the output once complete.
-  const std::string tmp = options.output + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return reportFailure({kExitRuntime, tmp + ": " + std::strerror(errno)});
-  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), options.output.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return reportFailure({kExitRuntime, options.output + ": " + std::strerror(errno)});
-  }
-  const std::string name = options.output.substr(options.output.rfind('/') + 1);
-  const auto verdict = evidence::verifyFile(name, content, (*key)->publicKey(), std::nullopt);
-  const std::size_t count = *last - *first + 1;
+  const std::string range = "seq " + std::to_string(doc->first_seq) + ".." + std::to_string(doc->head.seq);
   if (global.json) {
-    print(json{{"file", options.output}, {"records", count}, {"first_seq", head_record.seq},
-               {"last_seq", parsed[*last] ? parsed[*last]->seq : 0}, {"public_key", evidence::toHex((*key)->publicKey())},
+    print(json{{"file", options.output}, {"records", doc->records}, {"first_seq", doc->first_seq},
+               {"last_seq", doc->head.seq}, {"head_hash", doc->head.hash}, {"public_key", pub},
                {"verdict", verdict.intact() ? "intact" : "broken"}}.dump() + "\n");
-  } else {
-    print("exported " + std::to_string(count) + " records (seq " + std::to_string(head_record.seq) + "..) to " +
-          options.output + ": " + (verdict.intact() ? "verifies" : "does NOT verify") + " with public key " +
-          evidence::toHex((*key)->publicKey()) + "\n");
+  } else if (verdict.intact()) {
+    // With -o - stdout holds the export: what was done goes to stderr.
+    std::fprintf(to_stdout ? stderr : stdout, "exported %llu records (%s, head %s) to %s: verifies with public key %s\n",
+                 static_cast<unsigned long long>(doc->records), range.c_str(), doc->head.hash.c_str(),
+                 to_stdout ? "stdout" : options.output.c_str(), pub.c_str());
+  } else if (!to_stdout) {
+    print("exported " + std::to_string(doc->records) + " records (" + range + ") to " + options.output +
+          ": does NOT verify with public key " + pub + "\n");
   }
   if (!verdict.intact()) {
-    std::fprintf(stderr, "export: the range holds damaged evidence: %s line %zu: %s\n", verdict.failure->file.c_str(),
-                 verdict.failure->line, std::string(evidence::toString(verdict.failure->reason)).c_str());
+    std::fprintf(stderr, "export: the range holds damaged evidence: %s line %zu: %s%s\n",
+                 clean(verdict.failure->file).c_str(), verdict.failure->line,
+                 std::string(evidence::toString(verdict.failure->reason)).c_str(),
+                 to_stdout ? "; nothing was written to stdout" : "");
     return kExitDrift;
   }
   return kExitOk;

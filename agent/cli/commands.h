@@ -64,16 +64,30 @@ struct EvidenceVerifyOptions {
 /// `evidence verify`: 0 intact, 1 broken (the first bad record named), 2 usage, 3 unreadable.
 int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& options);
 
-/// `evidence tail [-n N]`: the newest records, as lines for humans or (--json) as objects.
-int runEvidenceTail(const GlobalOptions& global, std::size_t count);
+struct EvidenceTailOptions {
+  std::size_t count = 10;
+  std::optional<std::string> file;  // an export or a segment; none: state_dir/evidence
+};
+/// `evidence tail [-n N] [FILE]`: the newest records, as lines for humans or (--json) as
+/// objects. 0 (an empty source says so on stderr), 2 FILE unreadable or not evidence, 3 no store.
+int runEvidenceTail(const GlobalOptions& global, const EvidenceTailOptions& options);
+
+struct EvidenceShowOptions {
+  std::uint64_t seq = 0;
+  std::optional<std::string> file;
+};
+/// `evidence show SEQ [FILE]`: one record in full (--json: the record's object as stored). 0
+/// shown, 1 no record with that seq, 2 FILE unreadable or not evidence, 3 no store.
+int runEvidenceShow(const GlobalOptions& global, const EvidenceShowOptions& options);
 
 struct EvidenceExportOptions {
   std::string since;   // YYYY-MM-DD (from 00:00 UTC) or RFC 3339 UTC
   std::string until;   // YYYY-MM-DD (through that day) or RFC 3339 UTC (exclusive)
-  std::string output;
+  std::string output;  // "-": stdout
 };
-/// `evidence export`: the records in the range as one self-contained, signed file, verified
-/// after writing. 0 written and intact, 1 nothing in range or the copy does not verify, 2 usage.
+/// `evidence export`: the records in the range as one self-contained, signed file whose header
+/// names its last record, verified in memory before it is written (to stdout only when intact).
+/// 0 written and intact, 1 nothing in range or the copy does not verify, 2 usage, 3 no store.
 int runEvidenceExport(const GlobalOptions& global, const EvidenceExportOptions& options);
 
 /// `status`: the mode, the pause, what the guards hold, backups, the evidence store and the last

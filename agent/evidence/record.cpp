@@ -25,8 +25,7 @@ const std::set<std::string>& headerMembers(bool exported) {
                                               "hash",   "sig"};
   static const std::set<std::string> kExport = [] {
     auto s = kSegment;
-    s.insert("since");
-    s.insert("until");
+    for (const char* name : {"since", "until", "head_seq", "head_hash", "records"}) s.insert(name);
     return s;
   }();
   return exported ? kExport : kSegment;
@@ -284,6 +283,11 @@ core::Result<std::string, SealError> sealHeader(const HeaderFields& f, const Sig
               {"public_key", toHex(signer.publicKey())}};
   if (f.since) doc["since"] = *f.since;
   if (f.until) doc["until"] = *f.until;
+  if (f.head_seq) {
+    doc["head_seq"] = *f.head_seq;
+    doc["records"] = *f.head_seq - f.first_seq + 1;
+  }
+  if (f.head_hash) doc["head_hash"] = *f.head_hash;
   auto sealed = seal(std::move(doc), signer);
   if (!sealed.ok()) return core::fail(std::move(sealed.error()));
   return std::move(sealed->first);
@@ -380,6 +384,14 @@ core::Result<ParsedHeader, Problem> parseHeaderLine(std::string_view line) {
   for (const char* name : {"site_id", "appliance_id"}) {
     if (!doc[name].is_string()) return invalid(std::string("\"") + name + "\" is not a string");
   }
+  std::optional<std::uint64_t> head_seq;
+  if (exported) {
+    head_seq = positiveInteger(doc["head_seq"]);
+    if (!head_seq || *head_seq < *first) return invalid("\"head_seq\" is not an integer of at least first_seq");
+    if (!isLowerHex(doc["head_hash"], 64)) return invalid("\"head_hash\" is not 64 lowercase hex digits");
+    const auto records = positiveInteger(doc["records"]);
+    if (!records || *records != *head_seq - *first + 1) return invalid("\"records\" is not head_seq - first_seq + 1");
+  }
   auto digest = canonicalDigest(line, doc, Reason::HeaderInvalid);
   if (!digest.ok()) return core::fail(std::move(digest.error()));
   ParsedHeader h;
@@ -391,6 +403,10 @@ core::Result<ParsedHeader, Problem> parseHeaderLine(std::string_view line) {
   h.fields.appliance_id = doc["appliance_id"].get<std::string>();
   if (doc.contains("since")) h.fields.since = doc["since"].get<std::string>();
   if (doc.contains("until")) h.fields.until = doc["until"].get<std::string>();
+  if (exported) {
+    h.fields.head_seq = head_seq;
+    h.fields.head_hash = doc["head_hash"].get<std::string>();
+  }
   h.public_key = *fromHex<32>(doc["public_key"].get_ref<const std::string&>());
   h.hash = doc["hash"].get<std::string>();
   h.digest = *digest;

@@ -71,6 +71,10 @@ struct HeaderFields {
   std::string site_id;
   std::string appliance_id;
   std::optional<std::string> since, until;  // exports only
+  // Exports only: the last record the export holds, which its verification requires it to end
+  // with (the header also states the count, head_seq - first_seq + 1, as `records`).
+  std::optional<std::uint64_t> head_seq;
+  std::optional<std::string> head_hash;
 };
 
 /// The header line of a segment (with its newline), signed like a record.

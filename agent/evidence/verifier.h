@@ -26,6 +26,9 @@ struct Verdict {
   std::uint64_t records = 0;       // records verified
   std::uint64_t first_seq = 0;     // of the first verified record (0: none)
   Head head;                       // the last verified record
+  // verifyFile: what the header says the file is (an export commits to its end, a segment does
+  // not); Unread when the header could not be parsed.
+  enum class FileKind { Unread, Segment, Export } file_kind = FileKind::Unread;
   bool intact() const { return !failure; }
 };
 
@@ -39,8 +42,8 @@ struct VerifyOptions {
 /// error), never as intact.
 Verdict verifyStore(const Storage& storage, const VerifyOptions& options);
 
-/// Verifies one file (section 6.3). Without a key the header's own key is used, and
-/// `used_header_key` says so.
+/// Verifies one file (section 6.3): an export must end with the record its header names. Without
+/// a key the header's own key is used, and `used_header_key` says so.
 Verdict verifyFile(const std::string& name, std::string_view content, std::optional<PublicKey> key,
                    std::optional<std::uint64_t> from_seq, bool* used_header_key = nullptr);
 

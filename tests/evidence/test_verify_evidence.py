@@ -164,7 +164,7 @@ class Case(unittest.TestCase):
         self.assertTrue(out.endswith("\n") and out.count("\n") == 1, out)
         result = json.loads(out)
         self.assertEqual(set(result), {"verdict", "records", "head_seq", "file", "line", "reason",
-                                       "detail"})
+                                       "detail", "source"})
         self.assertEqual(p.returncode, 0 if result["verdict"] == "intact" else 1)
         return result
 
@@ -475,8 +475,41 @@ class StoreTest(Case):
 
     def test_from_skips_missing_records_rule(self):
         self.build([(5, 8), (9, 10)], start_prev="aa" * 32)
-        self.assertIntact("--from", "1", records=6, head=10)
+        self.assertIntact("--from", "5", records=6, head=10)
         self.assertIntact("--from", "6", records=5, head=10)
+        # The chain starts at SEQ itself: a store without it has nothing to start from.
+        self.assertBroken(5, 2, "missing_records", "--from", "1", records=0, head=0)
+
+    def test_from_after_a_removed_record(self):
+        # Record 6 (line 3 of segment 5) removed: the break is named, and --from verifies the
+        # rest as a fresh chain from the record after it, trusting its prev.
+        self.put(5, b"".join(x + b"\n" for i, x in enumerate(self.lines(5)) if i != 2))
+        self.assertBroken(5, 3, "seq_mismatch", records=5, head=5)
+        self.assertIntact("--from", "7", records=4, head=10)
+        self.assertIntact("--from", "8", records=3, head=10)
+        # The removed record itself is not there to start from.
+        self.assertBroken(5, 3, "missing_records", "--from", "6", records=0, head=0)
+
+    def test_from_after_an_inserted_or_unreadable_line(self):
+        self.edit_line(5, 3, lambda x: b"not json\n" + x)  # before record 6
+        self.assertBroken(5, 3, "malformed", records=5, head=5)
+        self.assertIntact("--from", "6", records=5, head=10)
+        # A record below SEQ after the start is out of place.
+        self.build(self.LAYOUT)
+        self.edit_line(5, 4, lambda x: x + b"\n" + self.lines(5)[1])  # record 5 again after 7
+        self.assertBroken(5, 5, "seq_mismatch", "--from", "6", records=2, head=7)
+
+    def test_from_start_record_damaged(self):
+        self.edit_line(5, 3, lambda x: replace_once(x, b'"n":6,', b'"n": 6,'))
+        self.assertBroken(5, 3, "not_canonical", "--from", "6", records=0, head=0)
+        self.build(self.LAYOUT)
+        self.edit_line(5, 3, lambda x: flip_hex(x, "prev"))
+        self.assertBroken(5, 3, "hash_mismatch", "--from", "6", records=0, head=0)
+
+    def test_from_checks_headers_after_the_start(self):
+        self.edit_line(9, 1, lambda x: dumps(self.w.header(9, "ee" * 32)))
+        self.assertBroken(9, 1, "prev_mismatch", "--from", "6", records=3, head=8)
+        self.assertIntact("--from", "9", records=2, head=10)  # before the start: no expectation
 
     # Usage errors: exit 2, nothing on stdout.
     def test_usage_errors(self):
@@ -496,17 +529,94 @@ class StoreTest(Case):
 class ExportTest(Case):
     """A single file (section 6.3): an export, or one segment taken alone."""
 
+    NAME = "export-2026-11.jsonl"
+
     def make_export(self, **header_extra) -> str:
         prev = "ab" * 32
         recs = self.w.chain(20, 25, prev)
-        extra = {"since": "2026-11-01T00:00:00.000Z", "until": "2026-11-30T00:00:00.000Z"}
+        extra = {"since": "2026-11-01T00:00:00.000Z", "until": "2026-11-30T00:00:00.000Z",
+                 "head_seq": 25, "head_hash": recs[-1]["hash"], "records": 6}
         extra.update(header_extra)
         extra = {k: v for k, v in extra.items() if v is not None}
         data = line(self.w.header(20, prev, "export", **extra)) + b"".join(map(line, recs))
-        path = os.path.join(self.state, "export-2026-11.jsonl")
+        self.export_records = recs
+        path = os.path.join(self.state, self.NAME)
         with open(path, "wb") as f:
             f.write(data)
         return path
+
+    def rewrite(self, path: str, data: bytes) -> str:
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def test_export_says_it_is_one(self):
+        self.assertEqual(self.assertIntact(records=10, head=10)["source"], "store")
+        self.assertEqual(self.assertIntact(records=6, head=25, path=self.make_export())["source"],
+                         "export")
+        os.rename(self.seg(5), os.path.join(self.state, "copy.jsonl"))
+        r = self.assertIntact(records=4, head=8, path=os.path.join(self.state, "copy.jsonl"))
+        self.assertEqual(r["source"], "segment")
+        self.rewrite(os.path.join(self.state, "copy.jsonl"), b"{}\n")
+        self.assertIsNone(self.run_verifier(os.path.join(self.state, "copy.jsonl"), rc=1)["source"])
+
+    def test_export_cut_at_every_line(self):
+        path = self.make_export()
+        with open(path, "rb") as f:
+            data = f.read()
+        ends = [i + 1 for i, c in enumerate(data) if c == ord("\n")]
+        for n, end in enumerate(ends[:-1], start=1):  # n whole lines kept
+            with self.subTest(lines=n):
+                self.rewrite(path, data[:end])
+                r = self.assertBroken(self.NAME, 1, "missing_records", records=n - 1,
+                                      head=18 + n if n > 1 else 0, path=path)
+                self.assertEqual(r["source"], "export")
+                self.assertIn("seq 25", r["detail"])
+        for cut in (0, 1, ends[0] - 1, ends[0] + 1, ends[2] + 40, len(data) - 1):
+            with self.subTest(cut=cut):
+                self.rewrite(path, data[:cut])
+                r = self.run_verifier(path, rc=1)
+                reason = "header_invalid" if cut < ends[0] else "torn_tail"
+                self.assertEqual((r["file"], r["reason"]), (self.NAME, reason), r)
+
+    def test_export_end_must_be_the_named_record(self):
+        path = self.make_export()
+        with open(path, "rb") as f:
+            data = f.read()
+        extra = self.w.record(26, self.export_records[-1]["hash"])
+        self.rewrite(path, data + line(extra))
+        self.assertBroken(self.NAME, 8, "header_mismatch", records=6, head=25, path=path)
+        self.make_export(head_hash="cd" * 32)
+        self.assertBroken(self.NAME, 7, "header_mismatch", records=5, head=24, path=path)
+        # A header naming an earlier end: the records past it are not committed to.
+        self.make_export(head_seq=24, records=5, head_hash=self.export_records[-2]["hash"])
+        self.assertBroken(self.NAME, 7, "header_mismatch", records=5, head=24, path=path)
+        self.make_export(head_seq=24, records=5)  # ... and with another record's hash
+        self.assertBroken(self.NAME, 6, "header_mismatch", records=4, head=23, path=path)
+
+    def test_export_header_end_shape(self):
+        for extra in ({"head_seq": None}, {"head_hash": None}, {"records": None},
+                      {"records": 5}, {"head_seq": 19, "records": 0}, {"head_hash": "AB" * 32},
+                      {"head_seq": True}):
+            with self.subTest(extra=extra):
+                self.assertBroken(self.NAME, 1, "header_invalid", records=0, head=0,
+                                  path=self.make_export(**extra))
+        # A segment header must not carry them.
+        self.edit_line(5, 1, lambda x: dumps(self.w.header(5, self.records[4]["hash"],
+                                                           head_seq=8, records=4,
+                                                           head_hash="ab" * 32)))
+        self.assertBroken(5, 1, "header_invalid", records=4, head=4)
+
+    def test_export_cut_with_from(self):
+        path = self.make_export()
+        with open(path, "rb") as f:
+            data = f.read()
+        ends = [i + 1 for i, c in enumerate(data) if c == ord("\n")]
+        self.rewrite(path, data[:ends[4]])  # records 20..23
+        self.assertBroken(self.NAME, 1, "missing_records", "--from", "22", records=2, head=23,
+                          path=path)
+        self.assertBroken(self.NAME, None, "missing_records", "--from", "24", records=0,
+                          head=0, path=path)
 
     def test_export_without_pubkey(self):
         path = self.make_export()

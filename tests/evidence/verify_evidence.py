@@ -12,11 +12,14 @@ Usage: verify_evidence.py [--pubkey FILE] [--from SEQ] PATH
   --pubkey  a file holding the Ed25519 public key as 64 hex digits (surrounding whitespace allowed).
             Default for a store: PATH/../keys/evidence-ed25519.pub; for a single file: the key
             its header asserts (which then proves integrity only, not origin).
-  --from    skip records below SEQ unverified; record SEQ sets the expectation (section 6.2).
+  --from    start a fresh chain at record SEQ, trusting its prev; records before it are skipped
+            unverified (section 6.2).
 
 Prints one JSON object on one line:
   {"verdict": "intact"|"broken", "records": N, "head_seq": S, "file": F, "line": L,
-   "reason": R, "detail": D}
+   "reason": R, "detail": D, "source": K}
+where K is what PATH was taken for: "store", "export" or "segment" (a single file, by its
+header, section 6.3), or null when a single file's header could not be read.
 and exits 0 (intact), 1 (broken) or 2 (usage error: bad arguments, unreadable key or path).
 
 Needs only the standard library and PyNaCl (python3-nacl).
@@ -221,7 +224,16 @@ HEADER_SHAPE = {
     "site_id": _STRING, "appliance_id": _STRING, "public_key": _HEX64,
     "hash": _HEX64, "sig": _HEX128,
 }
-EXPORT_HEADER_SHAPE = dict(HEADER_SHAPE, since=_TS, until=_TS)
+EXPORT_HEADER_SHAPE = dict(HEADER_SHAPE, since=_TS, until=_TS, head_seq=_POSITIVE, head_hash=_HEX64,
+                           records=_POSITIVE)
+
+
+def check_export_header(h: dict) -> None:
+    """Section 4: an export header's end must be consistent with its start; raises Malformed."""
+    if h["head_seq"] < h["first_seq"]:
+        raise Malformed("head_seq %d is below first_seq %d" % (h["head_seq"], h["first_seq"]))
+    if h["records"] != h["head_seq"] - h["first_seq"] + 1:
+        raise Malformed("records %d is not head_seq - first_seq + 1" % h["records"])
 
 
 def check_shape(obj: dict, shape: dict) -> None:
@@ -251,13 +263,20 @@ class Verifier:
         self.head_seq = 0  # seq of the last of them
         self.first_header: tuple | None = None  # (file, first_seq, prev) of the first segment
         self.pruned: set = set()  # (through_seq, through_hash) of every `pruned` record
+        self.started = False  # E and P hold: from the first header, or (--from) from record SEQ
+        self.export_end: tuple | None = None  # (head_seq, head_hash): this segment is an export
+        self.segment_last: int | None = None  # seq of the last record verified in this segment
+        self.source: str | None = None  # a single file: "export" or "segment", by its header
 
     # Checks 1 and 2 of 6.1 (and of 6.2 for a header), then 3 and 4.
     def _load(self, raw: bytes, shape_of, bad: str, file: str, line: int) -> dict:
         try:
             obj, duplicates = parse_line(raw)
             encoded = canon(obj)  # also rejects unpaired surrogates and out-of-range integers
-            check_shape(obj, shape_of(obj))
+            shape = shape_of(obj)
+            check_shape(obj, shape)
+            if shape is EXPORT_HEADER_SHAPE:
+                check_export_header(obj)
         except Malformed as e:
             raise Broken(bad, file, line, str(e)) from None
         if duplicates:
@@ -282,6 +301,9 @@ class Verifier:
         """Section 6.2 step 1. name_seq: the file name's number (None for a single file)."""
         shape_of = lambda o: EXPORT_HEADER_SHAPE if o.get("reason") == "export" else HEADER_SHAPE
         h = self._load(raw, shape_of, "header_invalid", file, 1)
+        self.export_end = (h["head_seq"], h["head_hash"]) if h["reason"] == "export" else None
+        if name_seq is None:
+            self.source = "export" if self.export_end else "segment"
         if self.key_hex is not None and h["public_key"] != self.key_hex:
             raise Broken("key_mismatch", file, 1, "header key %s is not the verifying key %s"
                          % (h["public_key"], self.key_hex))
@@ -295,29 +317,48 @@ class Verifier:
         if h["first_seq"] == 1 and h["prev"] != ZERO_HASH:
             raise Broken("prev_mismatch", file, 1, "the chain starts at seq 1 but prev is not "
                          "64 zeros")
-        if self.expect_seq is None:  # the first segment (or the first one --from opens)
-            self.expect_seq, self.expect_prev = h["first_seq"], h["prev"]
+        if self.first_header is None:  # the first segment (or the first one --from opens)
             self.first_header = (file, h["first_seq"], h["prev"])
+            if self.from_seq is None:
+                self.expect_seq, self.expect_prev = h["first_seq"], h["prev"]
+                self.started = True
+            return
+        if not self.started:  # --from: no expectation before the chain's start
             return
         if h["first_seq"] != self.expect_seq:
             raise Broken("seq_mismatch", file, 1, "first_seq %d, expected %d"
                          % (h["first_seq"], self.expect_seq))
-        if self.expect_prev is not None and h["prev"] != self.expect_prev:
+        if h["prev"] != self.expect_prev:
             raise Broken("prev_mismatch", file, 1, "prev is not the hash of record %d"
                          % (self.expect_seq - 1))
 
-    def skips(self) -> bool:
-        """--from: is the next record line's position below SEQ? Then it is skipped, unread.
+    def skips(self, raw: bytes, file: str, line: int) -> bool:
+        """--from, before the chain has started: is this record line skipped, unverified?
 
-        Positions count from the header's first_seq, so E stays known (P does not)."""
-        if self.from_seq is None or self.expect_seq >= self.from_seq:
+        A line is read as far as check 1 (6.1); one that fails it, or whose seq is below SEQ,
+        is skipped. The first other line starts the chain, and must be record SEQ."""
+        if self.started:
             return False
-        self.expect_seq += 1  # positions still count: the next record expected is one further
-        self.expect_prev = None  # unknown: record SEQ sets P
-        return True
+        try:
+            obj, _ = parse_line(raw)
+            canon(obj)
+            check_shape(obj, RECORD_SHAPE)
+        except Malformed:
+            return True  # its seq cannot be read
+        if obj["seq"] < self.from_seq:
+            return True
+        if obj["seq"] != self.from_seq:
+            raise Broken("missing_records", file, line, "no record with seq %d to start from; "
+                         "this line holds seq %d" % (self.from_seq, obj["seq"]))
+        self.started = True
+        self.expect_seq, self.expect_prev = self.from_seq, None  # None: SEQ's prev is trusted
+        return False
 
     def record(self, raw: bytes, file: str, line: int) -> None:
-        """Section 6.1, checks 1 to 6."""
+        """Section 6.1, checks 1 to 6, and (6.3) an export's end."""
+        if self.export_end and self.segment_last == self.export_end[0]:
+            raise Broken("header_mismatch", file, line, "the export's header names seq %d as its "
+                         "last record; this line follows it" % self.export_end[0])
         r = self._load(raw, lambda o: RECORD_SHAPE, "malformed", file, line)
         self._check_hash_and_sig(r, self.key, file, line)
         if r["seq"] != self.expect_seq:
@@ -326,6 +367,10 @@ class Verifier:
         if self.expect_prev is not None and r["prev"] != self.expect_prev:
             raise Broken("prev_mismatch", file, line, "prev is not the hash of record %d"
                          % (r["seq"] - 1))
+        if self.export_end and r["seq"] == self.export_end[0] and r["hash"] != self.export_end[1]:
+            raise Broken("header_mismatch", file, line, "seq %d is not the record the export's "
+                         "header names (head_hash %s)" % (r["seq"], self.export_end[1]))
+        self.segment_last = r["seq"]
         self.expect_seq, self.expect_prev = r["seq"] + 1, r["hash"]
         self.records += 1
         self.head_seq = r["seq"]
@@ -342,15 +387,20 @@ class Verifier:
         if end < 0:
             raise Broken("header_invalid", file, 1,
                          "empty file" if not data else "the header line has no newline")
+        self.segment_last = None
         self.header(data[:end], file, name_seq)
         lines = data[end + 1:].split(b"\n")
         torn = lines.pop()  # what follows the last newline: b"" unless the last line is torn
         for number, raw in enumerate(lines, start=2):
-            if not self.skips():
+            if not self.skips(raw, file, number):
                 self.record(raw, file, number)
         if torn:  # reported even below --from's SEQ: the file itself is cut
             raise Broken("torn_tail", file, len(lines) + 2,
                          "the last line (%d bytes) has no newline" % len(torn))
+        if self.export_end and self.segment_last != self.export_end[0] and self.started:
+            raise Broken("missing_records", file, 1, "the export's header names seq %d as its "
+                         "last record; the file ends %s" % (self.export_end[0], "after seq %d"
+                         % self.segment_last if self.segment_last else "before any record"))
 
     def check_pruned(self) -> None:
         """After the last segment (6.2): a chain not starting at 1 must say it was pruned."""
@@ -415,7 +465,7 @@ def verify(path: str, pubkey_file: str | None, from_seq: int | None) -> dict:
 
     v = Verifier(key_hex, from_seq)
     result = {"verdict": "intact", "records": 0, "head_seq": 0, "file": None, "line": None,
-              "reason": None, "detail": None}
+              "reason": None, "detail": None, "source": "store" if store else None}
     try:
         for seg_path, name_seq in segments:
             v.segment(seg_path, name_seq)
@@ -435,6 +485,8 @@ def verify(path: str, pubkey_file: str | None, from_seq: int | None) -> dict:
             result["detail"] = ("verified with the header's own public key: this proves "
                                 "integrity relative to that key only")
     result["records"], result["head_seq"] = v.records, v.head_seq
+    if not store:
+        result["source"] = v.source
     return result
 
 

@@ -41,6 +41,14 @@ struct EvidenceHost : FixtureHost {
       REQUIRE((r.exit_code == 0 || r.exit_code == 1));
     }
   }
+  // `evidence export` of every record to `file`; its --json summary.
+  json exportAll(const fs::path& file) const {
+    auto r = runAgent(with({"evidence", "export", "--since", "2000-01-01", "--until", "2100-01-01", "-o", file.string(),
+                            "--json"}));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out);
+  }
   std::vector<fs::path> segments() const {
     std::vector<fs::path> out;
     for (const auto& e : fs::directory_iterator(store())) out.push_back(e.path());
@@ -68,7 +76,9 @@ json bothVerdicts(const EvidenceHost& host, const std::vector<std::string>& extr
   REQUIRE(p.exit_code == a.exit_code);
   const json ja = json::parse(a.out), jp = json::parse(p.out);
   CHECK(ja["verdict"] == (a.exit_code == 0 ? "intact" : "broken"));
-  for (const char* k : {"verdict", "file", "line", "reason", "records", "head_seq"}) CHECK(ja[k] == jp[k]);
+  for (const char* k : {"verdict", "file", "line", "reason", "records", "head_seq", "source"}) {
+    CHECK(ja.value(k, json("(missing)")) == jp.value(k, json("(missing)")));
+  }
   return ja;
 }
 
@@ -272,11 +282,7 @@ TEST_CASE("an export is self-contained and verifies offline, with its own key or
   EvidenceHost host("LIN-SSH-001");
   host.runOnce(2);
   const fs::path file = host.dir.path() / "export.jsonl";
-  auto r = runAgent(host.with({"evidence", "export", "--since", "2000-01-01", "--until", "2100-01-01", "-o",
-                               file.string(), "--json"}));
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  const json out = json::parse(r.out);
+  const json out = host.exportAll(file);
   CHECK(out["verdict"] == "intact");
   CHECK(out["first_seq"] == 1);
   auto v = bothVerdicts(host, {}, &file);
@@ -301,6 +307,186 @@ TEST_CASE("an export is self-contained and verifies offline, with its own key or
                                  file.string()}));
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--since") != std::string::npos);
+}
+
+TEST_CASE("an export cut short at any line, or inside one, fails both verifiers and says what is missing") {
+  EvidenceHost host("LIN-SSH-001");
+  host.runOnce(2);
+  const fs::path file = host.dir.path() / "export.jsonl";
+  const json out = host.exportAll(file);
+  const std::string text = slurp(file);
+  const auto ls = lines(text);
+  REQUIRE(ls.size() == out["records"].get<std::size_t>() + 1);
+  std::set<std::string> kinds;
+  for (std::size_t i = 1; i < ls.size(); ++i) kinds.insert(json::parse(ls[i])["kind"].get<std::string>());
+  CHECK(kinds == std::set<std::string>{"lifecycle", "rules", "snapshot", "heal", "cycle"});
+  const json whole = bothVerdicts(host, {}, &file);
+  CHECK(whole["verdict"] == "intact");
+  CHECK(whole["source"] == "export");
+  const std::string head = std::to_string(out["last_seq"].get<int>());
+
+  const fs::path cut = host.dir.path() / "cut.jsonl";
+  for (std::size_t n = 0; n < ls.size(); ++n) {  // n whole lines kept: the header, then records
+    INFO("cut after " << n << " lines");
+    std::vector<std::string> kept(ls.begin(), ls.begin() + static_cast<std::ptrdiff_t>(n));
+    spit(cut, joinLines(kept));
+    const json v = bothVerdicts(host, {}, &cut);
+    CHECK(v["verdict"] == "broken");
+    if (n == 0) {
+      CHECK(v["reason"] == "header_invalid");
+      continue;
+    }
+    CHECK(v["source"] == "export");  // not mistaken for a segment, which commits to no end
+    CHECK(v["reason"] == "missing_records");
+    CHECK(v["line"] == 1);
+    auto said = runAgent({"evidence", "verify", cut.string()});
+    CHECK(said.exit_code == 1);
+    CHECK(said.out.find("intact") == std::string::npos);
+    CHECK(said.out.find("names seq " + head + " ") != std::string::npos);
+    CHECK(said.out.find(" missing") != std::string::npos);
+  }
+  // Inside a line: the header, a record, and the very last byte.
+  const std::size_t header_end = ls[0].size() + 1;
+  for (std::size_t at : {std::size_t{10}, header_end - 1, header_end + 20, text.size() / 2, text.size() - 1}) {
+    INFO("cut at byte " << at);
+    spit(cut, text.substr(0, at));
+    const json v = bothVerdicts(host, {}, &cut);
+    CHECK(v["reason"] == (at < header_end ? "header_invalid" : "torn_tail"));
+  }
+  // A segment file is verified as before: intact when cut on a line, and said to be a segment.
+  const fs::path seg = host.segments().front();
+  const auto seg_lines = lines(slurp(seg));
+  spit(cut, joinLines({seg_lines.begin(), seg_lines.end() - 1}));
+  const json v = bothVerdicts(host, {}, &cut);
+  CHECK(v["verdict"] == "intact");
+  CHECK(v["source"] == "segment");
+  CHECK(runAgent({"evidence", "verify", cut.string()}).out.find("a segment, not an export") != std::string::npos);
+}
+
+TEST_CASE("tail and show read the store or an export file, and show prints one record in full") {
+  EvidenceHost host("LIN-SSH-001");
+  host.runOnce(2);
+  const fs::path file = host.dir.path() / "export.jsonl";
+  host.exportAll(file);
+  const auto file_lines = lines(slurp(file));
+  const json from_store = json::parse(runAgent(host.with({"evidence", "tail", "-n", "3", "--json"})).out);
+  auto tailed = runAgent(host.with({"evidence", "tail", "-n", "3", file.string(), "--json"}));
+  INFO(tailed.err);
+  REQUIRE(tailed.exit_code == 0);
+  CHECK(json::parse(tailed.out) == from_store);
+  CHECK(json::parse(tailed.out)["records"].size() == 3);
+  auto text_tail = runAgent({"evidence", "tail", file.string()});  // no state_dir needed for a file
+  CHECK(text_tail.exit_code == 0);
+  CHECK(text_tail.out.find("stop run --once") != std::string::npos);
+
+  // show SEQ: --json prints the record's object exactly as stored, from the store or the file.
+  const std::string& third = file_lines[3];
+  const auto seq = std::to_string(json::parse(third)["seq"].get<int>());
+  auto shown = runAgent(host.with({"evidence", "show", seq, "--json"}));
+  INFO(shown.err);
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out == third + "\n");
+  CHECK(runAgent({"evidence", "show", seq, file.string(), "--json"}).out == third + "\n");
+  // For people: every member, and the body in full (a snapshot: every finding in it).
+  const json snapshot = json::parse(third);
+  REQUIRE(snapshot["kind"] == "snapshot");
+  auto human = runAgent(host.with({"evidence", "show", seq}));
+  CHECK(human.exit_code == 0);
+  for (const char* member : {"hash", "sig", "prev", "actor", "rules_version"}) {
+    CHECK(human.out.find(snapshot[member].get<std::string>()) != std::string::npos);
+  }
+  for (const auto& f : snapshot["body"]["findings"]) {
+    CHECK(human.out.find("\"" + f["check_id"].get<std::string>() + "\"") != std::string::npos);
+  }
+  // What is not there says so.
+  auto absent = runAgent(host.with({"evidence", "show", "9999"}));
+  CHECK(absent.exit_code == 1);
+  CHECK(absent.out.empty());
+  CHECK(absent.err.find("no record with seq 9999") != std::string::npos);
+  CHECK(runAgent({"evidence", "show", "9999", file.string()}).exit_code == 1);
+  const fs::path not_evidence = host.dir.path() / "notes.txt";
+  spit(not_evidence, "hello\nworld\n");
+  auto wrong = runAgent({"evidence", "tail", not_evidence.string()});
+  CHECK(wrong.exit_code == 2);
+  CHECK(wrong.err.find("not an evidence file") != std::string::npos);
+  CHECK(runAgent({"evidence", "show", "1", (host.dir.path() / "nowhere").string()}).exit_code == 2);
+}
+
+TEST_CASE("verify --from starts a fresh chain: after a removed record it verifies the rest") {
+  EvidenceHost host("LIN-SSH-001,LIN-KRN-001", 16);
+  host.runOnce(4);
+  const json intact = bothVerdicts(host, {});
+  REQUIRE(intact["verdict"] == "intact");
+  const fs::path target = host.segments()[1];
+  auto ls = lines(slurp(target));
+  REQUIRE(ls.size() >= 5);
+  const int removed = json::parse(ls[2])["seq"].get<int>();  // line 3
+  ls.erase(ls.begin() + 2);
+  spit(target, joinLines(ls));
+  const json broken = bothVerdicts(host, {});
+  CHECK(broken["reason"] == "seq_mismatch");
+  CHECK(broken["line"] == 3);
+  const json rest = bothVerdicts(host, {"--from", std::to_string(removed + 1)});
+  CHECK(rest["verdict"] == "intact");
+  CHECK(rest["records"] == intact["head_seq"].get<int>() - removed);
+  CHECK(rest["head_seq"] == intact["head_seq"]);
+  auto said = runAgent(host.with({"evidence", "verify", "--from", std::to_string(removed + 1)}));
+  CHECK(said.exit_code == 0);
+  CHECK(said.out.find("from seq " + std::to_string(removed + 1)) != std::string::npos);
+  // The removed record is not there to start from.
+  const json none = bothVerdicts(host, {"--from", std::to_string(removed)});
+  CHECK(none["reason"] == "missing_records");
+  CHECK(none["file"] == target.filename().string());
+  CHECK(none["line"] == 3);
+}
+
+TEST_CASE("a missing store is said to be missing, an empty one to hold no records") {
+  EvidenceHost host("LIN-SSH-001");
+  const std::string dir = (host.state() / "evidence").string();
+  const fs::path pub = host.dir.path() / "k.pub";
+  spit(pub, std::string(64, 'a') + "\n");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"evidence", "tail"}, {"evidence", "tail", "--json"}, {"evidence", "show", "1"},
+        {"evidence", "verify"}, {"evidence", "verify", "--pubkey", pub.string()}, {"evidence", "verify", "--json"}}) {
+    INFO(args[1] << " " << (args.size() > 2 ? args[2] : ""));
+    auto r = runAgent(host.with(args));
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("no evidence store at " + dir) != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(host.state()));  // read-only: nothing created
+  fs::create_directories(host.store());
+  auto tail = runAgent(host.with({"evidence", "tail"}));
+  CHECK(tail.exit_code == 0);
+  CHECK(tail.err.find("the evidence store at " + dir + " holds no records") != std::string::npos);
+  auto tail_json = runAgent(host.with({"evidence", "tail", "--json"}));
+  CHECK(json::parse(tail_json.out)["records"].empty());
+  auto show = runAgent(host.with({"evidence", "show", "1"}));
+  CHECK(show.exit_code == 1);
+  CHECK(show.err.find("no record with seq 1") != std::string::npos);
+}
+
+TEST_CASE("export -o - writes the verified document to stdout, and no file named -") {
+  EvidenceHost host("LIN-SSH-001");
+  host.runOnce();
+  const fs::path cwd = host.dir.path() / "cwd";
+  fs::create_directories(cwd);
+  auto r = runProcess({"/bin/sh", "-c", "cd \"$1\" && exec \"$2\" evidence export --since 2000-01-01 --until 2100-01-01 "
+                                        "-o - --config \"$3\"", "sh", cwd.string(), CA_AGENT_BINARY, host.config()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(fs::is_empty(cwd));
+  CHECK(r.err.find("to stdout: verifies") != std::string::npos);
+  const fs::path saved = host.dir.path() / "saved.jsonl";
+  spit(saved, r.out);
+  const json v = bothVerdicts(host, {}, &saved);
+  CHECK(v["verdict"] == "intact");
+  CHECK(v["source"] == "export");
+  // --json would share stdout with the document: refused.
+  auto both = runAgent(host.with({"evidence", "export", "--since", "2000-01-01", "--until", "2100-01-01", "-o", "-",
+                                  "--json"}));
+  CHECK(both.exit_code == 2);
+  CHECK(both.out.empty());
 }
 
 TEST_CASE("a torn tail left by a crash is cut at the next start and recorded") {

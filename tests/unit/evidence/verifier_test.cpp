@@ -183,3 +183,23 @@ TEST_CASE("timestamps: the exact form and a real date, years 0001-9999, far ones
   REQUIRE(t);
   CHECK(evidence::formatTimestamp(*t) == "2026-11-28T09:00:00.123Z");
 }
+
+TEST_CASE("from SEQ starts a fresh chain at SEQ: it verifies what follows a removed record") {
+  Store s(8);
+  auto from = [&](std::uint64_t seq) { return evidence::verifyStore(s.storage, {s.signer.publicKey(), seq}); };
+  auto& t = s.storage.bytes(kSeg1);
+  const std::string removed = s.line(kSeg1, 5);  // seq 4
+  t.erase(t.find(removed), removed.size() + 1);
+  expectBroken(s.verify(), kSeg1, 5, Reason::SeqMismatch);
+  auto v = from(5);
+  CHECK(v.intact());
+  CHECK(v.first_seq == 5);
+  CHECK(v.records == 4);
+  CHECK(v.head.seq == 8);
+  expectBroken(from(4), kSeg1, 5, Reason::MissingRecords);  // the removed record: nothing to start from
+  expectBroken(from(9), kSeg1, 0, Reason::MissingRecords);  // past the head
+  // An unreadable line before SEQ is skipped; after the start it is reported.
+  s.setLine(kSeg1, 3, s.line(kSeg1, 3) + "\nnot json");
+  CHECK(from(5).intact());
+  expectBroken(from(2), kSeg1, 4, Reason::Malformed);
+}
