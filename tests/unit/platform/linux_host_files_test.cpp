@@ -225,13 +225,22 @@ TEST_CASE("HostFiles: lstat sees the link, stat its target") {
   CHECK(st->mtime.time_since_epoch() > std::chrono::seconds(0));
 }
 
-TEST_CASE("HostFiles: listDir lists names and types, sorted") {
-  testsupport::TempDir root("hf-root");
-  root.write("d/b-file", "x");
+namespace {
+
+/// /d with a directory, a file, a link and a FIFO (in name order), and /to-d a link to /d.
+void makeListingTree(const testsupport::TempDir& root) {
+  root.write("d/b-file", "12345");
   fs::create_directories(root.path() / "d/a-dir");
   link("b-file", root.path() / "d/c-link");
   REQUIRE(::mkfifo((root.path() / "d/d-fifo").c_str(), 0600) == 0);
   link("/d", root.path() / "to-d");
+}
+
+}  // namespace
+
+TEST_CASE("HostFiles: listDir lists names and types, sorted") {
+  testsupport::TempDir root("hf-root");
+  makeListingTree(root);
   auto hf = openRoot(root.path());
 
   auto entries = hf->listDir("/to-d");
@@ -251,12 +260,8 @@ TEST_CASE("HostFiles: listDir lists names and types, sorted") {
 
 TEST_CASE("HostFiles: listDirStat gives each entry's lstat, sorted, from one open of the directory") {
   testsupport::TempDir root("hf-root");
-  root.write("d/b-file", "12345");
+  makeListingTree(root);
   chmodOrFail(root.path() / "d/b-file", 04750);
-  fs::create_directories(root.path() / "d/a-dir");
-  link("/etc/shadow", root.path() / "d/c-link");  // described, never followed
-  REQUIRE(::mkfifo((root.path() / "d/d-fifo").c_str(), 0600) == 0);
-  link("/d", root.path() / "to-d");
   auto hf = openRoot(root.path());
 
   auto entries = hf->listDirStat("/to-d");
@@ -275,7 +280,7 @@ TEST_CASE("HostFiles: listDirStat gives each entry's lstat, sorted, from one ope
     CHECK(e.stat.dev == l->dev);
   }
   CHECK((*entries)[1].stat.mode == 04750);
-  CHECK((*entries)[2].stat.type == FileType::Symlink);
+  CHECK((*entries)[2].stat.type == FileType::Symlink);  // described, never followed
   // The default implementation (listDir + lstat, what an overlay or a fake gets) agrees.
   auto generic = hf->HostFiles::listDirStat("/to-d");
   REQUIRE(generic.ok());
