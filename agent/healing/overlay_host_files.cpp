@@ -211,6 +211,41 @@ core::Result<std::vector<platform::DirEntry>, FsError> OverlayHostFiles::listDir
   return list;
 }
 
+core::Result<std::vector<platform::DirEntryStat>, FsError> OverlayHostFiles::listDirStat(
+    const std::string& path) const {
+  auto list = fromBase(base_.listDirStat(path), path);
+  if (!list || nodes_.empty()) return list;  // no change planned: the base's fast listing as is
+  auto names = listDir(path);  // the overlay's view of which names exist, created files included
+  if (!names) return core::fail(std::move(names).error());
+  auto dir = base_.resolve(path);
+  if (!dir) return list;
+  const std::string prefix = *dir == "/" ? "/" : *dir + "/";
+  std::vector<platform::DirEntryStat> out;
+  out.reserve(names->size());
+  auto base_it = list->begin();
+  for (auto& e : *names) {  // both sorted by name
+    while (base_it != list->end() && base_it->name < e.name) ++base_it;
+    const bool in_base = base_it != list->end() && base_it->name == e.name;
+    const auto node = nodes_.find(prefix + e.name);
+    // A symlink is never a node (writes land on its target), so it keeps the base's lstat.
+    if (node != nodes_.end() && !(in_base && base_it->stat.type == FileType::Symlink)) {
+      out.push_back(platform::DirEntryStat{std::move(e.name), statOf(node->second)});
+    } else if (in_base) {
+      out.push_back(std::move(*base_it));
+    }
+  }
+  return out;
+}
+
+core::Result<std::uint64_t, FsError> OverlayHostFiles::fileSystemType(const std::string& path) const {
+  auto type = base_.fileSystemType(path);
+  if (type || type.error().code != FsErrc::NotFound || !find(path)) return type;
+  // A file the overlay created lies on its (base) parent directory's file system.
+  auto key = canonicalKey(path);
+  if (!key) return type;
+  return base_.fileSystemType(parentOf(*key));
+}
+
 core::Result<bool, FsError> OverlayHostFiles::exists(const std::string& path) const {
   if (find(path)) return true;
   return base_.exists(path);

@@ -68,6 +68,15 @@ class OverlayHostFiles final : public platform::HostFiles {
   core::Result<std::vector<platform::DirEntry>, platform::FsError> listDir(
       const std::string& path) const override;
 
+  /// The base's entries with their metadata, an entry the overlay changed or created described
+  /// as stat() of it would (mode, owner, size), sorted by name. Fails like HostFiles::listDir().
+  core::Result<std::vector<platform::DirEntryStat>, platform::FsError> listDirStat(
+      const std::string& path) const override;
+
+  /// The base's answer; for a file the overlay created, its parent directory's. Fails like
+  /// HostFiles::fileSystemType().
+  core::Result<std::uint64_t, platform::FsError> fileSystemType(const std::string& path) const override;
+
   /// True for a file the overlay created, else the base's answer. Fails like HostFiles::exists().
   core::Result<bool, platform::FsError> exists(const std::string& path) const override;
 

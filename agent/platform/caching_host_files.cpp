@@ -51,6 +51,14 @@ core::Result<std::vector<DirEntry>, FsError> CachingHostFiles::listDir(const std
   return memo(dirs_, path, [&] { return base_.listDir(path); });
 }
 
+core::Result<std::vector<DirEntryStat>, FsError> CachingHostFiles::listDirStat(const std::string& path) const {
+  return base_.listDirStat(path);
+}
+
+core::Result<std::uint64_t, FsError> CachingHostFiles::fileSystemType(const std::string& path) const {
+  return base_.fileSystemType(path);
+}
+
 core::Result<bool, FsError> CachingHostFiles::exists(const std::string& path) const {
   // exists() follows links: the answer is stat's.
   auto st = stat(path);

@@ -26,6 +26,11 @@ class CachingHostFiles final : public HostFiles {
   core::Result<std::string, FsError> readFile(const std::string& path, std::size_t max_bytes) const override;
   core::Result<std::string, FsError> readLink(const std::string& path) const override;
   core::Result<std::vector<DirEntry>, FsError> listDir(const std::string& path) const override;
+  /// Not cached: a tree walk reads each directory once, and keeping every listing of a scan of
+  /// "/" would hold the whole tree in memory for the rest of the cycle.
+  core::Result<std::vector<DirEntryStat>, FsError> listDirStat(const std::string& path) const override;
+  /// Not cached either: asked once per mount point a walk meets.
+  core::Result<std::uint64_t, FsError> fileSystemType(const std::string& path) const override;
   core::Result<bool, FsError> exists(const std::string& path) const override;
   core::Result<std::string, FsError> resolve(const std::string& path) const override;
   core::Status<FsError> writeFileAtomic(const std::string& path, const std::string& content, std::uint32_t mode,

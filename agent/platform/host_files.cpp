@@ -16,4 +16,17 @@ const char* fileTypeName(FileType type) {
   return "other";
 }
 
+core::Result<std::vector<DirEntryStat>, FsError> HostFiles::listDirStat(const std::string& path) const {
+  auto names = listDir(path);
+  if (!names.ok()) return core::fail(std::move(names).error());
+  std::vector<DirEntryStat> out;
+  out.reserve(names->size());
+  const std::string prefix = (!path.empty() && path.back() == '/') ? path : path + "/";
+  for (auto& e : *names) {
+    auto st = lstat(prefix + e.name);
+    if (st.ok()) out.push_back(DirEntryStat{std::move(e.name), *st});
+  }
+  return out;  // listDir() sorted the names
+}
+
 }  // namespace platform

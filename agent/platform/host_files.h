@@ -50,6 +50,13 @@ struct DirEntry {
   FileType type = FileType::Other;  // of the entry itself (a symlink is Symlink)
 };
 
+/// A directory entry with its own metadata, as lstat() gives it (a symlink is described, not
+/// followed). `stat.dev` differs from the directory's own device where a file system is mounted.
+struct DirEntryStat {
+  std::string name;  // a single name, never "." or ".."
+  FileStat stat;
+};
+
 class HostFiles {
  public:
   virtual ~HostFiles() = default;
@@ -76,6 +83,24 @@ class HostFiles {
   /// The entries of the directory at `path` (symlinks followed to reach it), sorted by name,
   /// without "." and "..". Fails with NotDirectory when it is not a directory, else like stat().
   virtual core::Result<std::vector<DirEntry>, FsError> listDir(const std::string& path) const = 0;
+
+  /// The entries of the directory at `path` (symlinks followed to reach it) with each entry's
+  /// lstat() metadata, sorted by name, without "." and "..": what a tree walk needs, in one call
+  /// per directory. An entry whose metadata cannot be read (it vanished meanwhile) is left out.
+  /// Never cached by a caching layer: a walk reads each directory once, and keeping them would
+  /// hold the whole tree. Fails like listDir().
+  ///
+  /// The default lists with listDir() and lstat()s each entry through this object, so any
+  /// implementation (an overlay, a fake) is consistent with its own lstat(); LinuxHostFiles
+  /// overrides it to stat each entry relative to the open directory instead of resolving
+  /// every path from the root again.
+  virtual core::Result<std::vector<DirEntryStat>, FsError> listDirStat(const std::string& path) const;
+
+  /// The type of the file system that holds `path` (following symlinks inside the root), as
+  /// statfs(2) names it in f_type (e.g. 0x9fa0 for proc, 0x01021994 for tmpfs, 0xef53 for
+  /// ext2/3/4): how a tree walk tells a pseudo or network file system from a disk. Does not
+  /// trigger an automount (the path is opened O_PATH). Fails like stat().
+  virtual core::Result<std::uint64_t, FsError> fileSystemType(const std::string& path) const = 0;
 
   /// Whether `path` exists, following symlinks (a dangling symlink does not exist). NotFound
   /// and NotDirectory are `false`; fails with Loop, Permission, InvalidPath, Escapes or Io.

@@ -33,6 +33,10 @@ class LinuxHostFiles final : public HostFiles {
                                               std::size_t max_bytes) const override;
   core::Result<std::string, FsError> readLink(const std::string& path) const override;
   core::Result<std::vector<DirEntry>, FsError> listDir(const std::string& path) const override;
+  /// One openat2 of the directory, then an fstatat of each name relative to it (not followed, no
+  /// automount): no per-entry path resolution, and nothing can leave the root.
+  core::Result<std::vector<DirEntryStat>, FsError> listDirStat(const std::string& path) const override;
+  core::Result<std::uint64_t, FsError> fileSystemType(const std::string& path) const override;
   core::Result<bool, FsError> exists(const std::string& path) const override;
   core::Result<std::string, FsError> resolve(const std::string& path) const override;
   core::Status<FsError> writeFileAtomic(const std::string& path, const std::string& content,

@@ -169,7 +169,10 @@ struct DirScanProbe {
   std::vector<std::string> allow;    // host paths that are expected hits
   std::vector<std::string> exclude;  // path prefixes not descended into
   int max_depth = 16;
-  int max_entries = 100000;
+  int max_entries = 1'000'000;
+  /// false: stay on the file system of `path` (find -xdev). true: enter other file systems too,
+  /// except pseudo and network ones (platform/file_system_type.h).
+  bool cross_mounts = false;
 };
 struct SysctlProbe {
   std::string key;  // dotted (net.ipv4.ip_forward), only [a-z0-9_.-]; read from /proc/sys

@@ -579,8 +579,9 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
     }
     p.allow = s.hostPathList("allow", false, false);
     p.exclude = s.hostPathList("exclude", false, false);
-    p.max_depth = int(s.integer("max_depth", false, 1, 64).value_or(16));
-    p.max_entries = int(s.integer("max_entries", false, 1, 10'000'000).value_or(100000));
+    p.max_depth = int(s.integer("max_depth", false, 1, 64).value_or(p.max_depth));
+    p.max_entries = int(s.integer("max_entries", false, 1, 10'000'000).value_or(p.max_entries));
+    p.cross_mounts = s.m.boolean("cross_mounts").value_or(false);
     return p;
   }
   if (type == "sysctl") {

@@ -28,7 +28,7 @@
 namespace rules {
 
 /// Bump on any change of model.h or of the layout: a cache written by another version is refused.
-inline constexpr std::uint32_t kRuleSetCodecVersion = 1;
+inline constexpr std::uint32_t kRuleSetCodecVersion = 2;  // 2: dir_scan cross_mounts
 inline constexpr std::string_view kRuleSetCodecMagic = "CARS";
 /// Bytes before the body: magic, version, checksum.
 inline constexpr std::size_t kRuleSetCodecHeaderBytes = 16;
@@ -82,6 +82,7 @@ template <class V, Like<ConfigValueProbe>... S> void visitFields(V& v, S&... s) 
 template <class V, Like<FileHashProbe>... S> void visitFields(V& v, S&... s) { v(s.path...); v(s.sha256...); }
 template <class V, Like<DirScanProbe>... S> void visitFields(V& v, S&... s) {
   v(s.path...); v(s.find...); v(s.allow...); v(s.exclude...); v(s.max_depth...); v(s.max_entries...);
+  v(s.cross_mounts...);
 }
 template <class V, Like<SysctlProbe>... S> void visitFields(V& v, S&... s) { v(s.key...); v(s.expect...); }
 template <class V, Like<SystemdUnitProbe>... S> void visitFields(V& v, S&... s) { v(s.unit...); v(s.active...); v(s.enabled...); }

@@ -13,6 +13,7 @@
 #include "fakes/fake_clock.h"
 #include "fakes/fake_command_runner.h"
 #include "fakes/fake_live_state.h"
+#include "fakes/fake_mounts_host_files.h"
 #include "platform/linux_host_files.h"
 #include "rules/loader.h"
 #include "support/temp_dir.h"
@@ -26,6 +27,10 @@ struct CheckFixture {
   fakes::FakeClock clock;
   checks::ProbeRegistry registry;
   std::string cert_file;
+  /// Simulated mounts (directory, statfs type) seen by the next run()s (FakeMountsHostFiles).
+  std::vector<std::pair<std::string, std::uint64_t>> mounts;
+  /// fileSystemType() queries of the last run() with mounts.
+  int type_queries = 0;
 
   CheckFixture() {
     checks::registerBuiltinProbes(registry);
@@ -60,9 +65,14 @@ struct CheckFixture {
     std::filesystem::create_directories(root());
     auto files = platform::LinuxHostFiles::open(root().string());
     REQUIRE(files.ok());
-    checks::ProbeContext ctx{**files, live, commands, clock, registry};
+    fakes::FakeMountsHostFiles mounted(**files);
+    for (const auto& [dir, type] : mounts) mounted.mount(dir, type);
+    checks::ProbeContext ctx{mounts.empty() ? static_cast<platform::HostFiles&>(**files) : mounted, live, commands,
+                             clock, registry};
     ctx.agent_client_cert_file = cert_file;
-    return checks::runChecks(set, ctx, options);
+    auto findings = checks::runChecks(set, ctx, options);
+    type_queries = mounted.typeQueries();
+    return findings;
   }
 
   /// The single finding of a one-check rule set.

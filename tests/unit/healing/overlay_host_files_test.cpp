@@ -361,6 +361,40 @@ TEST_CASE("Overlay: a new file appears in its directory's listing, merged and so
         std::vector<std::string>{"a", "c", "fifo", "sub"});
 }
 
+TEST_CASE("Overlay: listDirStat describes changed and created files as the overlay's lstat does") {
+  // What a dry-run re-check of a dir_scan (would_pass) walks: a planned chmod must show.
+  testsupport::TempDir root("ov-root");
+  root.write("usr/bin/prog", "p");
+  chmodOrFail(root.path() / "usr/bin/prog", 04755);
+  root.write("usr/bin/plain", "x");
+  link("prog", root.path() / "usr/bin/alias");
+  auto base = openRoot(root.path());
+  OverlayHostFiles overlay(*base);
+  CHECK(overlay.listDirStat("/usr/bin")->size() == 3);  // nothing planned: the base's listing
+
+  REQUIRE(overlay.setMode("/usr/bin/prog", 0755).ok());
+  REQUIRE(overlay.writeFileAtomic("/usr/bin/new", "n", 04711, kUid, kGid).ok());
+  auto list = overlay.listDirStat("/usr/bin");
+  REQUIRE(list.ok());
+  std::vector<std::string> got;
+  for (const auto& e : *list) {
+    got.push_back(e.name);
+    auto l = overlay.lstat("/usr/bin/" + e.name);
+    REQUIRE(l.ok());
+    INFO(e.name);
+    CHECK(e.stat.type == l->type);
+    CHECK(e.stat.mode == l->mode);
+    CHECK(e.stat.uid == l->uid);
+    CHECK(e.stat.dev == l->dev);
+  }
+  CHECK(got == std::vector<std::string>{"alias", "new", "plain", "prog"});
+  CHECK((*list)[0].stat.type == FileType::Symlink);  // the link is not the file it points to
+  CHECK((*list)[3].stat.mode == 0755);
+  CHECK((*list)[1].stat.mode == 04711);
+  CHECK(*overlay.fileSystemType("/usr/bin/new") == *base->fileSystemType("/usr/bin"));
+  CHECK(base->lstat("/usr/bin/prog")->mode == 04755);
+}
+
 TEST_CASE("Overlay: a new file needs an existing parent directory") {
   testsupport::TempDir root("ov-root");
   root.write("etc/file", "f");

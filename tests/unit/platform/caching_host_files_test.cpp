@@ -38,3 +38,14 @@ TEST_CASE("CachingHostFiles: a TooLarge read is retried under a larger limit, wr
   CHECK(*cached.readFile("/etc/big", 100) == "new");
   CHECK(cached.listDir("/etc")->size() == 1);
 }
+
+TEST_CASE("CachingHostFiles never caches listDirStat: a tree walk must not hold the whole tree") {
+  testsupport::TempDir dir;
+  dir.write("d/a", "x");
+  auto base = testsupport::openRoot(dir.path());
+  CachingHostFiles cached(*base);
+  CHECK(cached.listDirStat("/d")->size() == 1);
+  dir.write("d/b", "x");
+  CHECK(cached.listDirStat("/d")->size() == 2);  // read again, not kept
+  CHECK(*cached.fileSystemType("/d") == *base->fileSystemType("/d"));
+}

@@ -4,6 +4,9 @@
 #include "fakes/fake_clock.h"
 #include "fakes/fake_command_runner.h"
 #include "fakes/fake_live_state.h"
+#include "fakes/fake_mounts_host_files.h"
+#include "support/host_root.h"
+#include "support/temp_dir.h"
 
 using namespace std::chrono_literals;
 
@@ -58,4 +61,29 @@ TEST_CASE("FakeLiveState answers like a host about unknown things") {
   CHECK(live.queries() == 6);
   live.failAll(platform::LiveErrc::NotQueried, "not queried");
   CHECK(live.unitState("sshd.service").error().code == platform::LiveErrc::NotQueried);
+}
+
+TEST_CASE("FakeMountsHostFiles gives a mount its own device and type, innermost mount first") {
+  testsupport::TempDir dir;
+  dir.write("a/b/c/file", "x");
+  dir.write("a/other", "x");
+  auto base = testsupport::openRoot(dir.path());
+  fakes::FakeMountsHostFiles files(*base);
+  files.mount("/a/b", 0x6969);
+  files.mount("/a/b/c", 0x9fa0);
+  const auto root_dev = base->stat("/")->dev;
+  CHECK(files.stat("/a/other")->dev == root_dev);
+  CHECK(files.lstat("/a/b")->dev == fakes::FakeMountsHostFiles::kFirstFakeDev);
+  CHECK(files.stat("/a/b/c/file")->dev == fakes::FakeMountsHostFiles::kFirstFakeDev + 1);
+  auto list = files.listDirStat("/a");
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].name == "b");
+  CHECK((*list)[0].stat.dev == fakes::FakeMountsHostFiles::kFirstFakeDev);  // the mount point itself
+  CHECK((*list)[1].stat.dev == root_dev);
+  CHECK(*files.fileSystemType("/a/b/x") == 0x6969);
+  CHECK(*files.fileSystemType("/a/b/c") == 0x9fa0);
+  CHECK(*files.fileSystemType("/a/other") == *base->fileSystemType("/a/other"));
+  CHECK(files.typeQueries() == 3);
+  CHECK(*files.readFile("/a/b/c/file", 10) == "x");  // everything else passes through
 }

@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -11,6 +14,7 @@
 
 #include "platform/linux_host_files.h"
 #include "support/host_root.h"
+#include "support/mount_namespace.h"
 #include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -221,13 +225,22 @@ TEST_CASE("HostFiles: lstat sees the link, stat its target") {
   CHECK(st->mtime.time_since_epoch() > std::chrono::seconds(0));
 }
 
-TEST_CASE("HostFiles: listDir lists names and types, sorted") {
-  testsupport::TempDir root("hf-root");
-  root.write("d/b-file", "x");
+namespace {
+
+/// /d with a directory, a file, a link and a FIFO (in name order), and /to-d a link to /d.
+void makeListingTree(const testsupport::TempDir& root) {
+  root.write("d/b-file", "12345");
   fs::create_directories(root.path() / "d/a-dir");
   link("b-file", root.path() / "d/c-link");
   REQUIRE(::mkfifo((root.path() / "d/d-fifo").c_str(), 0600) == 0);
   link("/d", root.path() / "to-d");
+}
+
+}  // namespace
+
+TEST_CASE("HostFiles: listDir lists names and types, sorted") {
+  testsupport::TempDir root("hf-root");
+  makeListingTree(root);
   auto hf = openRoot(root.path());
 
   auto entries = hf->listDir("/to-d");
@@ -243,6 +256,78 @@ TEST_CASE("HostFiles: listDir lists names and types, sorted") {
   CHECK((*entries)[3].type == FileType::Fifo);
   CHECK(hf->listDir("/d/a-dir")->empty());
   CHECK(hf->listDir("/nope").error().code == FsErrc::NotFound);
+}
+
+TEST_CASE("HostFiles: listDirStat gives each entry's lstat, sorted, from one open of the directory") {
+  testsupport::TempDir root("hf-root");
+  makeListingTree(root);
+  chmodOrFail(root.path() / "d/b-file", 04750);
+  auto hf = openRoot(root.path());
+
+  auto entries = hf->listDirStat("/to-d");
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 4);
+  const char* names[] = {"a-dir", "b-file", "c-link", "d-fifo"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& e = (*entries)[i];
+    CHECK(e.name == names[i]);
+    auto l = hf->lstat(std::string("/d/") + names[i]);
+    REQUIRE(l.ok());
+    CHECK(e.stat.type == l->type);
+    CHECK(e.stat.mode == l->mode);
+    CHECK(e.stat.size == l->size);
+    CHECK(e.stat.ino == l->ino);
+    CHECK(e.stat.dev == l->dev);
+  }
+  CHECK((*entries)[1].stat.mode == 04750);
+  CHECK((*entries)[2].stat.type == FileType::Symlink);  // described, never followed
+  // The default implementation (listDir + lstat, what an overlay or a fake gets) agrees.
+  auto generic = hf->HostFiles::listDirStat("/to-d");
+  REQUIRE(generic.ok());
+  REQUIRE(generic->size() == 4);
+  for (std::size_t i = 0; i < 4; ++i) CHECK((*generic)[i].stat.ino == (*entries)[i].stat.ino);
+  CHECK(hf->listDirStat("/d/b-file").error().code == FsErrc::NotDirectory);
+  CHECK(hf->listDirStat("/nope").error().code == FsErrc::NotFound);
+  CHECK(hf->listDirStat("/d/d-fifo").error().code == FsErrc::NotDirectory);  // never opened
+}
+
+TEST_CASE("HostFiles: fileSystemType is statfs's type of the file system under the root") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/a", "x");
+  link("/etc/a", root.path() / "etc/link");
+  auto hf = openRoot(root.path());
+  struct statfs real {};
+  REQUIRE(::statfs(root.path().c_str(), &real) == 0);
+  auto type = hf->fileSystemType("/etc/link");
+  REQUIRE(type.ok());
+  CHECK(*type == static_cast<std::uint32_t>(real.f_type));
+  CHECK(hf->fileSystemType("/etc/missing").error().code == FsErrc::NotFound);
+}
+
+TEST_CASE("HostFiles: a real mount inside the root shows as its own device and type") {
+  testsupport::TempDir root("hf-root");
+  root.write("mnt/tmp/.keep", "x");
+  fs::create_directories(root.path() / "mnt/proc");
+  const int failed = testsupport::inPrivateMountNamespace([&] {
+    if (::mount("ca-test", (root.path() / "mnt/tmp").c_str(), "tmpfs", 0, "size=1m") != 0) return 1;
+    if (::mount("proc", (root.path() / "mnt/proc").c_str(), "proc", 0, nullptr) != 0) return 2;
+    auto hf = LinuxHostFiles::open(root.path().string());
+    if (!hf.ok()) return 3;
+    auto mnt = (*hf)->listDirStat("/mnt");
+    auto top = (*hf)->stat("/");
+    if (!mnt.ok() || mnt->size() != 2 || !top.ok()) return 4;
+    if ((*mnt)[0].name != "proc" || (*mnt)[0].stat.dev == top->dev) return 5;
+    if ((*mnt)[1].name != "tmp" || (*mnt)[1].stat.dev == top->dev) return 6;
+    if (auto t = (*hf)->fileSystemType("/mnt/proc"); !t || *t != PROC_SUPER_MAGIC) return 7;
+    if (auto t = (*hf)->fileSystemType("/mnt/tmp"); !t || *t != TMPFS_MAGIC) return 8;
+    if ((*hf)->fileSystemType("/mnt/tmp/.keep").ok()) return 9;  // the tmpfs hides what was below it
+    return 0;
+  });
+  if (failed == testsupport::kNoMountNamespace) {
+    WARN("skipped: a private mount namespace needs root");
+    return;
+  }
+  CHECK(failed == 0);
 }
 
 TEST_CASE("HostFiles: exists and readLink") {

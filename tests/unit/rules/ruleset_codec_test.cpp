@@ -257,7 +257,8 @@ checks:
   - {id: P-HASH, title: hash, severity: low, probe: {type: file_hash, path: /etc/issue,
      sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855}}
   - {id: P-SCAN, title: scan, severity: high, probe: {type: dir_scan, path: /usr, find: suid_sgid,
-     allow: [/usr/bin/sudo, /usr/bin/passwd], exclude: [/usr/share], max_depth: 8, max_entries: 5000}}
+     allow: [/usr/bin/sudo, /usr/bin/passwd], exclude: [/usr/share], max_depth: 8, max_entries: 5000,
+     cross_mounts: true}}
   - {id: P-SCAN-DEFAULTS, title: scan, severity: high, probe: {type: dir_scan, path: /, find: world_writable}}
   - {id: E-NE, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: ne, value: "1"}}}
   - {id: E-CONTAINS, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: contains, value: x, ignore_case: true}}}
@@ -676,11 +677,12 @@ TEST_CASE("codec: a wrong magic, version or checksum is refused by name") {
   CHECK(has(decodeError("checks:\n  - {id: a}\n"), "bad magic 'chec'"));
 
   m = bytes;
-  m[4] = 2;
-  CHECK(has(decodeError(m), "codec version 2, this agent reads version 1"));
+  m[4] = static_cast<char>(kRuleSetCodecVersion + 1);
+  CHECK(has(decodeError(m), "codec version " + std::to_string(kRuleSetCodecVersion + 1) +
+                                ", this agent reads version " + std::to_string(kRuleSetCodecVersion)));
   m = bytes;
   m[7] = '\x80';
-  CHECK(has(decodeError(m), "codec version 2147483649"));
+  CHECK(has(decodeError(m), "codec version " + std::to_string(0x80000000u + kRuleSetCodecVersion)));
 
   m = bytes;
   m[10] ^= 1;

@@ -276,7 +276,7 @@ TEST_CASE("probe field rules") {
       "  - {id: C-10, title: t, severity: low, probe: {type: file_hash, path: /x, sha256: abc}}\n"
       "  - {id: C-11, title: t, severity: low, probe: {type: all, probes: []}}\n"
       "  - {id: C-12, title: t, severity: low, probe: {type: file_owner, path: /x, owner: 'root user'}}\n"
-      "  - {id: C-13, title: t, severity: low, probe: {type: dir_scan, path: /, find: setuid, max_depth: 0}}\n"
+      "  - {id: C-13, title: t, severity: low, probe: {type: dir_scan, path: /, find: setuid, max_depth: 0, cross_mounts: sometimes}}\n"
       "  - {id: C-14, title: t, severity: low, platforms: [windows], probe: {type: time_sync}}\n");
   INFO(out);
   CHECK(has(out, "checks[0].probe.key: (C-1) invalid sysctl key '../../etc/shadow'"));
@@ -298,6 +298,7 @@ TEST_CASE("probe field rules") {
   CHECK(has(out, "checks[11].probe.owner: (C-12) invalid user or group 'root user'"));
   CHECK(has(out, "checks[12].probe.find: (C-13) unknown find 'setuid'; expected suid, sgid, suid_sgid or world_writable"));
   CHECK(has(out, "checks[12].probe.max_depth: (C-13) 0 is out of range 1..64"));
+  CHECK(has(out, "checks[12].probe.cross_mounts: (C-13) expected true or false, got 'sometimes'"));
   CHECK(has(out, "checks[13].platforms: (C-14) unknown platform 'windows'; expected linux or nixos"));
 }
 
