@@ -136,14 +136,22 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   };
   const auto applyFile = [&](std::size_t index, const FileChange& change) -> std::string {
     if (!change.changesAnything()) return "";
-    if (auto why = writeBackup(backup_dir_, rule.id, index + 1, change, now_ms()); !why.empty()) return why;
-    if (auto st = applyFileChange(env_.files, change); !st.ok()) {
+    if (auto why = writeBackup(backup_dir_, rule.id, index + 1, change, now_ms(), syncs_); !why.empty()) return why;
+    if (auto st = applyFileChange(env_.files, change, syncs_); !st.ok()) {
       // A partial metadata change (chown done, chmod failed) is undone with the rest.
       undo.push_back(change);
       return st.error().message;
     }
     undo.push_back(change);
     return "";
+  };
+
+  // What must precede any change (the guards' attempt, a backup) is durable before a command,
+  // a service action or a kernel write runs. "" or why not.
+  const auto settle = [&]() -> std::string {
+    if (!syncs_) return "";
+    auto flushed = syncs_->flushBeforeChange();
+    return flushed.ok() ? "" : "nothing more done: the guard state or a backup cannot be made durable: " + flushed.error();
   };
 
   // The backup directory is checked before anything runs: a rule that restarts a service before
@@ -167,6 +175,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
       auto change = computeSysctlPersist(*s, env_.files, settings_.writable_paths);
       if (!change.ok()) return fail(i, change.error().message);
       if (auto why = applyFile(i, *change); !why.empty()) return fail(i, why);
+      if (auto why = settle(); !why.empty()) return fail(i, why);
       if (auto st = env_.files.writeInPlace(sysctlProcPath(s->key), s->value + "\n"); !st.ok()) {
         return fail(i, st.error().message);
       }
@@ -179,6 +188,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
       platform::CommandSpec spec;
       spec.argv = s->argv;
       spec.timeout = s->timeout.value_or(settings_.command_timeout);
+      if (auto why = settle(); !why.empty()) return fail(i, why);
       auto res = env_.commands.run(spec);
       if (irreversible.empty()) irreversible = "run_command " + s->argv[0];
       if (!res.ok()) return fail(i, res.error().message);
@@ -194,6 +204,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
         if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
       }, a.body);
       if (unit.empty()) return fail(i, "action type '" + a.type + "' has no live handler");
+      if (auto why = settle(); !why.empty()) return fail(i, why);
       const std::string verb = serviceVerb(a.type);
       // A reload/restart only makes the service pick up files: undone by running it again once
       // the files are back. Only after a file change (else there is nothing it could restore),
