@@ -296,3 +296,34 @@ TEST_CASE("live: set_sysctl writes /proc/sys and persists it, and an alert-only 
   CHECK(by["L1-ALR-1"].outcome == Outcome::Alerted);
   CHECK_FALSE(healing::countsAsHealed(by["L1-ALR-1"].outcome));
 }
+
+TEST_CASE("live: steps that edit one file twice are written once, with one backup of the file as it was") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "");
+  auto recs = fx.heal(kSshCheck + sshRule("no", "      - {type: ensure_line, path: /etc/ssh/sshd_config, line: \"# healed\"}\n"
+                                                "      - {type: reload_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  INFO(recs[0].reason);
+  CHECK(recs[0].outcome == Outcome::Healed);
+  const std::string now = slurp(path);
+  CHECK(now.find("PermitRootLogin no\n") != std::string::npos);
+  CHECK(now.find("# healed\n") != std::string::npos);
+  int backups = 0;
+  for (const auto& e : std::filesystem::directory_iterator(fx.backups)) {
+    ++backups;
+    const std::string text = slurp(e.path());
+    CHECK(text.substr(text.find('\n') + 1) == kOriginal);  // the file before the heal, not between steps
+  }
+  CHECK(backups == 1);
+  // A rollback restores it whole: the same two steps with a value the check refuses.
+  LiveFixture again;
+  auto p2 = again.write("etc/ssh/sshd_config", kOriginal, 0600);
+  again.commands.scriptOutput("sshd", "");
+  auto rolled = again.heal(kSshCheck + sshRule("without-password",
+                                              "      - {type: ensure_line, path: /etc/ssh/sshd_config, line: \"# x\"}\n"));
+  REQUIRE(rolled.size() == 1);
+  CHECK(rolled[0].outcome == Outcome::RolledBack);
+  CHECK(slurp(p2) == kOriginal);
+}
