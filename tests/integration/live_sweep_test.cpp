@@ -3,13 +3,9 @@
 // host as it is, temporaries included; names that are not the writer's are never touched.
 #include "fixture_host.h"
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 using testsupport::FixtureHost;
-using testsupport::runAgent;
-using testsupport::slurp;
-using testsupport::spit;
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -24,7 +20,7 @@ std::vector<std::string> recordedRemovals(const fs::path& evidence_dir) {
   for (const auto& e : fs::directory_iterator(evidence_dir)) segments.push_back(e.path());
   std::sort(segments.begin(), segments.end());
   for (const auto& seg : segments) {
-    std::istringstream in(slurp(seg));
+    std::istringstream in(testsupport::slurp(seg));
     for (std::string line; std::getline(in, line);) {
       const json r = json::parse(line);
       if (r.value("kind", "") == "lifecycle" && r["body"].value("event", "") == "recovery" &&
@@ -42,15 +38,15 @@ TEST_CASE("a live start removes the temporaries a killed run left, and records e
   FixtureHost host("linux", "LIN-SSH-001,LIN-KRN-001");
   const fs::path root = host.root();
   const auto plant = [&] {
-    spit(root / kSshTemp.substr(1), "PermitRootLogin no\n");
-    spit(root / kSysctlTemp.substr(1), "net.ipv4.ip_forward = 0\n");
+    testsupport::spit(root / kSshTemp.substr(1), "PermitRootLogin no\n");
+    testsupport::spit(root / kSysctlTemp.substr(1), "net.ipv4.ip_forward = 0\n");
   };
   plant();
-  spit(root / kNotOurs.substr(1), "an operator's file\n");
+  testsupport::spit(root / kNotOurs.substr(1), "an operator's file\n");
   const std::vector<std::string> common{"--config", host.config(), "--tier", "full_coverage", "--json"};
   const auto agent = [&](std::vector<std::string> args) {
     args.insert(args.end(), common.begin(), common.end());
-    return runAgent(args);
+    return testsupport::runAgent(args);
   };
 
   // Dry-run is pure: nothing is removed.
@@ -78,5 +74,5 @@ TEST_CASE("a live start removes the temporaries a killed run left, and records e
   CHECK_FALSE(fs::exists(root / kSshTemp.substr(1)));
   CHECK_FALSE(fs::exists(root / kSysctlTemp.substr(1)));
   CHECK(recordedRemovals(evidence).size() == 4);
-  CHECK(runAgent({"evidence", "verify", "--config", host.config()}).exit_code == 0);
+  CHECK(testsupport::runAgent({"evidence", "verify", "--config", host.config()}).exit_code == 0);
 }
