@@ -89,7 +89,8 @@ class HostFiles {
 
   /// Replaces `path` atomically with `content`, owned by uid:gid with `mode` (& 07777): the new
   /// content is written and synced without a name where the file system allows (O_TMPFILE),
-  /// then named and renamed over `path`, and the directory is synced. The parent directory is
+  /// then linked as `path` when there is none yet, else under a temporary name renamed over
+  /// `path` at once, and the directory is synced. The parent directory is
   /// resolved inside the root; a symlink at `path` itself is replaced, not followed (resolve()
   /// first to write its target). Fails with NotFound / NotDirectory (parent), Permission,
   /// InvalidPath, Loop, Escapes or Io (e.g. disk full); on failure `path` is unchanged and no

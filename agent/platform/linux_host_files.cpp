@@ -445,7 +445,14 @@ core::Status<FsError> LinuxHostFiles::replaceFile(const std::string& path, const
   } else if (::fsync(fd.get()) != 0) {
     return cleanup(errnoError(errno, "fsync", path));
   }
+  bool named = false;
   if (tmp.empty()) {
+    // A file that does not exist yet is named at once: linkat creates the name atomically, and no
+    // temporary ever shows.
+    named = ::linkat(AT_FDCWD, procFdPath(fd.get()).c_str(), dirfd, name.c_str(), AT_SYMLINK_FOLLOW) == 0;
+    if (!named && errno != EEXIST) return cleanup(errnoError(errno, "write", path));
+  }
+  if (tmp.empty() && !named) {
     // linkat cannot replace an existing name, so the content gets a temporary name first and the
     // rename replaces `path` atomically. That name lives for two system calls; a process killed
     // between them leaves it, and the next live start removes it (removeTemporaries).
@@ -453,7 +460,7 @@ core::Status<FsError> LinuxHostFiles::replaceFile(const std::string& path, const
     if (!linked) return cleanup(errnoError(linked.error(), "write", path));
     tmp = std::move(linked->name);
   }
-  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
+  if (!named && ::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
     return cleanup(errnoError(errno, "rename", path));
   }
   fd.reset();

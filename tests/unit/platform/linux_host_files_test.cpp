@@ -334,6 +334,8 @@ TEST_CASE("HostFiles: writeFileAtomic names the new content only once it is whol
   REQUIRE(::inotify_add_watch(in, (root.path() / "etc/sysctl.d").c_str(),
                               IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO) >= 0);
   REQUIRE(hf->writeFileAtomic("/etc/sysctl.d/60-x.conf", std::string(1 << 16, 'x'), 0644, ::geteuid(), ::getegid()).ok());
+  // A new file is named at once, without a temporary.
+  REQUIRE(hf->writeFileAtomic("/etc/sysctl.d/61-new.conf", "new\n", 0644, ::geteuid(), ::getegid()).ok());
   // Every event on a temporary's name: with O_TMPFILE it appears (linked, whole) and is renamed,
   // nothing is ever written under it, so a process killed while writing leaves no name at all.
   std::vector<std::string> temp_events;
@@ -351,6 +353,8 @@ TEST_CASE("HostFiles: writeFileAtomic names the new content only once it is whol
   ::close(in);
   CHECK(temp_events == std::vector<std::string>{"create", "moved"});
   CHECK(hf->readFile("/etc/sysctl.d/60-x.conf", kMax).valueOr("") == std::string(1 << 16, 'x'));
+  CHECK(hf->readFile("/etc/sysctl.d/61-new.conf", kMax).valueOr("") == "new\n");
+  CHECK(hf->listDir("/etc/sysctl.d")->size() == 2);
 }
 
 TEST_CASE("HostFiles: writeFileAtomicAfter flushes what is due before the change, and leaves the directory pending") {
