@@ -17,7 +17,9 @@
 // prints `name value` lines (after a `#` header); exit 0, or 1 with a message when anything
 // fails (a write, a commit, or a verification that is not intact).
 #include <sodium.h>
+#include <fcntl.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -217,6 +219,27 @@ json findingBody(std::size_t i) {
                 {"mode", "0644"},
                 {"source", "sshd -T -C user=root,host=appliance-" + n},
                 {"sha256", hex64(static_cast<unsigned>(i))}}}};
+}
+
+// What one fdatasync costs on this disk now: `n` appends of a record-sized line to a file in
+// `dir`, each followed by fdatasync, timed apart. Reported beside the ratios, so that a slow disk
+// in a loaded run is not mistaken for a slow writer. Sorted milliseconds.
+std::vector<double> fdatasyncCosts(const std::string& dir, int n) {
+  const std::string path = dir + "/fdatasync-probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) die("cannot create " + path + ": " + std::strerror(errno));
+  const std::string line(400, 'x');
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) die("write " + path + " failed");
+    const auto t = std::chrono::steady_clock::now();
+    if (::fdatasync(fd) != 0) die("fdatasync " + path + ": " + std::strerror(errno));
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  std::sort(ms.begin(), ms.end());
+  return ms;
 }
 
 void figure(const char* name, double value, int decimals = 0) { std::printf("%s %.*f\n", name, decimals, value); }
@@ -493,6 +516,12 @@ int main(int argc, char** argv) {
               slice_ratios.empty() ? 0.0 : *std::min_element(slice_ratios.begin(), slice_ratios.end()),
               slice_ratios.empty() ? 0.0 : *std::max_element(slice_ratios.begin(), slice_ratios.end()));
   std::printf("verify_vs_raw_verify_ratio %.2f (target >= 0.50)\n", verify_rate / verify_raw.per_s);
+  // Measured last, right after the appends, in the store's directory.
+  const std::vector<double> fsync_ms = fdatasyncCosts(g_tmp_dir, smoke ? 20 : 200);
+  std::printf("fdatasync_ms %.3f median (min %.3f, p90 %.3f, max %.3f; %zu appends of 400 bytes in the store's "
+              "directory, this run)\n",
+              fsync_ms[fsync_ms.size() / 2], fsync_ms.front(), fsync_ms[fsync_ms.size() * 9 / 10], fsync_ms.back(),
+              fsync_ms.size());
 
   std::printf("# where an append goes, microseconds per record (stages timed apart over %zu records)\n", m);
   figure("append_us", append_us, 2);

@@ -11,7 +11,11 @@
 #    on the same 30- and 300-check hosts: wall, CPU, peak RSS, verdict mismatches.
 # 3. evidence: bench/evidence_bench, raw libsodium Ed25519 sign/verify against evidence append
 #    (group commit, fdatasync, in a temporary directory under $TMPDIR) and verifyStore, with the
-#    ratios. It needs neither peer-bench nor root, so it runs first, whatever the others skip.
+#    ratios and what one fdatasync costs on this disk in this run. It needs neither peer-bench nor
+#    root, so it runs first, whatever the others skip.
+# 4. durable repair: the flushes (fsync, fdatasync, syncfs, sync_file_range) one live heal costs,
+#    counted with strace -c on a peer-bench repair (N=300; 30 in smoke), printed with the
+#    fdatasync cost and the append ratio of the same run.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 peer=${PEER_BENCH:-$repo/../shared/peer-bench}
@@ -30,7 +34,7 @@ if [ "$mode" = smoke ]; then
   sizes="30 300"; reps=3
 else
   build=$repo/build/release
-  "$repo/scripts/deps.sh" python3 time
+  "$repo/scripts/deps.sh" python3 time strace
   "$repo/scripts/build.sh" "$build" -DCMAKE_BUILD_TYPE=Release -DCA_BUILD_TESTS=OFF
   sizes="30 300 3000"; reps=20
 fi
@@ -39,9 +43,9 @@ bin=$build/agent/compliance-agent
 echo "== evidence append and verify vs raw Ed25519 ($mode; $build)"
 [ -x "$build/bench/evidence_bench" ] || { echo "bench: $build/bench/evidence_bench is not built" >&2; exit 1; }
 if [ "$mode" = smoke ]; then
-  "$build/bench/evidence_bench" --smoke
+  "$build/bench/evidence_bench" --smoke | tee "$work/evidence_bench.txt"
 else
-  "$build/bench/evidence_bench"
+  "$build/bench/evidence_bench" | tee "$work/evidence_bench.txt"
 fi
 echo
 
@@ -64,6 +68,34 @@ for n in $sizes; do
   eval "$(echo "$line" | tr ' ' '\n' | sed -n 's/^\(checks\|load_ms\|cache_decode_ms\|eval_us\|per_check_us\)=/\1=/p')"
   printf '%7s %10s %16s %12s %14s\n' "$checks" "$load_ms" "$cache_decode_ms" "$eval_us" "$per_check_us"
 done
+
+echo
+echo "== durable repair: flushes per live heal (strace -f -c; $mode)"
+if ! command -v strace >/dev/null; then
+  echo "skipped: strace is not installed"
+else
+  [ "$mode" = smoke ] && n=30 || n=300
+  sync_dir=$work/syncs-$n
+  rm -rf "$sync_dir"
+  "$peer/make_host.sh" "$sync_dir/root" "$n" "$sync_dir/checks.tsv" >/dev/null
+  "$repo/bench/peer/prepare.sh" "$bin" "$sync_dir/checks.tsv" "$sync_dir"
+  # A warm-up repair on a copy first (a first run also makes the key, the evidence store and the
+  # backup directory), then the same command counted twice: the repair, and the converged run on
+  # the repaired tree (a run's fixed cost). Exit 0 or 1 (drift left) are both reports.
+  cp -a "$sync_dir/root" "$sync_dir/warm-up"
+  for run in warm-up repair converged; do
+    root=$sync_dir/root
+    [ "$run" = warm-up ] && root=$sync_dir/warm-up
+    strace -f -c -e trace=fsync,fdatasync,syncfs,sync_file_range -o "$sync_dir/$run.strace" \
+      "$bin" run --once --live --json --config "$sync_dir/agent.yaml" --root "$root" \
+      --rules "$sync_dir/rules" > "$sync_dir/$run.json" 2> "$sync_dir/$run.log" || [ $? -eq 1 ]
+  done
+  per_heal=$(/usr/bin/python3 "$repo/bench/peer/syncs_per_heal.py" "$sync_dir/repair.strace" "$sync_dir/repair.json" \
+    "$sync_dir/converged.strace")
+  echo "N=$n repair: $(echo "$per_heal" | head -1)"
+  echo "-- the same run: $(grep '^fdatasync_ms ' "$work/evidence_bench.txt")"
+  echo "-- the same run: $(grep '^append_vs_sign_ratio ' "$work/evidence_bench.txt")"
+fi
 
 echo
 echo "== peer comparison (../shared/peer-bench)"

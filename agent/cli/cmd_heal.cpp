@@ -100,6 +100,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   (void)writer.append(evidence::Kind::Lifecycle, actor, {{"event", "start"}, {"command", command},
                                                          {"pid", static_cast<std::int64_t>(::getpid())}});
   core::log::logger("cli")->info("{}: mode {}, by {}", command, modeName(cfg), actor);
+  sweepHostTemporaries(cfg, agent->rules, env.files, writer);
 
   // The drifts the rule answers: its check's findings (every check when it names none).
   Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), agent->rules.version, {}, {}};
@@ -110,7 +111,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   }
   auto healing_session = openHealing(cfg, *agent, env);
   if (!healing_session.ok()) return reportFailure(healing_session.error());
-  const auto record = healRecorder(writer, report.findings, actor);
+  const auto record = healRecorder(writer, report.findings, actor, healing_session->syncs.get());
   healing::Guards* guards = healing_session->guards.get();
   std::string stopped;  // once set, nothing more acts: no action without its durable records
   const auto emit = [&](healing::ActionRecord rec) {

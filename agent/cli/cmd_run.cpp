@@ -64,7 +64,7 @@ core::Result<std::vector<healing::ActionRecord>, Failure> healCycle(const config
   if (!session->guards) return healing::healFindings(findings, agent.rules, tier, *session->executor);
   healing::HealOptions options;
   options.guards = session->guards.get();
-  options.on_record = healRecorder(writer, findings, "agent");
+  options.on_record = healRecorder(writer, findings, "agent", session->syncs.get());
   auto actions = healing::healFindings(findings, agent.rules, tier, *session->executor, options);
   if (auto st = session->guards->save(); !st.ok()) {
     return core::fail(Failure{kExitRuntime, "healing guards: " + st.error().message});
@@ -107,6 +107,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   (void)writer.append(evidence::Kind::Lifecycle, "agent",
                       {{"event", "start"}, {"command", "run --once"}, {"pid", static_cast<std::int64_t>(::getpid())}});
   const std::vector<std::string> health = applyEvidenceRetention(cfg, *session);
+  sweepHostTemporaries(cfg, agent->rules, env.files, writer);
 
   Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), agent->rules.version,
                 runActiveChecks(*agent, env), {}};

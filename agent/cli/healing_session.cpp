@@ -13,6 +13,7 @@
 #include "healing/backups.h"
 #include "healing/dry_run_executor.h"
 #include "healing/live_executor.h"
+#include "healing/temp_sweep.h"
 
 namespace cli {
 
@@ -62,7 +63,9 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
   }
   auto guards = loadGuards(cfg, *s.clock);
   if (!guards.ok()) return core::fail(std::move(guards.error()));
+  s.syncs = std::make_unique<core::PendingSyncs>();
   s.guards = std::make_unique<healing::Guards>(std::move(*guards));
+  s.guards->deferWriteAheadSync(s.syncs.get());
   if (auto p = s.guards->paused()) {
     core::log::logger("healing")->warn("healing is paused{} by {}: nothing acts until `heal --resume`",
                                        p->first ? " until " + evidence::formatTimestamp(*p->first) : std::string(),
@@ -70,19 +73,19 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
   }
   const std::string backups = cfg.state_dir + "/" + kBackupsDir;
   pruneOldBackups(backups, cfg.healing.backup_retention, *s.clock);
-  s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings, backups, *s.sleeper);
+  s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings, backups, *s.sleeper, s.syncs.get());
   return s;
 }
 
 std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
                                                                const std::vector<checks::Finding>& findings,
-                                                               std::string actor) {
+                                                               std::string actor, core::PendingSyncs* syncs) {
   auto by_key = std::make_shared<std::map<std::pair<std::string, std::string>, const checks::Finding*>>();
   for (const auto& f : findings) (*by_key)[{f.check_id, f.target}] = &f;
-  return [&writer, by_key, actor = std::move(actor)](const healing::ActionRecord& rec) {
+  return [&writer, by_key, actor = std::move(actor), syncs](const healing::ActionRecord& rec) {
     const auto it = by_key->find({rec.check_id, rec.target});
     auto durable = writer.appendDurable(evidence::Kind::Heal, actor,
-                                        evidence::healBody(rec, it == by_key->end() ? nullptr : it->second));
+                                        evidence::healBody(rec, it == by_key->end() ? nullptr : it->second), syncs);
     if (!durable.ok()) {
       core::log::logger("evidence")->error("evidence: the heal record of {} on {} is not durable: {}", rec.rule_id,
                                            rec.target, durable.error().message);
@@ -90,6 +93,22 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer&
     }
     return true;
   };
+}
+
+void sweepHostTemporaries(const config::AgentConfig& cfg, const rules::RuleSet& rules, platform::HostFiles& files,
+                          evidence::Writer& writer) {
+  if (cfg.healing.dry_run) return;
+  const auto log = core::log::logger("healing");
+  const healing::SweepReport swept = healing::sweepTemporaries(files, cfg.healing.writable_paths, rules);
+  for (const auto& path : swept.removed) {
+    log->warn("removed {}: a temporary file a killed run left behind (recorded as a lifecycle recovery)", path);
+    (void)writer.append(evidence::Kind::Lifecycle, "agent",
+                        {{"event", "recovery"}, {"temporary_removed", path}});
+  }
+  for (const auto& p : swept.problems) log->warn("sweeping temporary files: {}", p);
+  if (!swept.removed.empty()) {
+    if (auto st = writer.commit(); !st.ok()) log->error("evidence: the recovery records are not durable: {}", st.error().message);
+  }
 }
 
 std::string actorFor(unsigned uid, const char* sudo_uid) {

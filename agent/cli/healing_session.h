@@ -11,6 +11,7 @@
 #include "checks/finding.h"
 #include "cli/setup.h"
 #include "core/clock.h"
+#include "core/pending_syncs.h"
 #include "evidence/writer.h"
 #include "healing/action_record.h"
 #include "healing/executor.h"
@@ -29,6 +30,9 @@ core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg
 struct HealingSession {
   std::unique_ptr<core::SystemClock> clock;
   std::unique_ptr<core::SystemSleeper> sleeper;
+  /// Live only: the pass's pending syncs, shared by the guards' write-ahead save, the executor
+  /// and the heal records, so that what can share a flush does (LiveExecutor: "Durability").
+  std::unique_ptr<core::PendingSyncs> syncs;
   std::unique_ptr<healing::Guards> guards;      // live only: dry-run plans are not actions
   std::unique_ptr<healing::Executor> executor;
 };
@@ -41,11 +45,18 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
                                                   const platform::HostEnv& env);
 
 /// A hook for HealOptions::on_record: each record becomes a durable `heal` record by `actor`,
-/// with the finding it answers (from `findings`). Returns false, and logs why, when the record
-/// cannot be made durable: the caller then stops acting.
+/// with the finding it answers (from `findings`), made durable together with what `syncs` (the
+/// session's, or null) holds. Returns false, and logs why, when the record cannot be made
+/// durable: the caller then stops acting.
 std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
                                                                const std::vector<checks::Finding>& findings,
-                                                               std::string actor);
+                                                               std::string actor, core::PendingSyncs* syncs = nullptr);
+
+/// Live only (nothing in dry-run, which changes nothing): removes the temporaries a killed agent
+/// left in the directories it writes (healing::sweepTemporaries) and records each removal as a
+/// `lifecycle` `recovery` record, committed before healing starts; logs what it could not sweep.
+void sweepHostTemporaries(const config::AgentConfig& cfg, const rules::RuleSet& rules, platform::HostFiles& files,
+                          evidence::Writer& writer);
 
 /// The actor of what an operator's command does: "uid:N" (the real uid). Run by root through
 /// sudo, "uid:0 sudo_uid:M" adds the invoking user as sudo reports it (SUDO_UID): root can set

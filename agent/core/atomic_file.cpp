@@ -15,7 +15,7 @@ std::string failure(const std::string& what, const std::string& path, int err) {
 
 }  // namespace
 
-Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text) {
+Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text, PendingSyncs* dir_sync) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return fail(failure("cannot create", tmp, errno));
@@ -37,6 +37,12 @@ Status<std::string> replaceFileAtomic(const std::string& path, std::string_view 
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return fail(failure("cannot open", dir, errno));
+  if (dir_sync) {
+    auto added = dir_sync->add(dfd, PendingSyncs::Due::BeforeChange);
+    ::close(dfd);
+    if (!added.ok()) return fail("cannot sync " + dir + ": " + added.error());
+    return Ok{};
+  }
   const bool synced = ::fsync(dfd) == 0;
   err = errno;
   ::close(dfd);

@@ -6,12 +6,17 @@
 #include <string>
 #include <string_view>
 
+#include "core/pending_syncs.h"
 #include "core/result.h"
 
 namespace core {
 
 /// Replaces `path` with `text` (mode 0600; the temporary is `path` + ".tmp", never followed if a
 /// link). Fails with a message naming the file and the system error; the temporary is removed.
-Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text);
+/// With `dir_sync`, the directory's fsync (the rename's durability) is handed to it
+/// (PendingSyncs::Due::BeforeChange) instead of being paid here; the content itself is always
+/// synced before the rename, or a power cut could leave `path` empty.
+Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text,
+                                      PendingSyncs* dir_sync = nullptr);
 
 }  // namespace core

@@ -40,6 +40,10 @@ class PosixAppendFile final : public AppendFile {
     if (::fdatasync(fd_) != 0) return core::fail(sysError("cannot sync", path_));
     return core::Ok{};
   }
+  core::Status<StorageError> syncWith(core::PendingSyncs& others) override {
+    if (auto st = others.flushAll(fd_); !st.ok()) return core::fail(StorageError{StorageErrc::Io, path_ + ": " + st.error()});
+    return core::Ok{};
+  }
   core::Status<StorageError> truncate(std::uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return core::fail(sysError("cannot truncate", path_));
     return sync();
@@ -51,6 +55,11 @@ class PosixAppendFile final : public AppendFile {
 };
 
 }  // namespace
+
+core::Status<StorageError> AppendFile::syncWith(core::PendingSyncs& others) {
+  if (auto st = others.flushAll(); !st.ok()) return core::fail(StorageError{StorageErrc::Io, st.error()});
+  return sync();
+}
 
 std::string segmentName(std::uint64_t first_seq) {
   char buf[32];

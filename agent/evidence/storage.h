@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/pending_syncs.h"
 #include "core/result.h"
 
 namespace evidence {
@@ -29,6 +30,10 @@ class AppendFile {
   virtual core::Status<StorageError> append(std::string_view bytes) = 0;
   /// fdatasync: once this returns, what was appended survives a crash or power cut. Fails Io.
   virtual core::Status<StorageError> sync() = 0;
+  /// sync(), and everything `others` holds made durable too, in as few flushes as they allow
+  /// together (PendingSyncs::flushAll with this file's descriptor). This default flushes them
+  /// apart. Fails Io.
+  virtual core::Status<StorageError> syncWith(core::PendingSyncs& others);
   /// Cuts the file to `size` bytes and syncs. Fails Io.
   virtual core::Status<StorageError> truncate(std::uint64_t size) = 0;
 };

@@ -253,7 +253,9 @@ core::Result<std::uint64_t, WriterError> Writer::append(Kind kind, const std::st
   return seq;
 }
 
-core::Result<Head, WriterError> Writer::commit() {
+core::Result<Head, WriterError> Writer::commit() { return commit(nullptr); }
+
+core::Result<Head, WriterError> Writer::commit(core::PendingSyncs* others) {
   std::unique_lock lock(mu_);
   const std::uint64_t target = head_.seq;
   while (durable_.seq < target) {
@@ -267,7 +269,7 @@ core::Result<Head, WriterError> Writer::commit() {
     batch.swap(pending_);
     lock.unlock();
     std::size_t durable = 0;
-    auto st = writeBatch(batch, durable);
+    auto st = writeBatch(batch, durable, others);
     lock.lock();
     committing_ = false;
     if (durable > 0) durable_ = Head{batch[durable - 1].seq, batch[durable - 1].hash};
@@ -282,16 +284,25 @@ core::Result<Head, WriterError> Writer::commit() {
     committed_.notify_all();
   }
   if (durable_.seq < target && last_error_) return core::fail(*last_error_);
+  if (others && others->size() > 0) {
+    // Nothing of ours was left to write (another thread's batch took it, or it was durable
+    // already): what the caller holds still has to be.
+    lock.unlock();
+    if (auto st = others->flushAll(); !st.ok()) return core::fail(WriterError{WriterErrc::Io, st.error()});
+    lock.lock();
+  }
   return durable_;
 }
 
-core::Result<Head, WriterError> Writer::appendDurable(Kind kind, const std::string& actor, const nlohmann::json& body) {
+core::Result<Head, WriterError> Writer::appendDurable(Kind kind, const std::string& actor, const nlohmann::json& body,
+                                                      core::PendingSyncs* others) {
   auto seq = append(kind, actor, body);
   if (!seq.ok()) return core::fail(std::move(seq.error()));
-  return commit();
+  return commit(others);
 }
 
-core::Status<WriterError> Writer::writeBatch(const std::deque<SealedRecord>& batch, std::size_t& durable) {
+core::Status<WriterError> Writer::writeBatch(const std::deque<SealedRecord>& batch, std::size_t& durable,
+                                             core::PendingSyncs* others) {
   std::string chunk;
   std::size_t in_chunk = 0;
   for (const auto& record : batch) {
@@ -299,7 +310,7 @@ core::Status<WriterError> Writer::writeBatch(const std::deque<SealedRecord>& bat
                       segment_durable_bytes_ + chunk.size() + record.line.size() > options_.segment_max_bytes;
     if (!file_ || full) {
       if (in_chunk > 0) {
-        if (auto st = writeChunk(chunk, in_chunk); !st.ok()) return st;
+        if (auto st = writeChunk(chunk, in_chunk, nullptr); !st.ok()) return st;
         durable += in_chunk;
         chunk.clear();
         in_chunk = 0;
@@ -310,19 +321,21 @@ core::Status<WriterError> Writer::writeBatch(const std::deque<SealedRecord>& bat
     ++in_chunk;
   }
   if (in_chunk > 0) {
-    if (auto st = writeChunk(chunk, in_chunk); !st.ok()) return st;
+    // The last chunk's flush is the one that may cover the caller's pending syncs too.
+    if (auto st = writeChunk(chunk, in_chunk, others); !st.ok()) return st;
     durable += in_chunk;
   }
   return core::Ok{};
 }
 
-core::Status<WriterError> Writer::writeChunk(const std::string& chunk, std::size_t records) {
+core::Status<WriterError> Writer::writeChunk(const std::string& chunk, std::size_t records,
+                                             core::PendingSyncs* others) {
   if (needs_cut_back_) {
     if (auto cut = file_->truncate(segment_durable_bytes_); !cut.ok()) return core::fail(fromStorage(cut.error()));
     needs_cut_back_ = false;
   }
   auto st = file_->append(chunk);
-  if (st.ok()) st = file_->sync();
+  if (st.ok()) st = others && others->size() > 0 ? file_->syncWith(*others) : file_->sync();
   if (!st.ok()) {
     // Cut back whatever part reached the file, so the segment ends with whole, durable lines and
     // the same records can be written again; until that succeeds nothing more is appended.

@@ -77,9 +77,14 @@ class Writer {
   /// share one write and one fdatasync (group commit). Fails NoSpace or Io: the segment is cut
   /// back to its durable length and the records stay queued, byte for byte, for the next call.
   core::Result<Head, WriterError> commit();
+  /// commit(), with what `others` holds made durable by the same flush where they can share one
+  /// (a live heal's host change, whose record this is: AppendFile::syncWith). `others` is
+  /// flushed even when nothing is queued. Fails as commit(); a failed flush of `others` is Io.
+  core::Result<Head, WriterError> commit(core::PendingSyncs* others);
 
-  /// append() then commit(): the record is durable when this returns successfully.
-  core::Result<Head, WriterError> appendDurable(Kind kind, const std::string& actor, const nlohmann::json& body);
+  /// append() then commit(others): the record is durable when this returns successfully.
+  core::Result<Head, WriterError> appendDurable(Kind kind, const std::string& actor, const nlohmann::json& body,
+                                                core::PendingSyncs* others = nullptr);
 
   Head head() const;
   Head durableHead() const;
@@ -93,8 +98,9 @@ class Writer {
  private:
   Writer(Storage& storage, const Signer& signer, const core::Clock& clock, Provenance provenance, WriterOptions options);
   core::Status<WriterError> recover();
-  core::Status<WriterError> writeBatch(const std::deque<SealedRecord>& batch, std::size_t& durable);
-  core::Status<WriterError> writeChunk(const std::string& chunk, std::size_t records);
+  core::Status<WriterError> writeBatch(const std::deque<SealedRecord>& batch, std::size_t& durable,
+                                       core::PendingSyncs* others);
+  core::Status<WriterError> writeChunk(const std::string& chunk, std::size_t records, core::PendingSyncs* others);
   core::Status<WriterError> startSegment(const SealedRecord& first);
 
   Storage& storage_;

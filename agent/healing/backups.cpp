@@ -17,6 +17,8 @@
 namespace healing {
 namespace {
 
+constexpr int kMaxSameNameBackups = 100;  // the name's ".<n>": at most two digits
+
 // A short, stable tag of a path for file names (FNV-1a, hex).
 std::string pathTag(const std::string& text) {
   std::uint64_t h = 1469598103934665603ull;
@@ -43,18 +45,14 @@ class Fd {
   int fd_;
 };
 
-// Creates `name` in the directory (never through a link, never over an existing file), writes
-// it whole and syncs it. "" or why not.
-std::string writeNew(int dfd, const std::string& name, const std::string& text) {
-  Fd fd(::openat(dfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) return name + ": " + std::strerror(errno);
+// Writes `text` whole to `fd`. "" or why not.
+std::string writeAll(int fd, const std::string& name, const std::string& text) {
   for (std::size_t done = 0; done < text.size();) {
-    const ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return name + ": " + std::strerror(n < 0 ? errno : EIO);
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) return name + ": " + std::strerror(errno);
   return "";
 }
 
@@ -93,7 +91,9 @@ int openDir(const std::string& dir, bool create, std::string& why) {
 std::int64_t backupTime(const std::string& name) {
   // Exactly what writeBackup names: anything else in the directory (an operator's notes) is not
   // the agent's to prune.
-  static const re2::RE2 kName(R"(([0-9]{1,18})-[A-Za-z0-9_-]+-[0-9]{1,9}-[0-9a-f]{16}(\.[0-9]{1,2})?\.(bak|json))");
+  // `.backup` is the one-file form; `.bak` (content) and `.json` (metadata) the pair that agents
+  // before it wrote, still counted and pruned alike.
+  static const re2::RE2 kName(R"(([0-9]{1,18})-[A-Za-z0-9_-]+-[0-9]{1,9}-[0-9a-f]{16}(\.[0-9]{1,2})?\.(backup|bak|json))");
   std::int64_t t = -1;
   if (!re2::RE2::FullMatch(name, kName, &t)) return -1;
   return t;
@@ -106,7 +106,7 @@ std::string checkBackupDir(const std::string& dir) {
 }
 
 std::string writeBackup(const std::string& dir, const std::string& rule_id, std::size_t step, const FileChange& c,
-                        std::int64_t now_ms) {
+                        std::int64_t now_ms, core::PendingSyncs* syncs) {
   std::string why;
   Fd dfd(openDir(dir, true, why));
   if (dfd.get() < 0) return why;
@@ -114,25 +114,36 @@ std::string writeBackup(const std::string& dir, const std::string& rule_id, std:
   for (char ch : rule_id) safe_rule.push_back(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '_');
   // Unique per file: several targets of one rule may be backed up within one millisecond.
   const std::string stem = std::to_string(now_ms) + "-" + safe_rule + "-" + std::to_string(step) + "-" + pathTag(c.path);
-  std::string base;
-  for (int n = 0; n < 100; ++n) {
-    base = stem;
-    if (n) base.append(".").append(std::to_string(n));
-    if (::faccessat(dfd.get(), (base + ".json").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) != 0) break;
+  std::string name;
+  int raw = -1;
+  for (int n = 0; n < kMaxSameNameBackups && raw < 0; ++n) {
+    name = (n ? stem + "." + std::to_string(n) : stem) + kBackupExtension;
+    // Never through a link, never over an existing file.
+    raw = ::openat(dfd.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (raw < 0 && errno != EEXIST) return "cannot write a backup in " + dir + ": " + name + ": " + std::strerror(errno);
   }
-  // A metadata-only step (chmod, chown) does not read the content: the backup says so, so that
-  // nobody restores an empty file from it.
+  if (raw < 0) return "cannot write a backup in " + dir + ": " + stem + ": too many backups of this name";
+  Fd fd(raw);
+  // One file: the metadata line, then the content byte for byte. A metadata-only step (chmod,
+  // chown) does not read the content: the line says so, so that nobody restores an empty file.
   const nlohmann::json meta{{"path", c.path},      {"existed", c.existed}, {"mode", c.mode_before},
                             {"uid", c.uid_before}, {"gid", c.gid_before},  {"rule_id", rule_id},
                             {"content_saved", c.changesContent()}};
-  if (c.changesContent()) {
-    if (auto err = writeNew(dfd.get(), base + ".bak", c.before); !err.empty()) return "cannot write a backup in " + dir + ": " + err;
-  }
-  if (auto err = writeNew(dfd.get(), base + ".json",
-                          meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-      !err.empty()) {
+  std::string text = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (c.changesContent()) text += c.before;
+  if (auto err = writeAll(fd.get(), name, text); !err.empty()) {
+    ::unlinkat(dfd.get(), name.c_str(), 0);
     return "cannot write a backup in " + dir + ": " + err;
   }
+  // Durable before the change it backs up: the file and its directory entry. Handed to `syncs`,
+  // they share the flush that precedes the change; alone, they cost one flush each.
+  if (syncs) {
+    auto added = syncs->add(fd.get(), core::PendingSyncs::Due::BeforeChange);
+    if (added.ok()) added = syncs->add(dfd.get(), core::PendingSyncs::Due::BeforeChange);
+    if (!added.ok()) return "cannot sync a backup in " + dir + ": " + added.error();
+    return "";
+  }
+  if (::fsync(fd.get()) != 0) return "cannot sync " + dir + "/" + name + ": " + std::strerror(errno);
   if (::fsync(dfd.get()) != 0) return "cannot sync " + dir + ": " + std::strerror(errno);
   return "";
 }

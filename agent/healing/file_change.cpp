@@ -185,8 +185,18 @@ std::string describeFileChange(const std::string& type, const FileChange& c) {
   return d;
 }
 
-core::Status<platform::FsError> applyFileChange(platform::HostFiles& overlay, const FileChange& c) {
-  if (c.changesContent()) return overlay.writeFileAtomic(c.path, c.after, c.mode_after, c.uid_after, c.gid_after);
+core::Status<platform::FsError> applyFileChange(platform::HostFiles& overlay, const FileChange& c,
+                                                core::PendingSyncs* syncs) {
+  if (c.changesContent()) {
+    if (syncs) return overlay.writeFileAtomicAfter(c.path, c.after, c.mode_after, c.uid_after, c.gid_after, *syncs);
+    return overlay.writeFileAtomic(c.path, c.after, c.mode_after, c.uid_after, c.gid_after);
+  }
+  if (syncs) {
+    // The backup (and the guards' attempt) are durable before the metadata changes.
+    if (auto flushed = syncs->flushBeforeChange(); !flushed.ok()) {
+      return core::fail(platform::FsError{platform::FsErrc::Io, "change " + c.path + ": " + flushed.error()});
+    }
+  }
   const bool chown = c.uid_before != c.uid_after || c.gid_before != c.gid_after;
   if (chown) {
     auto st = overlay.setOwner(c.path, c.uid_after, c.gid_after);

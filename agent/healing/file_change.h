@@ -57,8 +57,11 @@ core::Result<FileChange, StepError> computeSysctlPersist(const rules::SetSysctlA
 
 /// Writes a computed change into `files` (an overlay, or the host): content with its metadata,
 /// or metadata alone. The mode is set after a chown even when unchanged: chown clears
-/// suid/sgid, as the kernel does. Fails as the HostFiles calls it makes.
-core::Status<platform::FsError> applyFileChange(platform::HostFiles& files, const FileChange& c);
+/// suid/sgid, as the kernel does. With `syncs` (a live heal), what they hold to be durable
+/// before a change is flushed first (with the new content: HostFiles::writeFileAtomicAfter).
+/// Fails as the HostFiles calls it makes.
+core::Status<platform::FsError> applyFileChange(platform::HostFiles& files, const FileChange& c,
+                                                core::PendingSyncs* syncs = nullptr);
 
 /// "restart" for restart_service, "reload" for reload_service ...
 std::string serviceVerb(const std::string& type);

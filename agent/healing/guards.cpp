@@ -121,7 +121,11 @@ core::Result<Guards, GuardError> Guards::load(std::string path, GuardSettings se
   return g;
 }
 
-core::Status<GuardError> Guards::save() const {
+core::Status<GuardError> Guards::save() const { return write(nullptr); }
+
+core::Status<GuardError> Guards::saveWriteAhead() const { return write(write_ahead_syncs_); }
+
+core::Status<GuardError> Guards::write(core::PendingSyncs* dir_sync) const {
   json keys = json::object();
   for (const auto& [k, s] : keys_) {
     keys[k] = {{"attempts", s.attempts}, {"flaps", s.flaps}, {"last_attempt", s.last_attempt},
@@ -133,7 +137,7 @@ core::Status<GuardError> Guards::save() const {
     doc["pause"] = {{"actor", pause_actor_}};
     if (pause_until_) doc["pause"]["until"] = *pause_until_;
   }
-  auto st = core::replaceFileAtomic(path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+  auto st = core::replaceFileAtomic(path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", dir_sync);
   if (!st.ok()) return core::fail(GuardError{GuardErrc::Io, st.error()});
   return core::Ok{};
 }

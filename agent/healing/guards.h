@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/pending_syncs.h"
 #include "core/result.h"
 #include "healing/outcome.h"
 #include "rules/model.h"
@@ -101,6 +102,15 @@ class Guards {
   /// Writes the state atomically (temporary, fsync, rename, directory fsync). Fails Io.
   core::Status<GuardError> save() const;
 
+  /// The write-ahead save of an attempt just begun (beginAction): as save(), except that with
+  /// deferWriteAheadSync() the directory's fsync, which makes the rename durable, is left to
+  /// those syncs, whose flush comes before the action changes anything on the host (together
+  /// with the backup and the new content: one flush instead of one each). Fails Io.
+  core::Status<GuardError> saveWriteAhead() const;
+  /// Where saveWriteAhead() leaves the directory sync (nullptr: it pays for it itself). The
+  /// syncs must outlive these guards or be reset here first.
+  void deferWriteAheadSync(core::PendingSyncs* syncs) { write_ahead_syncs_ = syncs; }
+
   /// Actions taken within the last hour, all rules together.
   int actionsLastHour() const;
 
@@ -133,6 +143,7 @@ class Guards {
   Guards(std::string path, GuardSettings settings, const core::Clock& clock, LocalMinute local_minute)
       : path_(std::move(path)), settings_(settings), clock_(&clock), local_minute_(std::move(local_minute)) {}
   std::int64_t nowMs() const;
+  core::Status<GuardError> write(core::PendingSyncs* dir_sync) const;
   static std::string key(const std::string& rule_id, const std::string& target);
   void prune(KeyState& k, std::int64_t now) const;
 
@@ -145,6 +156,7 @@ class Guards {
   bool paused_ = false;
   std::optional<std::int64_t> pause_until_;
   std::string pause_actor_;
+  core::PendingSyncs* write_ahead_syncs_ = nullptr;
 };
 
 }  // namespace healing

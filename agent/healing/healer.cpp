@@ -87,7 +87,7 @@ ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, con
     // Write-ahead: the attempt is on disk before the action runs, so a crash or a kill in the
     // middle of it cannot make the next start act again as if nothing had happened.
     guards->beginAction(rule.id, f.target);
-    if (auto st = guards->save(); !st.ok()) {
+    if (auto st = guards->saveWriteAhead(); !st.ok()) {
       stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
       rec.reason = stopped;
       return rec;

@@ -1,12 +1,14 @@
 #include "healing/live_executor.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "checks/check_runner.h"
 #include "checks/host_accounts.h"
 #include "checks/redaction.h"
 #include "healing/backups.h"
 #include "healing/file_change.h"
+#include "healing/overlay_host_files.h"
 #include "healing/substitute.h"
 
 namespace healing {
@@ -65,7 +67,14 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     std::string type, verb, unit;
   };
   std::vector<Reapply> reapply;  // in the order they ran
-  checks::HostAccounts accounts(env_.files);
+  // File steps are staged on an overlay of the host and written once per file, just before the
+  // next step that is not a file step (or after the last step): a rule whose steps edit one file
+  // twice (remove the old lines, then ensure the new one) pays one backup and one write, with one
+  // flush before it, instead of one of each per step. Each step still computes on the result of
+  // the steps before it, through the overlay.
+  std::optional<OverlayHostFiles> staged(std::in_place, env_.files);
+  std::vector<std::pair<std::size_t, FileChange>> pending;  // (last step that changed it, merged change)
+  checks::HostAccounts accounts(*staged);
   const auto now_ms = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(env_.clock.wallNow().time_since_epoch()).count();
   };
@@ -134,16 +143,55 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
                  (irreversible.empty() ? "" : "; " + irreversible + " had run and cannot be undone");
     return rec;
   };
+  // A file step's change, on the overlay; merged into what is staged for that file already (the
+  // content and metadata before the heal, the latest after).
+  const auto stage = [&](std::size_t index, const FileChange& c) -> std::string {
+    if (!c.changesAnything()) return "";
+    if (auto st = applyFileChange(*staged, c); !st.ok()) return st.error().message;
+    auto it = std::find_if(pending.begin(), pending.end(), [&](const auto& p) { return p.second.path == c.path; });
+    if (it == pending.end()) {
+      pending.emplace_back(index, c);
+      return "";
+    }
+    it->first = index;
+    FileChange& merged = it->second;
+    merged.creates = merged.creates || c.existed || c.creates;
+    merged.after = c.after;
+    merged.mode_after = c.mode_after;
+    merged.uid_after = c.uid_after;
+    merged.gid_after = c.gid_after;
+    return "";
+  };
   const auto applyFile = [&](std::size_t index, const FileChange& change) -> std::string {
     if (!change.changesAnything()) return "";
-    if (auto why = writeBackup(backup_dir_, rule.id, index + 1, change, now_ms()); !why.empty()) return why;
-    if (auto st = applyFileChange(env_.files, change); !st.ok()) {
+    if (auto why = writeBackup(backup_dir_, rule.id, index + 1, change, now_ms(), syncs_); !why.empty()) return why;
+    if (auto st = applyFileChange(env_.files, change, syncs_); !st.ok()) {
       // A partial metadata change (chown done, chmod failed) is undone with the rest.
       undo.push_back(change);
       return st.error().message;
     }
     undo.push_back(change);
     return "";
+  };
+
+  // Writes what is staged to the host, file by file (a backup, then the write). Returns the step
+  // to blame and why, when a write fails; the files written before it are in `undo`.
+  const auto writeStaged = [&]() -> std::optional<std::pair<std::size_t, std::string>> {
+    std::vector<std::pair<std::size_t, FileChange>> files;
+    files.swap(pending);
+    // Later steps read the host again: a command may have changed a file behind the overlay.
+    staged.emplace(env_.files);
+    for (const auto& [index, change] : files) {
+      if (auto why = applyFile(index, change); !why.empty()) return std::pair{index, why};
+    }
+    return std::nullopt;
+  };
+  // What must precede any change (the guards' attempt, a backup) is durable before a command,
+  // a service action or a kernel write runs. "" or why not.
+  const auto settle = [&]() -> std::string {
+    if (!syncs_) return "";
+    auto flushed = syncs_->flushBeforeChange();
+    return flushed.ok() ? "" : "nothing more done: the guard state or a backup cannot be made durable: " + flushed.error();
   };
 
   // The backup directory is checked before anything runs: a rule that restarts a service before
@@ -163,22 +211,29 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     if (!sub.ok()) return fail(i, sub.error());
     const rules::ActionSpec& a = *sub;
     const rules::ActionTraits traits = rules::actionTraits(a);
+    if (!traits.edits_files && !a.as<rules::SetSysctlAction>()) {
+      if (auto failed = writeStaged()) return fail(failed->first, failed->second);
+    }
     if (const auto* s = a.as<rules::SetSysctlAction>()) {
-      auto change = computeSysctlPersist(*s, env_.files, settings_.writable_paths);
+      auto change = computeSysctlPersist(*s, *staged, settings_.writable_paths);
       if (!change.ok()) return fail(i, change.error().message);
-      if (auto why = applyFile(i, *change); !why.empty()) return fail(i, why);
+      if (auto why = stage(i, *change); !why.empty()) return fail(i, why);
+      if (auto failed = writeStaged()) return fail(failed->first, failed->second);
+      if (auto why = settle(); !why.empty()) return fail(i, why);
       if (auto st = env_.files.writeInPlace(sysctlProcPath(s->key), s->value + "\n"); !st.ok()) {
         return fail(i, st.error().message);
       }
       if (irreversible.empty()) irreversible = "set_sysctl " + s->key;
     } else if (traits.edits_files) {
-      auto change = computeFileChange(a, env_.files, accounts, settings_.writable_paths);
+      auto change = computeFileChange(a, *staged, accounts, settings_.writable_paths);
       if (!change.ok()) return fail(i, change.error().message);
-      if (auto why = applyFile(i, *change); !why.empty()) return fail(i, why);
+      if (auto why = stage(i, *change); !why.empty()) return fail(i, why);
+      continue;  // written with the next step that is not a file step, or after the last
     } else if (const auto* s = std::get_if<rules::RunCommandAction>(&a.body)) {
       platform::CommandSpec spec;
       spec.argv = s->argv;
       spec.timeout = s->timeout.value_or(settings_.command_timeout);
+      if (auto why = settle(); !why.empty()) return fail(i, why);
       auto res = env_.commands.run(spec);
       if (irreversible.empty()) irreversible = "run_command " + s->argv[0];
       if (!res.ok()) return fail(i, res.error().message);
@@ -194,6 +249,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
         if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
       }, a.body);
       if (unit.empty()) return fail(i, "action type '" + a.type + "' has no live handler");
+      if (auto why = settle(); !why.empty()) return fail(i, why);
       const std::string verb = serviceVerb(a.type);
       // A reload/restart only makes the service pick up files: undone by running it again once
       // the files are back. Only after a file change (else there is nothing it could restore),
@@ -213,6 +269,8 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
       if (auto why = runSystemctl(verb, unit); !why.empty()) return fail(i, why);
     }
   }
+
+  if (auto failed = writeStaged()) return fail(failed->first, failed->second);
 
   // 3. Verify: the check again, on the host, after verify_after.
   if (rule.verify_after.count() > 0) sleeper_.sleepFor(rule.verify_after);

@@ -16,6 +16,25 @@
 // change is the one irreversible step a rollback can undo (design.md: Outcomes): once the files
 // are back it runs again, so the service runs the restored configuration; that is `rolled_back`
 // (and on the failing-step path, `failed` with the service back on the old files).
+//
+// Durability, and what each flush covers (a heal must keep: the guards' attempt and the backup
+// durable before the change; no file ever torn; the change durable before its record, and the
+// record before the next action). With the pass's PendingSyncs, a heal with one file step pays
+// three flushes where it paid eight:
+//   1. the guards' write-ahead save syncs its temporary before renaming it over guards.json
+//      (else a power cut could leave guards.json empty); the rename's directory sync is left
+//      pending, due before the change;
+//   2. the backup file and its directory entry are written and left pending, due before the
+//      change; the new content is written without a name (O_TMPFILE); then ONE flush covers
+//      the guards' rename, the backup and the new content (a syncfs where they share a file
+//      system, as state_dir and /etc do on an appliance), and only then does the content get its
+//      name and replace the file: nothing the change depends on can be lost after it;
+//   3. the host directory's entry (the rename) is left pending, due before the record: the heal
+//      record's commit flushes it together with the evidence segment (again one syncfs on one
+//      file system), so a durable record never describes a change a power cut could undo, and
+//      the record is durable before the next action begins.
+// Commands and service steps flush what is due before a change first, so the backup and the
+// attempt precede them too. A rollback's restore writes pay their own flushes (the rare path).
 #include <string>
 
 #include "checks/probe_registry.h"
@@ -28,11 +47,13 @@ namespace healing {
 
 class LiveExecutor final : public Executor {
  public:
-  /// `backup_dir`: where backups go (state_dir/backups; created 0700 when missing).
+  /// `backup_dir`: where backups go (state_dir/backups; created 0700 when missing). `syncs`
+  /// (may be null: every write then pays for its own flushes): the healing pass's pending syncs,
+  /// shared with the guards' write-ahead save and the heal records (see "Durability" above).
   LiveExecutor(platform::HostEnv env, const checks::ProbeRegistry& probes, ExecutorSettings settings,
-               std::string backup_dir, core::Sleeper& sleeper)
+               std::string backup_dir, core::Sleeper& sleeper, core::PendingSyncs* syncs = nullptr)
       : env_(env), probes_(probes), settings_(std::move(settings)), backup_dir_(std::move(backup_dir)),
-        sleeper_(sleeper) {}
+        sleeper_(sleeper), syncs_(syncs) {}
 
   ActionRecord execute(const rules::L1Rule& rule, const checks::Finding& finding, const rules::Check& check) override;
 
@@ -42,6 +63,7 @@ class LiveExecutor final : public Executor {
   ExecutorSettings settings_;
   std::string backup_dir_;
   core::Sleeper& sleeper_;
+  core::PendingSyncs* syncs_;
 };
 
 }  // namespace healing

@@ -393,4 +393,9 @@ std::optional<OverlayEntry> OverlayHostFiles::entry(const std::string& path) con
   return std::nullopt;
 }
 
+core::Result<std::vector<std::string>, FsError> OverlayHostFiles::removeTemporaries(const std::string&,
+                                                                                    const std::string&) {
+  return std::vector<std::string>{};
+}
+
 }  // namespace healing

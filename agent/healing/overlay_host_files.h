@@ -115,6 +115,10 @@ class OverlayHostFiles final : public platform::HostFiles {
   /// Plans never remove files (only a live rollback does): fails Unsupported.
   core::Status<platform::FsError> removeFile(const std::string& path) override;
 
+  /// A plan leaves no temporaries and sweeps none (dry-run changes nothing): always empty.
+  core::Result<std::vector<std::string>, platform::FsError> removeTemporaries(const std::string& dir,
+                                                                              const std::string& of_name) override;
+
   /// The canonical host paths of every file written or re-moded/re-owned, sorted. A change that
   /// happens to equal the base is still listed: the planner's diff shows it as empty.
   std::vector<std::string> changedPaths() const;

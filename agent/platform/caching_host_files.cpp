@@ -77,6 +77,19 @@ core::Status<FsError> CachingHostFiles::writeFileAtomic(const std::string& path,
   return base_.writeFileAtomic(path, content, mode, uid, gid);
 }
 
+core::Status<FsError> CachingHostFiles::writeFileAtomicAfter(const std::string& path, const std::string& content,
+                                                             std::uint32_t mode, std::uint32_t uid, std::uint32_t gid,
+                                                             core::PendingSyncs& syncs) {
+  clear();
+  return base_.writeFileAtomicAfter(path, content, mode, uid, gid, syncs);
+}
+
+core::Result<std::vector<std::string>, FsError> CachingHostFiles::removeTemporaries(const std::string& dir,
+                                                                                    const std::string& of_name) {
+  clear();
+  return base_.removeTemporaries(dir, of_name);
+}
+
 core::Status<FsError> CachingHostFiles::setMode(const std::string& path, std::uint32_t mode) {
   clear();
   return base_.setMode(path, mode);

@@ -35,6 +35,10 @@ class CachingHostFiles final : public HostFiles {
   core::Result<std::string, FsError> resolve(const std::string& path) const override;
   core::Status<FsError> writeFileAtomic(const std::string& path, const std::string& content, std::uint32_t mode,
                                         std::uint32_t uid, std::uint32_t gid) override;
+  core::Status<FsError> writeFileAtomicAfter(const std::string& path, const std::string& content, std::uint32_t mode,
+                                             std::uint32_t uid, std::uint32_t gid, core::PendingSyncs& syncs) override;
+  core::Result<std::vector<std::string>, FsError> removeTemporaries(const std::string& dir,
+                                                                    const std::string& of_name) override;
   core::Status<FsError> setMode(const std::string& path, std::uint32_t mode) override;
   core::Status<FsError> setOwner(const std::string& path, std::uint32_t uid, std::uint32_t gid) override;
   core::Result<UniqueFd, FsError> openForRead(const std::string& path) const override;

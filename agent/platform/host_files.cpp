@@ -29,4 +29,13 @@ core::Result<std::vector<DirEntryStat>, FsError> HostFiles::listDirStat(const st
   return out;  // listDir() sorted the names
 }
 
+core::Status<FsError> HostFiles::writeFileAtomicAfter(const std::string& path, const std::string& content,
+                                                     std::uint32_t mode, std::uint32_t uid, std::uint32_t gid,
+                                                     core::PendingSyncs& syncs) {
+  if (auto flushed = syncs.flushBeforeChange(); !flushed.ok()) {
+    return core::fail(FsError{FsErrc::Io, "write " + path + ": " + flushed.error()});
+  }
+  return writeFileAtomic(path, content, mode, uid, gid);
+}
+
 }  // namespace platform

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/pending_syncs.h"
 #include "core/result.h"
 #include "platform/unique_fd.h"
 
@@ -111,15 +112,34 @@ class HostFiles {
   /// like stat() (a dangling link is NotFound).
   virtual core::Result<std::string, FsError> resolve(const std::string& path) const = 0;
 
-  /// Replaces `path` atomically with `content`, owned by uid:gid with `mode` (& 07777): writes a
-  /// temporary file in the same directory, fsyncs it, renames it over `path`, fsyncs the
-  /// directory. The parent directory is resolved inside the root; a symlink at `path` itself is
-  /// replaced, not followed (resolve() first to write its target). Fails with NotFound /
-  /// NotDirectory (parent), Permission, InvalidPath, Loop, Escapes or Io (e.g. disk full);
-  /// on failure `path` is unchanged and no temporary file is left behind.
+  /// Replaces `path` atomically with `content`, owned by uid:gid with `mode` (& 07777): the new
+  /// content is written and synced without a name where the file system allows (O_TMPFILE),
+  /// then linked as `path` when there is none yet, else under a temporary name renamed over
+  /// `path` at once, and the directory is synced. The parent directory is
+  /// resolved inside the root; a symlink at `path` itself is replaced, not followed (resolve()
+  /// first to write its target). Fails with NotFound / NotDirectory (parent), Permission,
+  /// InvalidPath, Loop, Escapes or Io (e.g. disk full); on failure `path` is unchanged and no
+  /// temporary file is left behind. A process killed in the middle can leave a temporary only
+  /// between its naming and the rename (see removeTemporaries()).
   virtual core::Status<FsError> writeFileAtomic(const std::string& path, const std::string& content,
                                                 std::uint32_t mode, std::uint32_t uid,
                                                 std::uint32_t gid) = 0;
+
+  /// writeFileAtomic() ordered after what `syncs` holds: the BeforeChange entries are made
+  /// durable together with the new content before it replaces `path` (one flush for all where
+  /// they share a file system), and the directory's sync is left to `syncs` (BeforeRecord)
+  /// instead of being paid here. This default flushes first and then writes as writeFileAtomic().
+  /// Fails like writeFileAtomic(), or Io when a flush fails (then `path` is unchanged).
+  virtual core::Status<FsError> writeFileAtomicAfter(const std::string& path, const std::string& content,
+                                                     std::uint32_t mode, std::uint32_t uid, std::uint32_t gid,
+                                                     core::PendingSyncs& syncs);
+
+  /// Removes from the directory `dir` the temporaries of writeFileAtomic() that a killed
+  /// process left behind (only those of the file named `of_name`, when it is not empty), and
+  /// syncs the directory when it removed any. Never touches another name. Returns the host
+  /// paths removed; a missing `dir` holds none. Fails like listDir(), or Permission / Io.
+  virtual core::Result<std::vector<std::string>, FsError> removeTemporaries(const std::string& dir,
+                                                                            const std::string& of_name) = 0;
 
   /// Sets the permission bits (& 07777) of `path`, following symlinks inside the root.
   /// Fails like stat(), or with Permission.

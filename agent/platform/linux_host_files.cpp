@@ -181,6 +181,26 @@ void sortByName(std::vector<Entry>& entries) {
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
 }
 
+// The temporary of `name`: hidden, in the same directory (rename is only atomic within one
+// file system), unique, and short enough for NAME_MAX even when `name` is long.
+constexpr std::size_t kTempNameKept = 200;
+constexpr const char* kTempMark = ".ca-tmp-";
+constexpr std::size_t kTempSuffixLength = 16;  // randomSuffix(): 8 bytes in hex
+
+std::string temporaryName(const std::string& name, const std::string& suffix) {
+  return "." + name.substr(0, kTempNameKept) + kTempMark + suffix;
+}
+
+// Whether `entry` is a temporary temporaryName() makes (of `of_name` only, when not empty).
+bool isTemporaryName(const std::string& entry, const std::string& of_name) {
+  const std::size_t mark = std::char_traits<char>::length(kTempMark);
+  if (entry.size() < 2 + mark + kTempSuffixLength || entry.front() != '.') return false;
+  const std::size_t at = entry.size() - kTempSuffixLength - mark;
+  if (entry.compare(at, mark, kTempMark) != 0) return false;
+  if (entry.find_first_not_of("0123456789abcdef", at + mark) != std::string::npos) return false;
+  return of_name.empty() || entry.compare(1, at - 1, of_name.substr(0, kTempNameKept)) == 0;
+}
+
 }  // namespace
 
 core::Result<std::unique_ptr<LinuxHostFiles>, FsError> LinuxHostFiles::open(
@@ -415,43 +435,82 @@ core::Status<FsError> LinuxHostFiles::writeFileAtomic(const std::string& path,
                                                       const std::string& content,
                                                       std::uint32_t mode, std::uint32_t uid,
                                                       std::uint32_t gid) {
+  return replaceFile(path, content, mode, uid, gid, nullptr);
+}
+
+core::Status<FsError> LinuxHostFiles::writeFileAtomicAfter(const std::string& path, const std::string& content,
+                                                           std::uint32_t mode, std::uint32_t uid, std::uint32_t gid,
+                                                           core::PendingSyncs& syncs) {
+  return replaceFile(path, content, mode, uid, gid, &syncs);
+}
+
+core::Status<FsError> LinuxHostFiles::replaceFile(const std::string& path, const std::string& content,
+                                                  std::uint32_t mode, std::uint32_t uid, std::uint32_t gid,
+                                                  core::PendingSyncs* syncs) {
   // A readable descriptor, not O_PATH: the directory itself is fsynced after the rename.
   auto parent = openParent(path, O_RDONLY, "write");
   if (!parent) return core::fail(std::move(parent).error());
   const int dirfd = parent->dir.get();
   const std::string& name = parent->name;
 
-  // Hidden, in the same directory (rename is only atomic within one file system), unique, and
-  // short enough for NAME_MAX even when `name` is long.
-  std::string tmp;
-  UniqueFd fd;
-  for (int i = 0; i < kTempNameTries; ++i) {
-    tmp = "." + name.substr(0, 200) + ".ca-tmp-" + randomSuffix();
-    // O_EXCL|O_NOFOLLOW: a single new name in a confined directory; never an existing file or
-    // a planted symlink.
-    const int raw =
-        ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (raw >= 0) {
-      fd.reset(raw);
-      break;
-    }
-    if (errno != EEXIST) return core::fail(errnoError(errno, "write", path));
+  // The new content is made without a name (O_TMPFILE): a process killed while writing or
+  // syncing it leaves nothing in the host's directory; the kernel frees the inode. Only a file
+  // system without O_TMPFILE gets a named temporary from the start.
+  std::string tmp;  // the temporary's name, once it has one
+  UniqueFd fd(::openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  if (!fd) {
+    const int err = errno;
+    // EOPNOTSUPP: the file system has no O_TMPFILE; EISDIR: a kernel without O_TMPFILE, which
+    // reads the flag as O_DIRECTORY. Anything else is a real failure (no space, no permission).
+    if (err != EOPNOTSUPP && err != EISDIR) return core::fail(errnoError(err, "write", path));
+    auto named = createTemporary(dirfd, name, -1);
+    if (!named) return core::fail(errnoError(named.error(), "write", path));
+    fd = std::move(named->fd);
+    tmp = std::move(named->name);
   }
-  if (!fd) return core::fail(FsError{FsErrc::Io, "write " + path + ": no free temporary name"});
-
   auto cleanup = [&](FsError e) -> core::Status<FsError> {
     fd.reset();
-    ::unlinkat(dirfd, tmp.c_str(), 0);
+    if (!tmp.empty()) ::unlinkat(dirfd, tmp.c_str(), 0);
     return core::fail(std::move(e));
   };
   if (auto w = writeAll(fd.get(), content, path); !w) return cleanup(std::move(w).error());
   // chown first: it clears suid/sgid, which the chmod then sets as asked.
   if (::fchown(fd.get(), uid, gid) != 0) return cleanup(errnoError(errno, "chown", path));
   if (::fchmod(fd.get(), mode & 07777) != 0) return cleanup(errnoError(errno, "chmod", path));
-  if (::fsync(fd.get()) != 0) return cleanup(errnoError(errno, "fsync", path));
-  if (::close(fd.release()) != 0) return cleanup(errnoError(errno, "close", path));
-  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
+  // The content (with its mode and owner) is durable before any name shows it, or a power cut
+  // could leave `path` naming an empty or partial file. With `syncs`, the same flush covers what
+  // must precede the change (the backup, the guards' write-ahead attempt): one syncfs where they
+  // share a file system instead of a flush each.
+  if (syncs) {
+    if (auto flushed = syncs->flushBeforeChange(fd.get()); !flushed.ok()) {
+      return cleanup(FsError{FsErrc::Io, "write " + path + ": " + flushed.error()});
+    }
+  } else if (::fsync(fd.get()) != 0) {
+    return cleanup(errnoError(errno, "fsync", path));
+  }
+  bool named = false;
+  if (tmp.empty()) {
+    // A file that does not exist yet is named at once: linkat creates the name atomically, and no
+    // temporary ever shows.
+    named = ::linkat(AT_FDCWD, procFdPath(fd.get()).c_str(), dirfd, name.c_str(), AT_SYMLINK_FOLLOW) == 0;
+    if (!named && errno != EEXIST) return cleanup(errnoError(errno, "write", path));
+  }
+  if (tmp.empty() && !named) {
+    // linkat cannot replace an existing name, so the content gets a temporary name first and the
+    // rename replaces `path` atomically. That name lives for two system calls; a process killed
+    // between them leaves it, and the next live start removes it (removeTemporaries).
+    auto linked = createTemporary(dirfd, name, fd.get());
+    if (!linked) return cleanup(errnoError(linked.error(), "write", path));
+    tmp = std::move(linked->name);
+  }
+  if (!named && ::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0) {
     return cleanup(errnoError(errno, "rename", path));
+  }
+  fd.reset();
+  // The rename is durable once the directory is: before the heal's record, which `syncs` pays
+  // for together with the record (BeforeRecord), else here.
+  if (syncs) {
+    if (auto added = syncs->add(dirfd, core::PendingSyncs::Due::BeforeRecord); added.ok()) return core::Ok{};
   }
   if (::fsync(dirfd) != 0) {
     const int err = errno;
@@ -460,6 +519,51 @@ core::Status<FsError> LinuxHostFiles::writeFileAtomic(const std::string& path,
                                               errnoText(err)});
   }
   return core::Ok{};
+}
+
+core::Result<LinuxHostFiles::Temporary, int> LinuxHostFiles::createTemporary(int dirfd, const std::string& name,
+                                                                            int content_fd) {
+  for (int i = 0; i < kTempNameTries; ++i) {
+    std::string tmp = temporaryName(name, randomSuffix());
+    if (content_fd >= 0) {
+      // Names the unnamed file. Through its /proc link: linkat(fd, "", AT_EMPTY_PATH) would need
+      // CAP_DAC_READ_SEARCH.
+      if (::linkat(AT_FDCWD, procFdPath(content_fd).c_str(), dirfd, tmp.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+        return Temporary{UniqueFd(), std::move(tmp)};
+      }
+    } else {
+      // O_EXCL|O_NOFOLLOW: a single new name in a confined directory; never an existing file or
+      // a planted symlink.
+      const int raw = ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (raw >= 0) return Temporary{UniqueFd(raw), std::move(tmp)};
+    }
+    if (errno != EEXIST) return core::fail(errno);
+  }
+  return core::fail(EEXIST);
+}
+
+core::Result<std::vector<std::string>, FsError> LinuxHostFiles::removeTemporaries(const std::string& dir,
+                                                                                  const std::string& of_name) {
+  auto fd = openIn(dir, O_RDONLY | O_DIRECTORY, "sweep");
+  if (!fd) {
+    if (fd.error().code == FsErrc::NotFound) return std::vector<std::string>{};
+    return core::fail(std::move(fd).error());
+  }
+  auto entries = listDir(dir);
+  if (!entries) return core::fail(std::move(entries).error());
+  const std::string prefix = dir.back() == '/' ? dir : dir + "/";
+  std::vector<std::string> removed;
+  for (const auto& e : *entries) {
+    if (e.type != FileType::Regular || !isTemporaryName(e.name, of_name)) continue;
+    // A single name in the confined directory, not followed: unlinkat removes that entry only.
+    if (::unlinkat(fd->get(), e.name.c_str(), 0) != 0) {
+      if (errno == ENOENT) continue;
+      return core::fail(errnoError(errno, "remove", prefix + e.name));
+    }
+    removed.push_back(prefix + e.name);
+  }
+  if (!removed.empty() && ::fsync(fd->get()) != 0) return core::fail(errnoError(errno, "sweep", dir));
+  return removed;
 }
 
 core::Status<FsError> LinuxHostFiles::writeInPlace(const std::string& path, const std::string& content) {

@@ -42,6 +42,10 @@ class LinuxHostFiles final : public HostFiles {
   core::Status<FsError> writeFileAtomic(const std::string& path, const std::string& content,
                                         std::uint32_t mode, std::uint32_t uid,
                                         std::uint32_t gid) override;
+  core::Status<FsError> writeFileAtomicAfter(const std::string& path, const std::string& content, std::uint32_t mode,
+                                             std::uint32_t uid, std::uint32_t gid, core::PendingSyncs& syncs) override;
+  core::Result<std::vector<std::string>, FsError> removeTemporaries(const std::string& dir,
+                                                                    const std::string& of_name) override;
   core::Status<FsError> setMode(const std::string& path, std::uint32_t mode) override;
   core::Status<FsError> setOwner(const std::string& path, std::uint32_t uid,
                                  std::uint32_t gid) override;
@@ -65,6 +69,17 @@ class LinuxHostFiles final : public HostFiles {
                                            const char* op) const;
   core::Result<UniqueFd, FsError> openRegularForRead(const std::string& path,
                                                      const char* op) const;
+
+  /// writeFileAtomic(), ordered after `syncs` when given (writeFileAtomicAfter).
+  core::Status<FsError> replaceFile(const std::string& path, const std::string& content, std::uint32_t mode,
+                                    std::uint32_t uid, std::uint32_t gid, core::PendingSyncs* syncs);
+  /// A new temporary name for `name` in `dirfd`: the unnamed `content_fd` linked there, or (-1)
+  /// a new empty file created there (`fd`). Fails with the errno.
+  struct Temporary {
+    UniqueFd fd;
+    std::string name;
+  };
+  static core::Result<Temporary, int> createTemporary(int dirfd, const std::string& name, int content_fd);
 
   UniqueFd root_;
   std::string root_real_;

@@ -6,12 +6,8 @@ CA_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CA_BIN=${CA_BIN:-$CA_REPO/build/release/agent/compliance-agent}
 ENGINE_DESC="compliance-agent $("$CA_BIN" version 2>/dev/null | awk '{print $2}') (check, run --once --live)"
 ENGINE_PKGS="python3"
-# untimed, once per workload: the check list as a rule file, a config that reads only files
-# (live_state off: the workload has no units) with the whole root writable for repairs, and the
-# compiled rule set cached in state_dir, as an installed agent has it after its first run.
-ENGINE_PREPARE="python3 $CA_REPO/bench/peer/checks_to_rules.py {checks} {work}/rules &&
-  printf 'live_state: \"off\"\nplatform: linux\nstate_dir: {work}/state\nhealing:\n  dry_run: true\n  writable_paths: [/]\n  max_actions_per_hour: 1000000\n  flap_threshold: 1000\n' > {work}/agent.yaml &&
-  $CA_BIN rules compile --config {work}/agent.yaml --rules {work}/rules >/dev/null"
+# untimed, once per workload: rules, config and compiled cache (bench/peer/prepare.sh).
+ENGINE_PREPARE="$CA_REPO/bench/peer/prepare.sh $CA_BIN {checks} {work}"
 ENGINE_BASELINE="$CA_BIN version"
 ENGINE_AUDIT="$CA_BIN check --json --config {work}/agent.yaml --root {root} --rules {work}/rules"
 ENGINE_VERDICTS="python3 $CA_REPO/bench/peer/verdicts.py {out}"

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +11,27 @@
 #include <stdexcept>
 
 namespace testsupport {
+namespace {
+
+// posix_spawn of `argv` with `env` as the whole environment, plus the sanitizer options and
+// TMPDIR of this process: a sanitizer finding in the child must fail the test, not hide.
+int spawnWith(const posix_spawn_file_actions_t& fa, const std::vector<std::string>& argv,
+              const std::map<std::string, std::string>& env, pid_t& pid) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::vector<std::string> envs;
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TMPDIR"}) {
+    if (const char* v = getenv(keep); v && !env.count(keep)) envs.push_back(std::string(keep) + "=" + v);
+  }
+  std::vector<char*> cenv;
+  for (auto& e : envs) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  return posix_spawn(&pid, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
+}
+
+}  // namespace
 
 ProcessResult runProcess(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env,
@@ -24,21 +46,8 @@ ProcessResult runProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
 
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  std::vector<std::string> envs;
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  // Sanitizer options must reach the child so a finding fails the test rather than hiding.
-  for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TMPDIR"}) {
-    if (const char* v = getenv(keep); v && !env.count(keep)) envs.push_back(std::string(keep) + "=" + v);
-  }
-  std::vector<char*> cenv;
-  for (auto& e : envs) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
-
   pid_t pid;
-  const int rc = posix_spawn(&pid, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
+  const int rc = spawnWith(fa, argv, env, pid);
   posix_spawn_file_actions_destroy(&fa);
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -87,6 +96,29 @@ ProcessResult runAgent(const std::vector<std::string>& args,
   std::vector<std::string> argv{CA_AGENT_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return runProcess(argv, env);
+}
+
+pid_t startAgent(const std::vector<std::string>& args, const std::string& output_path,
+                 const std::map<std::string, std::string>& env) {
+  std::vector<std::string> argv{CA_AGENT_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid;
+  const int rc = spawnWith(fa, argv, env, pid);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("posix_spawn failed for " + argv[0]);
+  return pid;
+}
+
+int killAndReap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  return status;
 }
 
 }  // namespace testsupport

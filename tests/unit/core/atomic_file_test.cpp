@@ -42,3 +42,17 @@ TEST_CASE("replaceFileAtomic fails naming the file, and never writes through a l
   std::getline(in, got);
   CHECK(got == "untouched");
 }
+
+TEST_CASE("replaceFileAtomic can leave the directory sync to pending syncs, with the content in place at once") {
+  testsupport::TempDir tmp;
+  const fs::path p = tmp.path() / "guards.json";
+  std::ofstream(p) << "old";
+  core::PendingSyncs syncs;
+  REQUIRE(core::replaceFileAtomic(p.string(), "new", &syncs).ok());
+  CHECK(syncs.size() == 1);  // the directory: the rename's durability
+  std::ifstream in(p);
+  std::string text;
+  std::getline(in, text);
+  CHECK(text == "new");
+  CHECK_FALSE(fs::exists(p.string() + ".tmp"));
+}

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "evidence/retention.h"
@@ -7,6 +10,7 @@
 #include "evidence/writer.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_evidence_storage.h"
+#include "support/temp_dir.h"
 
 using evidence::Kind;
 using nlohmann::json;
@@ -350,4 +354,41 @@ TEST_CASE("a segment is named only once its header is synced") {
   }
   CHECK(fx.segments().size() >= segments);
   CHECK(fx.verify().intact());
+}
+
+TEST_CASE("a commit with others' pending syncs makes them durable with the record, also when nothing is queued") {
+  testsupport::TempDir tmp;
+  const auto other = tmp.write("host-file", "x");
+  const int fd = ::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  core::PendingSyncs syncs;
+  REQUIRE(syncs.add(fd, core::PendingSyncs::Due::BeforeRecord).ok());
+  ::close(fd);
+
+  // The real segment file shares one flush with them (PosixStorage's AppendFile::syncWith).
+  auto storage = evidence::PosixStorage::open((tmp.path() / "evidence").string(), true);
+  REQUIRE(storage.ok());
+  Fixture fx;
+  auto w = evidence::Writer::open(**storage, fx.signer, fx.clock, fx.provenance);
+  REQUIRE(w.ok());
+  auto head = (*w)->appendDurable(Kind::Heal, "agent", json{{"n", 1}}, &syncs);
+  REQUIRE(head.ok());
+  CHECK(head->seq == 1);
+  CHECK(syncs.size() == 0);
+
+  const int file = ::open(other.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(syncs.add(file, core::PendingSyncs::Due::BeforeRecord).ok());
+  ::close(file);
+  REQUIRE((*w)->commit(&syncs).ok());  // nothing queued: the others are still flushed
+  CHECK(syncs.size() == 0);
+
+  // A storage without descriptors (the fake) flushes them apart, with the same result.
+  auto fake = fx.open();
+  core::PendingSyncs more;
+  const int dir = ::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(more.add(dir, core::PendingSyncs::Due::BeforeRecord).ok());
+  ::close(dir);
+  REQUIRE(fake->appendDurable(Kind::Heal, "agent", json{{"n", 2}}, &more).ok());
+  CHECK(more.size() == 0);
+  CHECK_FALSE(fx.verify().failure.has_value());
 }

@@ -36,7 +36,7 @@ healing::FileChange shadowEdit() {
 
 }  // namespace
 
-TEST_CASE("a backup is private: a 0700 directory made on demand, 0600 files, content and metadata") {
+TEST_CASE("a backup is private: a 0700 directory made on demand, one 0600 file, metadata line then content") {
   testsupport::TempDir tmp;
   const fs::path dir = tmp.path() / "backups";
   REQUIRE(healing::writeBackup(dir.string(), "L1-X/1", 2, shadowEdit(), 1'700'000'000'123) == "");
@@ -46,18 +46,43 @@ TEST_CASE("a backup is private: a 0700 directory made on demand, 0600 files, con
     ++files;
     const std::string name = e.path().filename().string();
     CHECK(name.rfind("1700000000123-L1-X_1-2-", 0) == 0);
+    CHECK(e.path().extension() == ".backup");
     CHECK(modeOf(e.path()) == 0600);
     CHECK(healing::backupTime(name) == 1'700'000'000'123);
-    if (e.path().extension() == ".bak") CHECK(slurp(e.path()) == shadowEdit().before);
-    if (e.path().extension() == ".json") {
-      CHECK(slurp(e.path()).find("\"path\":\"/etc/shadow\"") != std::string::npos);
-      CHECK(slurp(e.path()).find("\"content_saved\":true") != std::string::npos);
-    }
+    const std::string text = slurp(e.path());
+    const auto nl = text.find('\n');
+    REQUIRE(nl != std::string::npos);
+    CHECK(text.substr(0, nl).find("\"path\":\"/etc/shadow\"") != std::string::npos);
+    CHECK(text.substr(0, nl).find("\"content_saved\":true") != std::string::npos);
+    CHECK(text.substr(nl + 1) == shadowEdit().before);
   }
-  CHECK(files == 2);
+  CHECK(files == 1);
   // The same file again in the same millisecond gets its own name.
   REQUIRE(healing::writeBackup(dir.string(), "L1-X/1", 2, shadowEdit(), 1'700'000'000'123) == "");
-  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 4);
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 2);
+}
+
+TEST_CASE("a backup of a metadata-only step says that no content was saved") {
+  testsupport::TempDir tmp;
+  healing::FileChange c = shadowEdit();
+  c.after = c.before;
+  c.mode_after = 0600;
+  REQUIRE(healing::writeBackup((tmp.path() / "b").string(), "R", 1, c, 5) == "");
+  const std::string text = slurp(fs::directory_iterator(tmp.path() / "b")->path());
+  CHECK(text.find("\"content_saved\":false") != std::string::npos);
+  CHECK(text.back() == '\n');  // the metadata line only: nothing to restore an empty file from
+  CHECK(text.find(c.before) == std::string::npos);
+}
+
+TEST_CASE("a backup handed to pending syncs is written at once and made durable by their flush") {
+  testsupport::TempDir tmp;
+  const fs::path dir = tmp.path() / "backups";
+  core::PendingSyncs syncs;
+  REQUIRE(healing::writeBackup(dir.string(), "R", 1, shadowEdit(), 7, &syncs) == "");
+  CHECK(syncs.size() == 2);  // the file and its directory entry
+  CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);
+  REQUIRE(syncs.flushBeforeChange().ok());
+  CHECK(syncs.size() == 0);
 }
 
 TEST_CASE("a backup directory open to others, or a link, is refused with the fix") {
@@ -86,18 +111,23 @@ TEST_CASE("pruning removes backups older than the retention by their name's time
   const std::int64_t day = 86'400'000, now = 100 * day;
   REQUIRE(healing::writeBackup(dir.string(), "OLD", 1, shadowEdit(), now - 40 * day) == "");
   REQUIRE(healing::writeBackup(dir.string(), "NEW", 1, shadowEdit(), now - 10 * day) == "");
+  // The pair an older agent wrote (metadata .json, content .bak): pruned by the same age.
+  touch(dir / (std::to_string(now - 45 * day) + "-PAIR-1-0123456789abcdef.json"));
+  touch(dir / (std::to_string(now - 45 * day) + "-PAIR-1-0123456789abcdef.bak"));
+  touch(dir / (std::to_string(now - 5 * day) + "-NEW-1-0123456789abcdef.json"));
   touch(dir / "notes.txt");               // not a backup's name
   touch(dir / "12x-foo.bak");             // not a time
   touch(dir / "2024-notes.json");         // an operator's file that starts like one
   touch(dir / (std::to_string(now - 50 * day) + "-R-1-0123456789abcdef.tmp"));  // not a backup's extension
   auto r = healing::pruneBackups(dir.string(), now, std::chrono::milliseconds(30 * day));
   REQUIRE(r.ok());
-  CHECK(r->removed == 2);
+  CHECK(r->removed == 3);
   CHECK(r->problems.empty());
   int new_files = 0, others = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
     CHECK(name.find("-OLD-") == std::string::npos);
+    CHECK(name.find("-PAIR-") == std::string::npos);
     (name.find("-NEW-") != std::string::npos ? new_files : others)++;
   }
   CHECK(new_files == 2);
@@ -109,6 +139,7 @@ TEST_CASE("pruning removes backups older than the retention by their name's time
 }
 
 TEST_CASE("backupTime reads only a backup's name") {
+  CHECK(healing::backupTime("1700000000123-L1-X-1-0123456789abcdef.backup") == 1'700'000'000'123);
   CHECK(healing::backupTime("1700000000123-L1-X-1-0123456789abcdef.json") == 1'700'000'000'123);
   CHECK(healing::backupTime("5-R-1-0123456789abcdef.1.bak") == 5);
   CHECK(healing::backupTime("-R-1-0123456789abcdef.bak") == -1);

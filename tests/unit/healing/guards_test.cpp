@@ -298,3 +298,17 @@ TEST_CASE("keys() shows what is in force per (rule, target), and forgets what ha
   CHECK(keys[0].attempts == 0);
   CHECK(keys[0].escalated);
 }
+
+TEST_CASE("the write-ahead save is on disk at once, and leaves only its directory sync to the pass's syncs") {
+  Fixture fx;
+  core::PendingSyncs syncs;
+  Guards g = fx.load();
+  g.deferWriteAheadSync(&syncs);
+  const auto r = rule("L1-A", 10min);
+  g.beginAction(r.id, "/etc/a");
+  REQUIRE(g.saveWriteAhead().ok());
+  CHECK(syncs.size() == 1);  // guards.json's directory, due before the action changes anything
+  CHECK(fx.load().decide(r, "/etc/a").hold == Hold::Cooldown);  // the attempt is in the file
+  REQUIRE(g.save().ok());    // a plain save pays its own flushes
+  CHECK(syncs.size() == 1);
+}

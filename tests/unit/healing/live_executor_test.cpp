@@ -23,6 +23,7 @@ struct LiveFixture : CheckFixture {
   std::vector<std::string> writable{"/etc/ssh", "/etc/sysctl.d", "/etc/issue", "/proc/sys"};
   fakes::FakeSleeper sleeper{clock};
   std::filesystem::path backups = dir.path() / "backups";
+  core::PendingSyncs syncs;  // as a live pass has them (LiveExecutor: "Durability")
 
   std::vector<healing::ActionRecord> heal(const std::string& yaml) {
     const auto set = load(yaml);
@@ -33,7 +34,7 @@ struct LiveFixture : CheckFixture {
     const auto findings = checks::runChecks(set, ctx, {});
     healing::LiveExecutor exec(env, registry,
                                healing::ExecutorSettings{writable, std::chrono::seconds(5), std::chrono::seconds(5), ""},
-                               backups.string(), sleeper);
+                               backups.string(), sleeper, &syncs);
     return healing::healFindings(findings, set, rules::Tier::FullCoverage, exec);
   }
   int runs(const std::string& tool) const {
@@ -80,14 +81,16 @@ TEST_CASE("live: a config edit is backed up, written with its mode, re-checked a
   CHECK(fx.runs("systemctl") == 1);  // the reload
   CHECK(fx.sleeper.total() == std::chrono::seconds(2));
   // The backup holds the file as it was, and what it was.
-  int baks = 0;
+  int backups = 0;
   for (const auto& e : std::filesystem::directory_iterator(fx.backups)) {
-    if (e.path().extension() == ".bak") {
-      ++baks;
-      CHECK(slurp(e.path()) == kOriginal);
-    }
+    ++backups;
+    const std::string text = slurp(e.path());
+    CHECK(text.substr(text.find('\n') + 1) == kOriginal);
   }
-  CHECK(baks == 1);
+  CHECK(backups == 1);
+  // What had to precede the change (the backup) was flushed with it; the file's new directory
+  // entry is left for the heal record's commit to make durable.
+  CHECK(fx.syncs.size() == 1);
 }
 
 TEST_CASE("live: a re-check that still fails restores the file byte for byte: rolled_back") {
@@ -292,4 +295,35 @@ TEST_CASE("live: set_sysctl writes /proc/sys and persists it, and an alert-only 
   CHECK(slurp(fx.root() / "etc/sysctl.d/99-ca.conf").find("net.ipv4.ip_forward = 0") != std::string::npos);
   CHECK(by["L1-ALR-1"].outcome == Outcome::Alerted);
   CHECK_FALSE(healing::countsAsHealed(by["L1-ALR-1"].outcome));
+}
+
+TEST_CASE("live: steps that edit one file twice are written once, with one backup of the file as it was") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.scriptOutput("systemctl", "");
+  auto recs = fx.heal(kSshCheck + sshRule("no", "      - {type: ensure_line, path: /etc/ssh/sshd_config, line: \"# healed\"}\n"
+                                                "      - {type: reload_service, unit: sshd.service}\n"));
+  REQUIRE(recs.size() == 1);
+  INFO(recs[0].reason);
+  CHECK(recs[0].outcome == Outcome::Healed);
+  const std::string now = slurp(path);
+  CHECK(now.find("PermitRootLogin no\n") != std::string::npos);
+  CHECK(now.find("# healed\n") != std::string::npos);
+  int backups = 0;
+  for (const auto& e : std::filesystem::directory_iterator(fx.backups)) {
+    ++backups;
+    const std::string text = slurp(e.path());
+    CHECK(text.substr(text.find('\n') + 1) == kOriginal);  // the file before the heal, not between steps
+  }
+  CHECK(backups == 1);
+  // A rollback restores it whole: the same two steps with a value the check refuses.
+  LiveFixture again;
+  auto p2 = again.write("etc/ssh/sshd_config", kOriginal, 0600);
+  again.commands.scriptOutput("sshd", "");
+  auto rolled = again.heal(kSshCheck + sshRule("without-password",
+                                              "      - {type: ensure_line, path: /etc/ssh/sshd_config, line: \"# x\"}\n"));
+  REQUIRE(rolled.size() == 1);
+  CHECK(rolled[0].outcome == Outcome::RolledBack);
+  CHECK(slurp(p2) == kOriginal);
 }

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -406,6 +408,81 @@ TEST_CASE("HostFiles: writeFileAtomic replaces content with the requested mode a
   CHECK(hf->writeFileAtomic("/missing/file", "x", 0644, uid, gid).error().code == FsErrc::NotFound);
   CHECK(hf->writeFileAtomic("/etc/ssh", "x", 0644, uid, gid).error().code == FsErrc::NotRegular);
   CHECK(hf->listDir("/etc")->size() == 2);  // failures leave no temporary file either
+}
+
+TEST_CASE("HostFiles: writeFileAtomic names the new content only once it is whole and synced") {
+  testsupport::TempDir root("hf-root");
+  root.write("etc/sysctl.d/60-x.conf", "old\n");
+  auto hf = openRoot(root.path());
+  const int in = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  REQUIRE(in >= 0);
+  REQUIRE(::inotify_add_watch(in, (root.path() / "etc/sysctl.d").c_str(),
+                              IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO) >= 0);
+  REQUIRE(hf->writeFileAtomic("/etc/sysctl.d/60-x.conf", std::string(1 << 16, 'x'), 0644, ::geteuid(), ::getegid()).ok());
+  // A new file is named at once, without a temporary.
+  REQUIRE(hf->writeFileAtomic("/etc/sysctl.d/61-new.conf", "new\n", 0644, ::geteuid(), ::getegid()).ok());
+  // Every event on a temporary's name: with O_TMPFILE it appears (linked, whole) and is renamed,
+  // nothing is ever written under it, so a process killed while writing leaves no name at all.
+  std::vector<std::string> temp_events;
+  alignas(inotify_event) char buf[16384];
+  for (ssize_t n; (n = ::read(in, buf, sizeof buf)) > 0;) {
+    for (ssize_t off = 0; off < n;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(buf + off);
+      const std::string name = e->len ? e->name : "";
+      if (name.find(".ca-tmp-") != std::string::npos) {
+        temp_events.push_back(e->mask & IN_CREATE ? "create" : e->mask & IN_MOVED_FROM ? "moved" : "written");
+      }
+      off += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+    }
+  }
+  ::close(in);
+  CHECK(temp_events == std::vector<std::string>{"create", "moved"});
+  CHECK(hf->readFile("/etc/sysctl.d/60-x.conf", kMax).valueOr("") == std::string(1 << 16, 'x'));
+  CHECK(hf->readFile("/etc/sysctl.d/61-new.conf", kMax).valueOr("") == "new\n");
+  CHECK(hf->listDir("/etc/sysctl.d")->size() == 2);
+}
+
+TEST_CASE("HostFiles: writeFileAtomicAfter flushes what is due before the change, and leaves the directory pending") {
+  testsupport::TempDir root("hf-root");
+  testsupport::TempDir state("hf-state");
+  root.write("etc/ssh/sshd_config", "PermitRootLogin yes\n");
+  const auto backup = state.write("backup", "PermitRootLogin yes\n");
+  auto hf = openRoot(root.path());
+  core::PendingSyncs syncs;
+  const int fd = ::open(backup.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  REQUIRE(syncs.add(fd, core::PendingSyncs::Due::BeforeChange).ok());
+  ::close(fd);
+  REQUIRE(hf->writeFileAtomicAfter("/etc/ssh/sshd_config", "PermitRootLogin no\n", 0600, ::geteuid(), ::getegid(),
+                                   syncs).ok());
+  CHECK(hf->readFile("/etc/ssh/sshd_config", kMax).valueOr("") == "PermitRootLogin no\n");
+  CHECK(syncs.size() == 1);  // the backup is flushed; /etc/ssh's new entry waits for the record
+  CHECK(hf->listDir("/etc/ssh")->size() == 1);
+}
+
+TEST_CASE("HostFiles: removeTemporaries removes the writer's temporaries and nothing else") {
+  testsupport::TempDir root("hf-root");
+  const std::string hex = "0123456789abcdef";
+  root.write("etc/ssh/sshd_config", "x");
+  root.write("etc/ssh/.sshd_config.ca-tmp-" + hex, "half");
+  root.write("etc/ssh/.ssh_config.ca-tmp-" + hex, "other file's");
+  root.write("etc/ssh/.sshd_config.ca-tmp-0123", "too short a suffix");
+  root.write("etc/ssh/.sshd_config.ca-tmp-0123456789ABCDEF", "not the writer's hex");
+  root.write("etc/ssh/sshd_config.ca-tmp-" + hex, "no leading dot");
+  root.write("etc/ssh/.sshd_config.ca-tmp-" + hex + ".bak", "an operator's copy");
+  fs::create_directory(root.path() / ("etc/ssh/.d.ca-tmp-" + hex));  // a directory: never removed
+  auto hf = openRoot(root.path());
+
+  auto only_sshd = hf->removeTemporaries("/etc/ssh", "sshd_config");
+  REQUIRE(only_sshd.ok());
+  CHECK(*only_sshd == std::vector<std::string>{"/etc/ssh/.sshd_config.ca-tmp-" + hex});
+  auto all = hf->removeTemporaries("/etc/ssh", "");
+  REQUIRE(all.ok());
+  CHECK(*all == std::vector<std::string>{"/etc/ssh/.ssh_config.ca-tmp-" + hex});
+  CHECK(hf->listDir("/etc/ssh")->size() == 6);
+  auto missing = hf->removeTemporaries("/etc/none", "");
+  REQUIRE(missing.ok());
+  CHECK(missing->empty());
 }
 
 TEST_CASE("HostFiles: writes through symlinked directories stay inside the root") {
