@@ -71,6 +71,15 @@ class FakeMountsHostFiles final : public platform::HostFiles {
                                                   std::uint32_t mode, std::uint32_t uid, std::uint32_t gid) override {
     return base_.writeFileAtomic(path, content, mode, uid, gid);
   }
+  core::Status<platform::FsError> writeFileAtomicAfter(const std::string& path, const std::string& content,
+                                                       std::uint32_t mode, std::uint32_t uid, std::uint32_t gid,
+                                                       core::PendingSyncs& syncs) override {
+    return base_.writeFileAtomicAfter(path, content, mode, uid, gid, syncs);
+  }
+  core::Result<std::vector<std::string>, platform::FsError> removeTemporaries(const std::string& dir,
+                                                                              const std::string& of_name) override {
+    return base_.removeTemporaries(dir, of_name);
+  }
   core::Status<platform::FsError> setMode(const std::string& path, std::uint32_t mode) override {
     return base_.setMode(path, mode);
   }
