@@ -44,6 +44,18 @@ int guardControl(const GlobalOptions& global, const HealOptions& options) {
   std::string said;
   if (options.clear) {
     const int n = guards->clear(*options.clear, options.target);
+    if (n == 0) {
+      // Nothing held: say so, record nothing. A rule id the active rules do not know is a typo
+      // (a rule removed since keeps its guard state, so n > 0 for it and it is cleared above).
+      auto agent = loadAgentWith(*cfg, false);
+      if (agent.ok() && !agent->rules.findRule(*options.clear)) {
+        return reportFailure({kExitUsage, "heal --clear " + *options.clear +
+                                              ": no such L1 rule in the active rules, and no guard state for it"});
+      }
+      print("no guard state for " + *options.clear + (options.target ? " on " + *options.target : "") +
+            ": nothing cleared, nothing recorded\n");
+      return kExitOk;
+    }
     body = {{"event", "clear"}, {"rule_id", *options.clear}, {"target", options.target.value_or("")}, {"cleared", n}};
     said = "cleared the guards of " + *options.clear + (options.target ? " on " + *options.target : "") + " (" +
            std::to_string(n) + " entries)";
@@ -60,6 +72,10 @@ int guardControl(const GlobalOptions& global, const HealOptions& options) {
     body = {{"event", "pause"}, {"until", until ? evidence::formatTimestamp(*until) : std::string()}};
     said = "healing paused" + (until ? " until " + evidence::formatTimestamp(*until) : std::string(" until `heal --resume`"));
   } else {
+    if (!guards->paused()) {
+      print("healing is not paused: nothing to resume, nothing recorded\n");
+      return kExitOk;
+    }
     guards->resume();
     body = {{"event", "resume"}};
     said = "healing resumed";

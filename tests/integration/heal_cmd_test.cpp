@@ -178,3 +178,34 @@ TEST_CASE("status shows what it can of a damaged last cycle record instead of fa
   CHECK(r.out.find("1 drifted") != std::string::npos);
   CHECK(runAgent({"evidence", "verify", "--config", cfg}).exit_code == 1);  // and verify says why
 }
+
+TEST_CASE("heal --resume with nothing paused and heal --clear with nothing held say so and record nothing") {
+  FixtureHost host("linux", "LIN-SSH-004");
+  const std::string cfg = host.config();
+  auto count_lifecycle = [&] {
+    auto tail = runAgent({"evidence", "tail", "-n", "1000", "--json", "--config", cfg});
+    if (tail.exit_code != 0) return 0;  // no store yet
+    int n = 0;
+    for (const auto& r : json::parse(tail.out)["records"]) n += r["kind"] == "lifecycle" ? 1 : 0;
+    return n;
+  };
+  auto resume = runAgent({"heal", "--resume", "--config", cfg});
+  CHECK(resume.exit_code == 0);
+  CHECK(resume.out.find("not paused") != std::string::npos);
+  CHECK(resume.out.find("healing resumed") == std::string::npos);
+  CHECK(count_lifecycle() == 0);
+  // A known rule with no guard state: nothing cleared, nothing recorded.
+  auto clear = runAgent({"heal", "--clear", "L1-LIN-SSH-004", "--config", cfg});
+  CHECK(clear.exit_code == 0);
+  CHECK(clear.out.find("nothing cleared") != std::string::npos);
+  CHECK(count_lifecycle() == 0);
+  // An unknown rule is a usage error, not a success.
+  auto unknown = runAgent({"heal", "--clear", "L1-NO-SUCH-RULE", "--config", cfg});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.err.find("no such L1 rule") != std::string::npos);
+  // After a pause, resume does resume and is recorded.
+  REQUIRE(runAgent({"heal", "--pause", "--config", cfg}).exit_code == 0);
+  auto resumed = runAgent({"heal", "--resume", "--config", cfg});
+  CHECK(resumed.exit_code == 0);
+  CHECK(resumed.out.find("healing resumed") != std::string::npos);
+}
