@@ -25,6 +25,7 @@
 #include "evidence/signer.h"
 #include "evidence/storage.h"
 #include "healing/backups.h"
+#include "healing/outcome.h"
 
 namespace cli {
 namespace {
@@ -201,7 +202,8 @@ std::string guardText(const json& g) {
   if (g["flapping"].get<bool>()) {
     what = "flapping: suppressed until `heal --clear " + rule + "`";
   } else if (g["handed_over"].get<bool>()) {
-    what = "a human was told: waits until compliant or `heal --clear " + rule + "`";
+    what = "escalated or alerted, " + std::string(healing::kNotDelivered) + ": waits until compliant or `heal --clear " +
+           rule + "`";
   } else if (g["escalated"].get<bool>()) {
     what = "attempt cap reached and escalated";
   }

@@ -192,8 +192,8 @@ GuardDecision Guards::decide(const rules::L1Rule& rule, const std::string& targe
   }
   if (k.handed_over) {
     return {Hold::Cooldown, false,
-            "a human was told (escalated or alerted); waits until the target is compliant or `heal --clear " + rule.id +
-                "`"};
+            "escalated or alerted, " + std::string(kNotDelivered) +
+                "; waits until the target is compliant or `heal --clear " + rule.id + "`"};
   }
   std::erase_if(actions_, [&](std::int64_t t) { return t <= now - kHourMs; });
   if (static_cast<int>(actions_.size()) >= settings_.max_actions_per_hour) {

@@ -43,15 +43,19 @@ std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleS
 
 // One line per record, with its fields for the journal (journalctl RULE_ID=... OUTCOME=...).
 void logRecord(spdlog::logger& log, const ActionRecord& rec) {
+  // Until the central command link exists nothing carries an alert or an escalation to a human:
+  // the log says so, at warning, so an operator reading the journal is the one who is told.
+  const bool for_a_human = rec.outcome == Outcome::Alerted || rec.outcome == Outcome::Escalated;
   const bool bad = rec.outcome == Outcome::Failed || rec.outcome == Outcome::RolledBack ||
-                   rec.outcome == Outcome::TimedOut || rec.outcome == Outcome::Refused;
+                   rec.outcome == Outcome::TimedOut || rec.outcome == Outcome::Refused || for_a_human;
   const auto level = bad ? spdlog::level::warn : spdlog::level::info;
   if (!log.should_log(level)) return;
   const std::string_view outcome = toString(rec.outcome);
   const std::string by = rec.rule_id.empty() ? "" : " by " + rec.rule_id;
   const std::string why = rec.reason.empty() ? "" : " (" + rec.reason + ")";
-  core::log::event(log, level, {rec.check_id, rec.rule_id, rec.target, std::string(outcome)}, "{} on {}: {}{}{}",
-                   rec.check_id, rec.target, outcome, by, why);
+  const std::string delivery = for_a_human ? std::string(" ") + kNotDelivered : "";
+  core::log::event(log, level, {rec.check_id, rec.rule_id, rec.target, std::string(outcome)}, "{} on {}: {}{}{}{}",
+                   rec.check_id, rec.target, outcome, by, why, delivery);
 }
 
 }  // namespace

@@ -32,4 +32,8 @@ constexpr std::string_view toString(Outcome o) {
 /// The earlier agents counted alerts and plans as heals; nothing but a verified heal is one.
 constexpr bool countsAsHealed(Outcome o) { return o == Outcome::Healed; }
 
+/// What `alerted` and `escalated` say until a channel carries them to a human (the central
+/// command link): they are evidence records, and nobody has been told yet.
+inline constexpr const char* kNotDelivered = "recorded, not delivered (no central command link yet)";
+
 }  // namespace healing

@@ -245,6 +245,9 @@ TEST_CASE("a human told (escalated or alerted) is told once: the target waits un
       ++told;
     } else {
       CHECK(d.hold == Hold::Cooldown);
+      // Nothing delivers it yet (no central command link): the hold must not claim otherwise.
+      CHECK(d.detail.find("not delivered") != std::string::npos);
+      CHECK(d.detail.find("was told") == std::string::npos);
     }
     fx.clock.advance(5min);
   }
