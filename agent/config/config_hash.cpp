@@ -38,7 +38,10 @@ std::string canonicalValue(const Setting& s) {
     case Setting::Kind::Duration: return std::to_string(s.number) + "ms";
     case Setting::Kind::List: {
       std::string out = "[";
-      for (std::size_t i = 0; i < s.list.size(); ++i) out += (i ? "," : "") + quote(s.list[i]);
+      for (std::size_t i = 0; i < s.list.size(); ++i) {
+        if (i) out += ',';
+        out += quote(s.list[i]);
+      }
       return out + "]";
     }
   }

@@ -103,7 +103,10 @@ std::string displayValue(const Setting& s) {
     case Setting::Kind::Duration: return core::formatDuration(milliseconds(s.number));
     case Setting::Kind::List: {
       std::string out = "[";
-      for (std::size_t i = 0; i < s.list.size(); ++i) out += (i ? ", " : "") + s.list[i];
+      for (std::size_t i = 0; i < s.list.size(); ++i) {
+        if (i) out += ", ";
+        out += s.list[i];
+      }
       return out + "]";
     }
   }
