@@ -18,7 +18,7 @@ void addGlobalFlags(CLI::App& app, GlobalOptions& g) {
   app.add_option("--rules", g.rules_dir, "rule directory (loaded recursively) or file");
   app.add_option("--state-dir", g.state_dir, "agent state directory");
   app.add_option("--tier", g.tier, "healing tier for this run: standard | full_coverage");
-  app.add_option("--log-level", g.log_level, "trace | debug | info | warn | error");
+  app.add_option("--log-level", g.log_level, "trace | debug | info | warn (or warning) | error");
   auto* dry = app.add_flag("--dry-run", g.dry_run, "plan healing only, change nothing");
   auto* live = app.add_flag("--live", g.live, "act on drift");
   dry->excludes(live);
@@ -38,7 +38,8 @@ void fallthroughAll(CLI::App& app) {
 
 int run(int argc, char** argv) {
   CLI::App app{"compliance-agent: keeps a NixOS compliance appliance HIPAA-compliant"};
-  app.set_version_flag("--version", core::kAgentVersion);
+  // The same line as `version` prints, so scripts can use either.
+  app.set_version_flag("--version", std::string("compliance-agent ") + core::kAgentVersion);
   app.require_subcommand(1);
   GlobalOptions global;
   addGlobalFlags(app, global);

@@ -72,6 +72,8 @@ std::optional<LiveStateMode> parseLiveStateMode(std::string_view text) {
 }
 
 std::optional<LogLevel> parseLogLevel(std::string_view text) {
+  // spdlog prints the level as "warning": an operator copying it from the log is understood.
+  if (equalsIgnoreCase(text, "warning")) return LogLevel::Warn;
   for (auto l : {LogLevel::Trace, LogLevel::Debug, LogLevel::Info, LogLevel::Warn, LogLevel::Error}) {
     if (equalsIgnoreCase(text, toString(l))) return l;
   }

@@ -34,8 +34,8 @@ std::string_view toString(DryRunSource s);
 
 /// Exact spellings only ("auto" | "on" | "off"); nullopt for anything else.
 std::optional<LiveStateMode> parseLiveStateMode(std::string_view text);
-/// "trace" | "debug" | "info" | "warn" | "error", case-insensitive (operators write LOG_LEVEL=DEBUG);
-/// nullopt for anything else.
+/// "trace" | "debug" | "info" | "warn" (or "warning", as the log lines print it) | "error",
+/// case-insensitive (operators write LOG_LEVEL=DEBUG); nullopt for anything else.
 std::optional<LogLevel> parseLogLevel(std::string_view text);
 /// "standard" | "full_coverage"; nullopt for anything else.
 std::optional<Tier> parseTier(std::string_view text);

@@ -11,6 +11,16 @@ TEST_CASE("version prints the agent version on stdout and exits 0") {
   CHECK(r.err.empty());
 }
 
+TEST_CASE("version and the version flag print the same line, and the log level takes warning as the logs print it") {
+  auto flag = runAgent({"--version"});
+  CHECK(flag.exit_code == 0);
+  CHECK(flag.out == runAgent({"version"}).out);
+  auto warning = runAgent({"config", "show", "--log-level", "warning"});
+  CHECK(warning.exit_code == 0);
+  CHECK(warning.out.find("log_level                     warn") != std::string::npos);
+  CHECK(runAgent({"config", "show", "--log-level", "loud"}).exit_code == 2);
+}
+
 TEST_CASE("version --json prints one JSON document") {
   auto r = runAgent({"version", "--json"});
   CHECK(r.exit_code == 0);
