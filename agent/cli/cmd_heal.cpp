@@ -97,6 +97,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   if (!options.rule) return guardControl(global, options);
   auto loaded = loadConfiguration(global);
   if (!loaded.ok()) return reportFailure(loaded.error());
+  if (auto ready = livePreflight(*loaded); !ready.ok()) return reportFailure(ready.error());
   auto lock = lockStateDir(*loaded);
   if (!lock.ok()) return reportFailure(lock.error());
   auto agent = loadAgentWith(std::move(*loaded), true);
@@ -148,17 +149,27 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
       return reportFailure({kExitRuntime, "healing guards: " + st.error().message});
     }
   }
+  if (!cfg.healing.dry_run && std::any_of(report.actions.begin(), report.actions.end(), healing::mayHaveChangedHost)) {
+    // What the report shows is the state after the heal: the same targets, checked again.
+    report.findings_before = std::move(report.findings);
+    report.rechecked = true;
+    for (auto& f : runActiveChecks(*agent, env, check ? std::optional(check->id) : std::nullopt)) {
+      const bool answered = std::any_of(report.findings_before.begin(), report.findings_before.end(),
+                                        [&](const auto& b) { return b.check_id == f.check_id && b.target == f.target; });
+      if (answered) report.findings.push_back(std::move(f));
+    }
+  }
   (void)writer.append(evidence::Kind::Lifecycle, actor, {{"event", "stop"}, {"command", command},
                                                          {"pid", static_cast<std::int64_t>(::getpid())}});
   auto durable = writer.commit();
-  if (report.findings.empty()) {
+  if (report.findings.empty() && !report.rechecked) {
     std::fprintf(stderr, "%s: nothing to heal (no drifted finding the rule matches%s)\n", command.c_str(),
                  options.target ? " on that target" : "");
   }
   const std::string out = global.json ? renderJson(report) : renderTable(report, isatty(STDOUT_FILENO) == 1, false);
   print(out);
   if (!durable.ok()) return reportFailure({kExitRuntime, "evidence: " + durable.error().message});
-  return hasDriftOrErrors(report, !cfg.healing.dry_run) ? kExitDrift : kExitOk;
+  return hasDriftOrErrors(report) ? kExitDrift : kExitOk;
 }
 
 }  // namespace cli

@@ -57,14 +57,16 @@ core::Result<std::vector<healing::ActionRecord>, Failure> healCycle(const config
                                                                     const LoadedAgent& agent,
                                                                     const platform::HostEnv& env,
                                                                     const std::vector<checks::Finding>& findings,
-                                                                    evidence::Writer& writer) {
+                                                                    evidence::Writer& writer,
+                                                                    const evidence::CycleRecorder& recorder) {
   auto session = openHealing(cfg, agent, env);
   if (!session.ok()) return core::fail(std::move(session.error()));
   const auto tier = cfg.rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
   if (!session->guards) return healing::healFindings(findings, agent.rules, tier, *session->executor);
   healing::HealOptions options;
   options.guards = session->guards.get();
-  options.on_record = healRecorder(writer, findings, "agent", session->syncs.get());
+  options.on_record = healRecorder(writer, findings, "agent", session->syncs.get(),
+                                   [&recorder](const healing::ActionRecord& a) { return recorder.planDue(a); });
   auto actions = healing::healFindings(findings, agent.rules, tier, *session->executor, options);
   if (auto st = session->guards->save(); !st.ok()) {
     return core::fail(Failure{kExitRuntime, "healing guards: " + st.error().message});
@@ -81,6 +83,8 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   }
   auto loaded_cfg = loadConfiguration(global);
   if (!loaded_cfg.ok()) return reportFailure(loaded_cfg.error());
+  // Live: refused before anything is tried or recorded when the agent cannot heal for real.
+  if (auto ready = livePreflight(*loaded_cfg); !ready.ok()) return reportFailure(ready.error());
   // Only one process writes state_dir at a time; run --once is a writer (evidence, guards, cache).
   auto lock = lockStateDir(*loaded_cfg);
   if (!lock.ok()) return reportFailure(lock.error());
@@ -109,30 +113,41 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   const std::vector<std::string> health = applyEvidenceRetention(cfg, *session);
   sweepHostTemporaries(cfg, agent->rules, env.files, writer);
 
-  Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), agent->rules.version,
-                runActiveChecks(*agent, env), {}};
-  auto healed = healCycle(cfg, *agent, env, report.findings, writer);
-  if (!healed.ok()) return reportFailure(healed.error());
-  report.actions = std::move(*healed);
-  const auto count = [&](checks::Status s) {
-    return std::count_if(report.findings.begin(), report.findings.end(), [s](const auto& f) { return f.status == s; });
-  };
-  log->info("run --once done: {} findings, {} drifted, {} error, {} actions", report.findings.size(),
-            count(checks::Status::Drifted), count(checks::Status::Error), report.actions.size());
-
   evidence::CycleFacts facts;
-  facts.tier = report.tier;
+  facts.tier = std::string(config::toString(cfg.rules.tier));
   facts.started = started;
-  facts.duration_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start).count();
   facts.rules_version = agent->rules.version;
   facts.rules_source = "shipped";
   facts.rule_checks = agent->rules.checks.size();
   facts.rule_count = agent->rules.rules.size();
   facts.health = health;
   facts.heal_records_written = !cfg.healing.dry_run;  // live: each one at the time of its action
-  auto recorded = evidence::recordCycle(writer, cfg.state_dir + "/" + kRecordedStateFile, facts, report.findings,
-                                        report.actions, std::chrono::system_clock::now());
+
+  // The cycle's evidence in the order it happens: what the checks saw, the heals, the re-check.
+  evidence::CycleRecorder recorder(writer, cfg.state_dir + "/" + kRecordedStateFile, std::chrono::system_clock::now());
+  Report report{modeName(cfg), facts.tier, agent->rules.version, runActiveChecks(*agent, env), {}};
+  auto observed = recorder.observe(facts, report.findings);
+  auto healed = healCycle(cfg, *agent, env, report.findings, writer, recorder);
+  if (!healed.ok()) return reportFailure(healed.error());
+  report.actions = std::move(*healed);
+  if (!cfg.healing.dry_run && std::any_of(report.actions.begin(), report.actions.end(), healing::mayHaveChangedHost)) {
+    // The host changed: the report and the evidence tell the state after the cycle, re-checked.
+    report.findings_before = std::move(report.findings);
+    report.findings = runActiveChecks(*agent, env);
+    report.rechecked = true;
+  }
+  const auto count = [&](checks::Status s) {
+    return std::count_if(report.findings.begin(), report.findings.end(), [s](const auto& f) { return f.status == s; });
+  };
+  log->info("run --once done: {} findings, {} drifted, {} error{}, {} actions", report.findings.size(),
+            count(checks::Status::Drifted), count(checks::Status::Error),
+            report.rechecked ? " after healing" : "", report.actions.size());
+
+  facts.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start).count();
+  auto recorded = observed.ok() ? recorder.finish(facts, report.findings,
+                                                  report.rechecked ? &report.findings_before : nullptr, report.actions)
+                                : core::Result<evidence::CycleRecorded, evidence::RecordError>(core::fail(observed.error()));
   (void)writer.append(evidence::Kind::Lifecycle, "agent",
                       {{"event", "stop"}, {"command", "run --once"}, {"pid", static_cast<std::int64_t>(::getpid())}});
   auto durable = writer.commit();
@@ -147,12 +162,13 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   } else {
     log->info("evidence: cycle recorded as seq {}..{} ({} finding changes{}), durable head {} {}",
               recorded->first_seq, recorded->last_seq, recorded->changed, recorded->snapshot ? ", snapshot" : "",
-              durable->seq, durable->hash.substr(0, 16));  }
+              durable->seq, durable->hash.substr(0, 16));
+  }
 
   const std::string out = global.json ? renderJson(report) : renderTable(report, isatty(STDOUT_FILENO) == 1, false);
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!evidence_ok) return kExitRuntime;
-  return hasDriftOrErrors(report, true) ? kExitDrift : kExitOk;
+  return hasDriftOrErrors(report) ? kExitDrift : kExitOk;
 }
 
 }  // namespace cli

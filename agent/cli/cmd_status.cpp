@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 
@@ -125,7 +127,20 @@ json cycleSummary(const evidence::ParsedRecord& rec) {
           {"health", health}};
 }
 
-json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& problems, json& last_cycle) {
+// An alerted or escalated heal record not yet acknowledged by central command: until the central
+// link exists nothing carries it to a human, so `status` is where an operator sees it.
+json undeliveredEntry(const evidence::ParsedRecord& rec) {
+  const json& body = rec.doc["body"];
+  const auto text = [&](const char* key) {
+    const auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return {{"seq", rec.seq},           {"ts", rec.ts},           {"outcome", text("outcome")},
+          {"rule_id", text("rule_id")}, {"target", text("target")}, {"reason", text("reason")}};
+}
+
+json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& problems, json& last_cycle,
+                  json& undelivered) {
   json out{{"dir", evidenceDir(cfg)}, {"segments", 0}, {"bytes", 0}, {"max_disk_mb", cfg.evidence.max_disk_mb},
            {"head_seq", 0}, {"head_ts", nullptr}, {"head_hash", nullptr}, {"acked_seq", 0}, {"flags", json::array()},
            {"public_key", nullptr}};
@@ -139,6 +154,7 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
     out["public_key"] = evidence::toHex(*key);
   } else if (key.error().code != evidence::KeyErrc::NotFound) {
     problems.push_back("evidence key: " + key.error().message);
+    out["public_key_error"] = key.error().message;
   }
   auto storage = evidence::PosixStorage::open(evidenceDir(cfg), false);
   if (!storage.ok()) {
@@ -168,7 +184,10 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
 
   auto lines = readStoreLines(cfg, kCycleSearchLines);
   if (!lines.ok()) return fail(lines.error().message);
+  const std::uint64_t acked = out["acked_seq"].get<std::uint64_t>();
   bool head = false;
+  std::uint64_t first_read = 0;
+  json found = json::array();
   for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
     auto rec = evidence::parseRecordLine(it->text);
     if (!rec.ok()) continue;  // status does not verify (that is `evidence verify`)
@@ -178,9 +197,29 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
       out["head_ts"] = rec->ts;
       out["head_hash"] = rec->hash;
     }
-    if (rec->kind == evidence::Kind::Cycle) {
-      last_cycle = cycleSummary(*rec);
-      break;
+    if (rec->seq <= acked) break;  // central command holds the rest
+    first_read = rec->seq;
+    if (rec->kind == evidence::Kind::Cycle && last_cycle.is_null()) last_cycle = cycleSummary(*rec);
+    if (rec->kind == evidence::Kind::Heal) {
+      const auto outcome = rec->doc["body"].find("outcome");
+      if (outcome != rec->doc["body"].end() && (*outcome == "alerted" || *outcome == "escalated")) {
+        found.insert(found.begin(), undeliveredEntry(*rec));
+      }
+    }
+  }
+  undelivered = {{"records", found},
+                 {"acked_seq", acked},
+                 // Older records were not searched when the window did not reach the acked seq.
+                 {"searched_from_seq", first_read},
+                 {"complete", first_read <= acked + 1}};
+  if (last_cycle.is_null()) {
+    // An acknowledged cycle record is still the last cycle: look for it in what was read.
+    for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
+      auto rec = evidence::parseRecordLine(it->text);
+      if (rec.ok() && rec->kind == evidence::Kind::Cycle) {
+        last_cycle = cycleSummary(*rec);
+        break;
+      }
     }
   }
   return out;
@@ -224,7 +263,10 @@ std::string humanText(const json& s) {
   row("mode", s["mode"].get<std::string>() + " (from " + s["mode_source"].get<std::string>() + ")");
   row("tier", s["tier"].get<std::string>());
   row("host_root", s["host_root"].get<std::string>());
-  row("state_dir", s["state_dir"].get<std::string>() + (s["state_dir_exists"].get<bool>() ? "" : " (not created yet)"));
+  row("state_dir", s["state_dir"].get<std::string>() +
+                       (s.contains("state_dir_error")       ? " (cannot read: " + s["state_dir_error"].get<std::string>() + ")"
+                        : s["state_dir_exists"].get<bool>() ? ""
+                                                            : " (not created yet)"));
 
   const json& h = s["healing"];
   if (h.contains("error")) {
@@ -269,10 +311,31 @@ std::string humanText(const json& s) {
                         ", acknowledged through seq " + e["acked_seq"].dump() + "; flags: " + (flags.empty() ? "none" : flags));
     if (e.contains("outbox_problem")) row("", e["outbox_problem"].get<std::string>());
   }
-  row("key", e["public_key"].is_string() ? "ed25519 " + e["public_key"].get<std::string>() : "none yet (made at the first run)");
+  row("key", e["public_key"].is_string()       ? "ed25519 " + e["public_key"].get<std::string>()
+             : e.contains("public_key_error") ? "cannot read: " + e["public_key_error"].get<std::string>()
+                                              : "none yet (made at the first run)");
+
+  const json& u = s["undelivered"];
+  if (u.is_object() && !u["records"].empty()) {
+    row("undelivered", std::to_string(u["records"].size()) + " alerted/escalated, " + healing::kNotDelivered +
+                           (u["complete"].get<bool>() ? ""
+                                                      : " (searched from seq " + u["searched_from_seq"].dump() +
+                                                            " only: `evidence tail` for older ones)") + ":");
+    for (const auto& r : u["records"]) {
+      out += "  " + r["ts"].get<std::string>() + " " + padded(r["outcome"].get<std::string>(), 9) + " " +
+             padded(r["rule_id"].get<std::string>(), 24) + " " + r["target"].get<std::string>() +
+             (r["reason"].get<std::string>().empty() ? "" : ": " + r["reason"].get<std::string>()) + "\n";
+    }
+  } else if (u.is_object()) {
+    row("undelivered", "no alert or escalation waiting");
+  } else if (e.contains("error")) {
+    row("undelivered", "unknown: the evidence cannot be read");
+  }
 
   const json& c = s["last_cycle"];
-  if (c.is_null()) {
+  if (c.is_null() && e.contains("error")) {
+    row("last cycle", "unknown: the evidence cannot be read");
+  } else if (c.is_null()) {
     row("last cycle", "none recorded");
   } else {
     row("last cycle", c["ts"].get<std::string>() + " (" + c["mode"].get<std::string>() + ", " +
@@ -300,11 +363,17 @@ int runStatus(const GlobalOptions& global) {
          {"host_root", cfg->host_root},
          {"state_dir", cfg->state_dir},
          {"state_dir_exists", ::stat(cfg->state_dir.c_str(), &st) == 0}};
+  if (!s["state_dir_exists"].get<bool>() && errno != ENOENT) {
+    // There, perhaps, but not readable by this user: not "not created yet".
+    s["state_dir_error"] = std::strerror(errno);
+    problems.push_back("state_dir " + cfg->state_dir + ": " + std::strerror(errno));
+  }
   s["healing"] = healingPart(*cfg, clock, problems);
   s["backups"] = backupsPart(*cfg, problems);
-  json last_cycle = nullptr;
-  s["evidence"] = evidencePart(*cfg, problems, last_cycle);
+  json last_cycle = nullptr, undelivered = nullptr;
+  s["evidence"] = evidencePart(*cfg, problems, last_cycle, undelivered);
   s["last_cycle"] = last_cycle;
+  s["undelivered"] = undelivered;
   s["problems"] = problems;
   const std::string text =
       global.json ? s.dump(-1, ' ', false, json::error_handler_t::replace) + "\n" : humanText(s);

@@ -1,8 +1,11 @@
 #include "cli/healing_session.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string_view>
 
@@ -77,13 +80,62 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
   return s;
 }
 
-std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
-                                                               const std::vector<checks::Finding>& findings,
-                                                               std::string actor, core::PendingSyncs* syncs) {
+namespace {
+
+// Whether a record says something was done to the host, or handed to a human: then it is made
+// durable before anything else acts. (not_in_tier, no_rule, audited, suppressed and planned
+// records describe nothing done.)
+bool actedOrTold(healing::Outcome o) {
+  using healing::Outcome;
+  return !(o == Outcome::NotInTier || o == Outcome::NoRule || o == Outcome::Audited || o == Outcome::Suppressed ||
+           o == Outcome::Planned);
+}
+
+}  // namespace
+
+core::Status<Failure> livePreflightAs(const config::AgentConfig& cfg, unsigned euid) {
+  if (cfg.healing.dry_run) return core::Ok{};
+  if (euid != 0) {
+    return core::fail(Failure{kExitUsage, "live healing needs root (running as uid " + std::to_string(euid) +
+                                              "): it changes root's files, owners and services; run it as root, "
+                                              "or with --dry-run to plan only"});
+  }
+  struct stat st {};
+  if (::lstat(cfg.state_dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return core::Ok{};  // made by this process, as its own, when it takes the lock
+    return core::fail(Failure{kExitRuntime, "state_dir " + cfg.state_dir + ": " + std::strerror(errno)});
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & 022) != 0) {
+    const std::string what = !S_ISDIR(st.st_mode) ? "is not a directory"
+                             : st.st_uid != euid  ? "is owned by uid " + std::to_string(st.st_uid)
+                                                  : "is writable by its group or others";
+    return core::fail(Failure{kExitUsage, "live healing refused: state_dir " + cfg.state_dir + " " + what +
+                                              "; its guards and backups must be the agent's own (uid " +
+                                              std::to_string(euid) + ", not group- or world-writable)"});
+  }
+  return core::Ok{};
+}
+
+core::Status<Failure> livePreflight(const config::AgentConfig& cfg) { return livePreflightAs(cfg, ::geteuid()); }
+
+std::function<bool(const healing::ActionRecord&)> healRecorder(
+    evidence::Writer& writer, const std::vector<checks::Finding>& findings, std::string actor,
+    core::PendingSyncs* syncs, std::function<bool(const healing::ActionRecord&)> due) {
   auto by_key = std::make_shared<std::map<std::pair<std::string, std::string>, const checks::Finding*>>();
   for (const auto& f : findings) (*by_key)[{f.check_id, f.target}] = &f;
-  return [&writer, by_key, actor = std::move(actor), syncs](const healing::ActionRecord& rec) {
+  return [&writer, by_key, actor = std::move(actor), syncs, due = std::move(due)](const healing::ActionRecord& rec) {
+    if (due && !due(rec)) return true;
     const auto it = by_key->find({rec.check_id, rec.target});
+    if (!actedOrTold(rec.outcome)) {
+      // Nothing was done or handed over: the record need not cost a flush of its own; the next
+      // action's record, or the end of the pass, makes it durable with the rest.
+      auto queued = writer.append(evidence::Kind::Heal, actor,
+                                  evidence::healBody(rec, it == by_key->end() ? nullptr : it->second));
+      if (queued.ok()) return true;
+      core::log::logger("evidence")->error("evidence: the heal record of {} on {} cannot be written: {}", rec.rule_id,
+                                           rec.target, queued.error().message);
+      return false;
+    }
     auto durable = writer.appendDurable(evidence::Kind::Heal, actor,
                                         evidence::healBody(rec, it == by_key->end() ? nullptr : it->second), syncs);
     if (!durable.ok()) {

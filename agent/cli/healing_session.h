@@ -23,6 +23,14 @@ namespace cli {
 inline constexpr const char* kGuardsFile = "guards.json";
 inline constexpr const char* kBackupsDir = "backups";
 
+/// Live only (nothing in dry-run): whether this process can do what live healing needs, checked
+/// before anything is recorded or tried: root (heals chown, write root's files, run systemctl),
+/// and a state_dir that is its own and writable by no one else (the guards and backups that
+/// decide what it does next live there). Fails with exit 2 and one line saying which and why.
+core::Status<Failure> livePreflight(const config::AgentConfig& cfg);
+/// livePreflight for a given effective uid (tests).
+core::Status<Failure> livePreflightAs(const config::AgentConfig& cfg, unsigned euid);
+
 /// The guards of state_dir with the configuration's limits. Fails with exit 3 for a guard
 /// file that cannot be read or is not guard state (named in the message).
 core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock);
@@ -47,10 +55,11 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
 /// A hook for HealOptions::on_record: each record becomes a durable `heal` record by `actor`,
 /// with the finding it answers (from `findings`), made durable together with what `syncs` (the
 /// session's, or null) holds. Returns false, and logs why, when the record cannot be made
-/// durable: the caller then stops acting.
-std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
-                                                               const std::vector<checks::Finding>& findings,
-                                                               std::string actor, core::PendingSyncs* syncs = nullptr);
+/// durable: the caller then stops acting. With `due`, a record it says is not due (an unchanged
+/// not_in_tier plan: evidence::CycleRecorder::planDue) is not written.
+std::function<bool(const healing::ActionRecord&)> healRecorder(
+    evidence::Writer& writer, const std::vector<checks::Finding>& findings, std::string actor,
+    core::PendingSyncs* syncs = nullptr, std::function<bool(const healing::ActionRecord&)> due = {});
 
 /// Live only (nothing in dry-run, which changes nothing): removes the temporaries a killed agent
 /// left in the directories it writes (healing::sweepTemporaries) and records each removal as a

@@ -18,16 +18,26 @@ std::map<Status, int> countStatuses(const std::vector<checks::Finding>& findings
   return counts;
 }
 
+const checks::Finding* findingOf(const std::vector<checks::Finding>& findings, const std::string& check_id,
+                                 const std::string& target) {
+  const auto it = std::find_if(findings.begin(), findings.end(),
+                               [&](const auto& f) { return f.check_id == check_id && f.target == target; });
+  return it == findings.end() ? nullptr : &*it;
+}
+
+std::string statusLine(const std::vector<checks::Finding>& findings) {
+  std::string line;
+  for (const auto& [status, n] : countStatuses(findings)) {
+    line += (line.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(checks::toString(status));
+  }
+  return line;
+}
+
 }  // namespace
 
-bool hasDriftOrErrors(const Report& report, bool healed_fixes) {
-  return std::any_of(report.findings.begin(), report.findings.end(), [&](const auto& f) {
-    if (f.status == Status::Error) return true;
-    if (f.status != Status::Drifted) return false;
-    return !(healed_fixes && std::any_of(report.actions.begin(), report.actions.end(), [&](const auto& a) {
-      return a.outcome == healing::Outcome::Healed && a.check_id == f.check_id && a.target == f.target;
-    }));
-  });
+bool hasDriftOrErrors(const Report& report) {
+  return std::any_of(report.findings.begin(), report.findings.end(),
+                     [](const auto& f) { return f.status == Status::Error || f.status == Status::Drifted; });
 }
 
 std::string renderJson(const Report& report) {
@@ -69,6 +79,13 @@ std::string renderJson(const Report& report) {
       j["steps"].push_back(std::move(step));
     }
     if (a.would_pass) j["would_pass"] = *a.would_pass;
+    if (report.mode == "live") {
+      const checks::Finding* after = a.after ? &*a.after : findingOf(report.findings, a.check_id, a.target);
+      j["after"] = after ? nlohmann::ordered_json{{"status", std::string(checks::toString(after->status))},
+                                                  {"expected", after->expected},
+                                                  {"actual", after->actual}}
+                         : nlohmann::ordered_json(nullptr);
+    }
     ++outcomes[std::string(healing::toString(a.outcome))];
     actions.push_back(std::move(j));
   }
@@ -76,6 +93,10 @@ std::string renderJson(const Report& report) {
   for (const auto& [status, n] : countStatuses(report.findings)) summary[std::string(checks::toString(status))] = n;
   summary["outcomes"] = nlohmann::ordered_json::object();
   for (const auto& [name, n] : outcomes) summary["outcomes"][name] = n;
+  if (report.rechecked) {
+    auto& before = summary["before_healing"] = nlohmann::ordered_json::object();
+    for (const auto& [status, n] : countStatuses(report.findings_before)) before[std::string(checks::toString(status))] = n;
+  }
   return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
@@ -123,11 +144,9 @@ std::string renderTable(const Report& report, bool color, bool verbose) {
     }
   }
   out += "\n";
-  std::string summary;
-  for (const auto& [status, n] : countStatuses(report.findings)) {
-    summary += (summary.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(checks::toString(status));
-  }
-  out += "summary: " + summary + "\n";
+  // Live after a heal: the state after the cycle, and the one the actions started from.
+  out += "summary: " + statusLine(report.findings) + (report.rechecked ? " (after healing)" : "") + "\n";
+  if (report.rechecked) out += "before healing: " + statusLine(report.findings_before) + "\n";
   if (!report.actions.empty()) {
     std::map<std::string, int> outcomes;
     for (const auto& a : report.actions) ++outcomes[std::string(healing::toString(a.outcome))];

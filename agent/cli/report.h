@@ -13,20 +13,26 @@ struct Report {
   std::string mode;           // dry_run | live
   std::string tier;           // standard | full_coverage
   std::string rules_version;
+  /// The state after the cycle: re-checked when a live action ran steps (`rechecked`), else
+  /// the one check pass there was.
   std::vector<checks::Finding> findings;
   std::vector<healing::ActionRecord> actions;
+  /// With `rechecked`: the findings before healing, the ones the actions answered.
+  std::vector<checks::Finding> findings_before;
+  bool rechecked = false;
 };
 
 /// One JSON document (design.md "--json"); invalid UTF-8 from host files is replaced, never
-/// thrown on. Ends with a newline.
+/// thrown on. Ends with a newline. Live, every action carries `after`: its own re-check when
+/// it ran steps, else the target's finding after the cycle; `summary.before_healing` has the
+/// counts of `findings_before` when the host was re-checked.
 std::string renderJson(const Report& report);
 
 /// A table for humans: one line per finding that is not compliant (all with `verbose`), then the
 /// summary. ANSI colours only when `color`.
 std::string renderTable(const Report& report, bool color, bool verbose = false);
 
-/// Whether the findings leave drift or errors (exit code 1). With `healed_fixes`, a drift whose
-/// action was `healed` (verified by its re-check) no longer counts.
-bool hasDriftOrErrors(const Report& report, bool healed_fixes = false);
+/// Whether the findings (the state after the cycle) leave drift or errors (exit code 1).
+bool hasDriftOrErrors(const Report& report);
 
 }  // namespace cli

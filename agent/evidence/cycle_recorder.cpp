@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -16,45 +17,6 @@ namespace evidence {
 namespace {
 
 using nlohmann::json;
-
-// What the last cycle recorded, keyed by check_id "\t" target.
-struct RecordedState {
-  bool present = false;
-  std::string rules_version;
-  std::string last_snapshot;  // ts
-  std::map<std::string, std::string> statuses;
-};
-
-RecordedState loadState(const std::string& path) {
-  RecordedState state;
-  std::ifstream in(path);
-  if (!in) return state;
-  std::stringstream text;
-  text << in.rdbuf();
-  const json doc = json::parse(text.str(), nullptr, false);
-  // A damaged state file only means the next cycle records a snapshot: never an error.
-  if (doc.is_discarded() || !doc.is_object()) return state;
-  state.present = true;
-  const auto str = [&](const char* k) {
-    const auto it = doc.find(k);
-    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  state.rules_version = str("rules_version");
-  state.last_snapshot = str("last_snapshot");
-  if (doc.contains("statuses") && doc["statuses"].is_object()) {
-    for (auto it = doc["statuses"].begin(); it != doc["statuses"].end(); ++it) {
-      if (it.value().is_string()) state.statuses[it.key()] = it.value().get<std::string>();
-    }
-  }
-  return state;
-}
-
-bool saveState(const std::string& path, const RecordedState& state) {
-  json doc{{"rules_version", state.rules_version}, {"last_snapshot", state.last_snapshot},
-           {"statuses", json::object()}};
-  for (const auto& [k, v] : state.statuses) doc["statuses"][k] = v;
-  return core::replaceFileAtomic(path, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n").ok();
-}
 
 // A finding as recorded: its body (strings already made valid UTF-8) and its key, built from
 // those same strings, so that what is compared, sorted, digested and stored is what a verifier
@@ -153,44 +115,160 @@ json healBody(const healing::ActionRecord& a, const checks::Finding* before) {
 
 std::string findingsDigest(const std::vector<checks::Finding>& findings) { return digestOf(entries(findings)); }
 
-core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::string& state_path,
-                                                     const CycleFacts& facts,
-                                                     const std::vector<checks::Finding>& findings,
-                                                     const std::vector<healing::ActionRecord>& actions,
-                                                     core::Clock::WallTime now) {
-  RecordedState state = loadState(state_path);
-  CycleRecorded out;
-  const auto append = [&](Kind kind, const json& body) -> core::Status<RecordError> {
-    auto seq = writer.append(kind, "agent", body);
-    if (!seq.ok()) return core::fail(RecordError{RecordErrc::Writer, seq.error().message});
-    if (out.first_seq == 0) out.first_seq = *seq;
-    out.last_seq = *seq;
-    return core::Ok{};
-  };
 
-  if (state.rules_version != facts.rules_version) {
-    json body{{"version", facts.rules_version}, {"source", facts.rules_source},
-              {"checks", facts.rule_checks}, {"rules", facts.rule_count},
-              {"previous_version", state.rules_version}};
-    if (auto st = append(Kind::Rules, body); !st.ok()) return core::fail(st.error());
+namespace {
+
+std::string keyOf(const healing::ActionRecord& a) { return toValidUtf8(a.check_id) + "\t" + toValidUtf8(a.target); }
+
+json statusCounts(const std::vector<checks::Finding>& findings) {
+  json counts = json::object();
+  for (auto s : {checks::Status::Compliant, checks::Status::Drifted, checks::Status::Error,
+                 checks::Status::NotApplicable, checks::Status::Waived}) {
+    counts[std::string(checks::toString(s))] = 0;
   }
+  for (const auto& f : findings) {
+    auto& n = counts[std::string(checks::toString(f.status))];
+    n = n.get<int>() + 1;
+  }
+  return counts;
+}
 
-  const std::vector<Entry> ordered = entries(findings);
-  if (state.present) {
-    for (const auto& e : ordered) {
-      const auto it = state.statuses.find(e.key);
-      const std::string status = e.body["status"].get<std::string>();
-      if (it != state.statuses.end() && it->second == status) continue;
-      json body = e.body;
-      body["previous_status"] = it == state.statuses.end() ? "" : it->second;
-      if (auto st = append(Kind::Finding, body); !st.ok()) return core::fail(st.error());
-      ++out.changed;
+}  // namespace
+
+CycleRecorder::CycleRecorder(Writer& writer, std::string state_path, core::Clock::WallTime now)
+    : writer_(writer), state_path_(std::move(state_path)), now_(now) {
+  std::ifstream in(state_path_);
+  if (in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    const json doc = json::parse(text.str(), nullptr, false);
+    // A damaged state file only means this cycle records a snapshot: never an error.
+    if (!doc.is_discarded() && doc.is_object()) {
+      state_.present = true;
+      const auto str = [&](const char* k) {
+        const auto it = doc.find(k);
+        return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      state_.rules_version = str("rules_version");
+      state_.last_snapshot = str("last_snapshot");
+      const auto strings = [&](const char* k, std::map<std::string, std::string>& into) {
+        const auto it = doc.find(k);
+        if (it == doc.end() || !it->is_object()) return;
+        for (auto e = it->begin(); e != it->end(); ++e) {
+          if (e.value().is_string()) into[e.key()] = e.value().get<std::string>();
+        }
+      };
+      strings("statuses", state_.statuses);
+      strings("quiet_plans", state_.quiet_plans);
     }
   }
-  out.findings_digest = digestOf(ordered);
+  const auto last = parseTimestamp(state_.last_snapshot);
+  snapshot_due_ = !state_.present || !last || now_ - *last >= kSnapshotInterval;
+}
 
-  const auto last_snapshot = parseTimestamp(state.last_snapshot);
-  if (!state.present || !last_snapshot || now - *last_snapshot >= kSnapshotInterval) {
+core::Status<RecordError> CycleRecorder::append(Kind kind, const json& body) {
+  auto seq = writer_.append(kind, "agent", body);
+  if (!seq.ok()) return core::fail(RecordError{RecordErrc::Writer, seq.error().message});
+  if (out_.first_seq == 0) out_.first_seq = *seq;
+  out_.last_seq = *seq;
+  return core::Ok{};
+}
+
+core::Status<RecordError> CycleRecorder::observe(const CycleFacts& facts, const std::vector<checks::Finding>& findings) {
+  if (state_.rules_version != facts.rules_version) {
+    json body{{"version", facts.rules_version}, {"source", facts.rules_source},
+              {"checks", facts.rule_checks}, {"rules", facts.rule_count},
+              {"previous_version", state_.rules_version}};
+    if (auto st = append(Kind::Rules, body); !st.ok()) return st;
+  }
+  if (state_.present) return recordChanges(findings);
+  // No earlier state: nothing to compare with (the snapshot records everything). From here on
+  // the re-check after healing compares with what was just seen.
+  state_.present = true;
+  for (const auto& e : entries(findings)) state_.statuses[e.key] = e.body["status"].get<std::string>();
+  return core::Ok{};
+}
+
+core::Status<RecordError> CycleRecorder::recordChanges(const std::vector<checks::Finding>& findings) {
+  struct CheckSeen {
+    bool error = false;
+    const json* sample = nullptr;
+  };
+  const std::vector<Entry> ordered = entries(findings);
+  std::set<std::string> reported;
+  std::map<std::string, CheckSeen> checks_run;
+  for (const auto& e : ordered) {
+    reported.insert(e.key);
+    const std::string status = e.body["status"].get<std::string>();
+    auto& seen = checks_run[e.check_id];
+    seen.error = seen.error || status == "error";
+    seen.sample = &e.body;
+    const auto it = state_.statuses.find(e.key);
+    if (it != state_.statuses.end() && it->second == status) continue;
+    json body = e.body;
+    body["previous_status"] = it == state_.statuses.end() ? "" : it->second;
+    if (auto st = append(Kind::Finding, body); !st.ok()) return st;
+    ++out_.changed;
+    state_.statuses[e.key] = status;
+  }
+  // Pairs no longer reported: closed when their check ran cleanly, else carried as they were.
+  for (auto it = state_.statuses.begin(); it != state_.statuses.end();) {
+    const std::string& key = it->first;
+    const auto tab = key.find('\t');
+    const auto run = checks_run.find(key.substr(0, tab));
+    if (reported.count(key) || tab == std::string::npos || run == checks_run.end() || run->second.error) {
+      ++it;
+      continue;
+    }
+    if (it->second == "drifted" || it->second == "error") {
+      const json& sample = *run->second.sample;
+      json body{{"check_id", sample["check_id"]},
+                {"target", key.substr(tab + 1)},
+                {"status", "compliant"},
+                {"severity", sample["severity"]},
+                {"hipaa", sample["hipaa"]},
+                {"expected", sample["expected"]},
+                {"actual", ""},
+                {"details", {{"reason", "no_longer_reported"}}},
+                {"previous_status", it->second}};
+      if (auto st = append(Kind::Finding, body); !st.ok()) return st;
+      ++out_.changed;
+    }
+    it = state_.statuses.erase(it);
+  }
+  return core::Ok{};
+}
+
+bool CycleRecorder::planDue(const healing::ActionRecord& a) const {
+  if (a.outcome != healing::Outcome::NotInTier || snapshot_due_) return true;
+  const auto it = state_.quiet_plans.find(keyOf(a));
+  return it == state_.quiet_plans.end() || it->second != toValidUtf8(a.rule_id);
+}
+
+core::Result<CycleRecorded, RecordError> CycleRecorder::finish(const CycleFacts& facts,
+                                                               const std::vector<checks::Finding>& findings,
+                                                               const std::vector<checks::Finding>* before,
+                                                               const std::vector<healing::ActionRecord>& actions) {
+  if (auto st = recordChanges(findings); !st.ok()) return core::fail(st.error());
+  const std::vector<Entry> ordered = entries(findings);
+  out_.findings_digest = digestOf(ordered);
+
+  std::map<std::pair<std::string, std::string>, const checks::Finding*> by_key;
+  for (const auto& f : before ? *before : findings) by_key[{f.check_id, f.target}] = &f;
+  std::map<std::string, int> outcomes;
+  std::map<std::string, std::string> quiet_plans;
+  for (const auto& a : actions) {
+    if (!facts.heal_records_written && planDue(a)) {
+      const auto it = by_key.find({a.check_id, a.target});
+      if (auto st = append(Kind::Heal, healBody(a, it == by_key.end() ? nullptr : it->second)); !st.ok()) {
+        return core::fail(st.error());
+      }
+    }
+    if (a.outcome == healing::Outcome::NotInTier) quiet_plans[keyOf(a)] = toValidUtf8(a.rule_id);
+    ++outcomes[std::string(healing::toString(a.outcome))];
+  }
+
+  if (snapshot_due_) {
     // In parts when the findings would not fit one record; `part`/`parts` number them.
     std::vector<json> parts(1, json::array());
     std::size_t bytes = 0;
@@ -204,56 +282,49 @@ core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::
       bytes += size + 1;
     }
     for (std::size_t i = 0; i < parts.size(); ++i) {
-      json body{{"findings", parts[i]}, {"findings_digest", out.findings_digest}};
+      json body{{"findings", parts[i]}, {"findings_digest", out_.findings_digest}};
       if (parts.size() > 1) {
         body["part"] = i + 1;
         body["parts"] = parts.size();
       }
       if (auto st = append(Kind::Snapshot, body); !st.ok()) return core::fail(st.error());
     }
-    out.snapshot = true;
-    state.last_snapshot = formatTimestamp(now);
+    out_.snapshot = true;
+    state_.last_snapshot = formatTimestamp(now_);
   }
 
-  std::map<std::pair<std::string, std::string>, const checks::Finding*> by_key;
-  for (const auto& f : findings) by_key[{f.check_id, f.target}] = &f;
-  std::map<std::string, int> outcomes;
-  for (const auto& a : actions) {
-    const auto it = by_key.find({a.check_id, a.target});
-    if (!facts.heal_records_written) {
-      if (auto st = append(Kind::Heal, healBody(a, it == by_key.end() ? nullptr : it->second)); !st.ok()) {
-        return core::fail(st.error());
-      }
-    }
-    ++outcomes[std::string(healing::toString(a.outcome))];
-  }
-
-  json counts = json::object();
-  for (auto s : {checks::Status::Compliant, checks::Status::Drifted, checks::Status::Error,
-                 checks::Status::NotApplicable, checks::Status::Waived}) {
-    counts[std::string(checks::toString(s))] = 0;
-  }
-  for (const auto& f : findings) counts[std::string(checks::toString(f.status))] = counts[std::string(checks::toString(f.status))].get<int>() + 1;
   json body{{"started", formatTimestamp(facts.started)},
             {"duration_ms", facts.duration_ms},
             {"tier", facts.tier},
-            {"counts", counts},
+            {"counts", statusCounts(findings)},
             {"outcomes", outcomes},
             {"findings_count", findings.size()},
-            {"findings_digest", out.findings_digest},
+            {"findings_digest", out_.findings_digest},
             {"health", facts.health}};
+  if (before) body["counts_before_healing"] = statusCounts(*before);
   if (auto st = append(Kind::Cycle, body); !st.ok()) return core::fail(st.error());
 
-  auto committed = writer.commit();
+  auto committed = writer_.commit();
   if (!committed.ok()) return core::fail(RecordError{RecordErrc::Writer, committed.error().message});
 
-  state.rules_version = facts.rules_version;
-  state.statuses.clear();
-  for (const auto& e : ordered) state.statuses[e.key] = e.body["status"].get<std::string>();
-  if (!saveState(state_path, state)) {
-    return core::fail(RecordError{RecordErrc::State, "cannot write " + state_path + ": " + std::strerror(errno)});
+  state_.rules_version = facts.rules_version;
+  state_.quiet_plans = std::move(quiet_plans);
+  json doc{{"rules_version", state_.rules_version}, {"last_snapshot", state_.last_snapshot},
+           {"statuses", state_.statuses}, {"quiet_plans", state_.quiet_plans}};
+  if (!core::replaceFileAtomic(state_path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n").ok()) {
+    return core::fail(RecordError{RecordErrc::State, "cannot write " + state_path_ + ": " + std::strerror(errno)});
   }
-  return out;
+  return out_;
+}
+
+core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::string& state_path,
+                                                     const CycleFacts& facts,
+                                                     const std::vector<checks::Finding>& findings,
+                                                     const std::vector<healing::ActionRecord>& actions,
+                                                     core::Clock::WallTime now) {
+  CycleRecorder recorder(writer, state_path, now);
+  if (auto st = recorder.observe(facts, findings); !st.ok()) return core::fail(st.error());
+  return recorder.finish(facts, findings, nullptr, actions);
 }
 
 }  // namespace evidence

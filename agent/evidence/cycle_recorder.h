@@ -61,9 +61,61 @@ std::string findingsDigest(const std::vector<checks::Finding>& findings);
 enum class RecordErrc { Writer, State };
 using RecordError = core::Error<RecordErrc>;
 
-/// Appends the cycle's records and commits them; then updates the state file `state_path`.
-/// Fails Writer (records stay queued in the writer: a full disk) or State (the records are
-/// durable; only the state file could not be written).
+/// One cycle's records, in the order the cycle happens, so that a timeline read from the chain
+/// is the host's: what the checks saw (before healing), the plans or actions, what the re-check
+/// after healing saw, then the cycle record. Records are appended to the writer; `finish`
+/// commits them (live heal records are made durable on their own, as they are acted on).
+///
+/// Each (check_id, target) pair is an episode: a `finding` record opens it when its status
+/// changes, and when a check that ran cleanly no longer reports a pair that was drifted (or in
+/// error) — a dir_scan hit whose file is gone or fixed, a file a glob no longer matches — a
+/// `finding` record with status `compliant` and `details.reason: no_longer_reported` closes
+/// it. A pair whose check did not run, or ended in error, stays as it was (nothing is known).
+class CycleRecorder {
+ public:
+  /// Loads what the last cycle recorded from `state_path` (a missing or damaged file means a
+  /// snapshot now and no changes). `now` decides whether this cycle records a snapshot.
+  CycleRecorder(Writer& writer, std::string state_path, core::Clock::WallTime now);
+
+  /// Before healing: a `rules` record when the rule set changed, then the finding records of
+  /// what changed since the last recorded cycle.
+  core::Status<RecordError> observe(const CycleFacts& facts, const std::vector<checks::Finding>& findings);
+
+  /// Whether a plan's `heal` record is due: a `not_in_tier` plan that the last cycle recorded
+  /// unchanged (same rule) is not recorded again, except in a snapshot cycle (once a day),
+  /// when every plan is. Everything else is always due.
+  bool planDue(const healing::ActionRecord& action) const;
+
+  /// After healing: the finding records of what the re-check (`findings`, the state after the
+  /// cycle) changed since `observe`, the heal records of `actions` that are due (unless
+  /// `facts.heal_records_written`), a snapshot of `findings` when due, the cycle record (its
+  /// counts and digest are of `findings`; `before` gives `counts_before_healing` when the
+  /// state was re-checked), then commit, then the state file.
+  core::Result<CycleRecorded, RecordError> finish(const CycleFacts& facts, const std::vector<checks::Finding>& findings,
+                                                  const std::vector<checks::Finding>* before,
+                                                  const std::vector<healing::ActionRecord>& actions);
+
+ private:
+  struct State {
+    bool present = false;
+    std::string rules_version;
+    std::string last_snapshot;  // ts
+    std::map<std::string, std::string> statuses;  // check_id "\t" target -> status
+    std::map<std::string, std::string> quiet_plans;  // key -> rule_id of a not_in_tier plan
+  };
+  core::Status<RecordError> append(Kind kind, const nlohmann::json& body);
+  core::Status<RecordError> recordChanges(const std::vector<checks::Finding>& findings);
+
+  Writer& writer_;
+  std::string state_path_;
+  core::Clock::WallTime now_;
+  State state_;
+  bool snapshot_due_ = false;
+  CycleRecorded out_;
+};
+
+/// The whole cycle at once, with no re-check (dry-run, and tests): observe, then finish with
+/// the same findings.
 core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::string& state_path,
                                                      const CycleFacts& facts,
                                                      const std::vector<checks::Finding>& findings,

@@ -34,4 +34,11 @@ struct ActionRecord {
   std::optional<checks::Finding> after;
 };
 
+/// Whether a live action may have changed the host (its steps ran, whatever came of them): the
+/// host is checked again after a pass with one, so reports and evidence tell the state after.
+inline bool mayHaveChangedHost(const ActionRecord& a) {
+  return a.outcome == Outcome::Healed || a.outcome == Outcome::RolledBack || a.outcome == Outcome::Failed ||
+         a.outcome == Outcome::TimedOut;
+}
+
 }  // namespace healing

@@ -14,6 +14,20 @@
 namespace healing {
 namespace {
 
+// Whether the file is still exactly as it was before `c` (a step that failed before it changed
+// anything): then there is nothing to put back.
+bool unchangedSince(const platform::HostFiles& files, const FileChange& c) {
+  if (!c.existed) {
+    auto there = files.exists(c.path);
+    return there.ok() && !*there;
+  }
+  auto st = files.stat(c.path);
+  if (!st.ok() || st->mode != c.mode_before || st->uid != c.uid_before || st->gid != c.gid_before) return false;
+  if (!c.changesContent()) return true;
+  auto content = files.readFile(c.path, c.before.size() + 1);
+  return content.ok() && *content == c.before;
+}
+
 // Puts one file back; "" or why it could not.
 std::string restore(platform::HostFiles& files, const FileChange& c) {
   if (!c.existed) {
@@ -95,8 +109,10 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     std::string reapply;  // "" or why running a reload/restart again failed
     bool reapplied = false;
     bool skipped_reapply = false;
+    std::size_t put_back = 0;  // files that had changed and were restored
     bool ok() const { return files.empty() && reapply.empty(); }
     std::string text(const std::string& what) const {
+      if (put_back == 0 && !reapplied && ok()) return "nothing to restore: no file had been changed";
       if (!files.empty()) {
         return "restoring failed: " + files +
                (skipped_reapply ? "; the reload/restart was not run again on the half-restored files" : "");
@@ -109,6 +125,10 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     Restored r;
     const bool restored_files = !undo.empty();
     for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+      // A step that failed before it changed its file (a write refused outright) has nothing to
+      // put back: trying would only fail the same way and claim a restore that never mattered.
+      if (unchangedSince(env_.files, *it)) continue;
+      ++r.put_back;
       if (auto why = restore(env_.files, *it); !why.empty()) r.files += (r.files.empty() ? "" : "; ") + why;
     }
     undo.clear();

@@ -186,7 +186,8 @@ TEST_CASE("heal --resume with nothing paused and heal --clear with nothing held 
     auto tail = runAgent({"evidence", "tail", "-n", "1000", "--json", "--config", cfg});
     if (tail.exit_code != 0) return 0;  // no store yet
     int n = 0;
-    for (const auto& r : json::parse(tail.out)["records"]) n += r["kind"] == "lifecycle" ? 1 : 0;
+    const json doc = json::parse(tail.out);
+    for (const auto& r : doc["records"]) n += r["kind"] == "lifecycle" ? 1 : 0;
     return n;
   };
   auto resume = runAgent({"heal", "--resume", "--config", cfg});
@@ -208,4 +209,57 @@ TEST_CASE("heal --resume with nothing paused and heal --clear with nothing held 
   auto resumed = runAgent({"heal", "--resume", "--config", cfg});
   CHECK(resumed.exit_code == 0);
   CHECK(resumed.out.find("healing resumed") != std::string::npos);
+}
+
+TEST_CASE("status lists the alerts and escalations that were recorded but not delivered") {
+  FixtureHost host("linux", "LIN-FS-001");  // an unexpected SUID program: L1-LIN-FS-001 escalates
+  const std::string cfg = host.config();
+  auto run = runAgent({"run", "--once", "--live", "--tier", "full_coverage", "--json", "--config", cfg});
+  INFO(run.err);
+  bool escalated = false;
+  const json ran = json::parse(run.out);
+  for (const auto& a : ran["actions"]) escalated = escalated || a["outcome"] == "escalated";
+  REQUIRE(escalated);
+
+  auto s = runAgent({"status", "--json", "--config", cfg});
+  INFO(s.err);
+  CHECK(s.exit_code == 0);
+  const json doc = json::parse(s.out);
+  REQUIRE(doc["undelivered"]["records"].size() == 1);
+  const json& u = doc["undelivered"]["records"][0];
+  CHECK(u["outcome"] == "escalated");
+  CHECK(u["rule_id"] == "L1-LIN-FS-001");
+  CHECK(u["target"] == "/usr/local/bin/backdoor");
+  CHECK(doc["undelivered"]["complete"] == true);
+  auto text = runAgent({"status", "--config", cfg});
+  CHECK(text.out.find("1 alerted/escalated, recorded, not delivered") != std::string::npos);
+  CHECK(text.out.find("/usr/local/bin/backdoor") != std::string::npos);
+  CHECK(text.out.find("told") == std::string::npos);  // nobody was
+}
+
+TEST_CASE("status says what it cannot read instead of 'none yet' or 'not created yet'") {
+  if (!testsupport::runningAsRoot()) {
+    WARN("needs root: reads a root-only state_dir as another user");
+    return;
+  }
+  FixtureHost host("linux", "LIN-SSH-004");
+  const std::string cfg = host.config();
+  REQUIRE(runAgent({"run", "--once", "--config", cfg}).exit_code == 1);  // key, evidence, cycle
+  // The fixture readable by nobody, except the state_dir, which stays root's own (0700).
+  for (auto p = host.out; p != p.root_path(); p = p.parent_path()) {
+    std::filesystem::permissions(p, std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
+  }
+  std::filesystem::permissions(cfg, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+  const auto state = host.out / "state-agent";
+  std::filesystem::permissions(state, std::filesystem::perms::owner_all);
+  auto r = testsupport::runProcess(
+      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", CA_AGENT_BINARY, "status", "--config", cfg});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  for (const char* claim : {"none yet", "not created yet", "no records yet", "none recorded", "nothing held"}) {
+    INFO(claim);
+    CHECK(r.out.find(claim) == std::string::npos);
+  }
+  CHECK(r.out.find("cannot read") != std::string::npos);
 }

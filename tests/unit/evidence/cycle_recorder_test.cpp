@@ -44,6 +44,25 @@ struct Fixture {
     REQUIRE(r.ok());
     return *r;
   }
+  // The records seq first..last, as stored.
+  std::vector<json> records(std::uint64_t first, std::uint64_t last) {
+    std::vector<json> out;
+    auto files = storage.list();
+    REQUIRE(files.ok());
+    for (const auto& file : *files) {
+      if (file.name.size() < 6 || file.name.substr(file.name.size() - 6) != ".jsonl") continue;
+      const std::string text = *storage.read(file.name);
+      std::size_t pos = text.find('\n') + 1;
+      while (pos < text.size()) {
+        const auto end = text.find('\n', pos);
+        auto r = evidence::parseRecordLine(std::string_view(text).substr(pos, end - pos));
+        REQUIRE(r.ok());
+        if (r->seq >= first && r->seq <= last) out.push_back(r->doc);
+        pos = end + 1;
+      }
+    }
+    return out;
+  }
   // The kinds of the records seq first..last.
   std::vector<std::string> kinds(std::uint64_t first, std::uint64_t last) {
     std::vector<std::string> out;
@@ -74,7 +93,7 @@ TEST_CASE("the first cycle records rules and a snapshot, later ones only what ch
   auto first = fx.cycle(findings, {plan});
   CHECK(first.snapshot);
   CHECK(first.changed == 0);
-  CHECK(fx.kinds(first.first_seq, first.last_seq) == std::vector<std::string>{"rules", "snapshot", "heal", "cycle"});
+  CHECK(fx.kinds(first.first_seq, first.last_seq) == std::vector<std::string>{"rules", "heal", "snapshot", "cycle"});
   CHECK(first.findings_digest == evidence::findingsDigest(findings));
 
   auto same = fx.cycle(findings, {plan});
@@ -137,4 +156,125 @@ TEST_CASE("a heal record cuts a huge diff and keeps the digest of the whole") {
   const json acted = evidence::healBody(a, nullptr);
   CHECK(acted["after"]["status"] == "compliant");
   CHECK(acted["after"]["actual"] == "no");
+}
+
+namespace {
+
+healing::ActionRecord action(std::string rule, std::string check, std::string target, healing::Outcome outcome) {
+  healing::ActionRecord a;
+  a.rule_id = std::move(rule);
+  a.check_id = std::move(check);
+  a.target = std::move(target);
+  a.outcome = outcome;
+  return a;
+}
+
+// The finding records among `records`, as "target status<-previous".
+std::vector<std::string> changes(const std::vector<json>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) {
+    if (r["kind"] != "finding") continue;
+    const auto& b = r["body"];
+    out.push_back(b["target"].get<std::string>() + " " + b["status"].get<std::string>() + "<-" +
+                  b["previous_status"].get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("each scan hit opens and closes its own episode, and a check that errs or does not run closes nothing") {
+  Fixture fx;
+  using S = checks::Status;
+  fx.cycle({finding("SCAN-1", "/bin/a", S::Drifted), finding("SCAN-1", "/bin/b", S::Drifted),
+            finding("OTHER-1", "/etc/o", S::Drifted)});
+
+  // /bin/b is fixed: its own episode closes, naming the hit, not the scanned directory.
+  auto fixed = fx.cycle({finding("SCAN-1", "/bin/a", S::Drifted), finding("OTHER-1", "/etc/o", S::Drifted)});
+  const auto closed = fx.records(fixed.first_seq, fixed.last_seq);
+  CHECK(changes(closed) == std::vector<std::string>{"/bin/b compliant<-drifted"});
+  for (const auto& r : closed) {
+    if (r["kind"] == "finding") {
+      CHECK(r["body"]["details"]["reason"] == "no_longer_reported");
+      CHECK(r["body"]["check_id"] == "SCAN-1");
+      CHECK(r["body"]["hipaa"] == json::array({"164.312(a)(1)"}));
+    }
+  }
+
+  // The scan stops in error: what it found before is unknown, not fixed; nothing closes. The
+  // other check is no longer run at all (disabled): its drift is not called fixed either.
+  auto erred = fx.cycle({finding("SCAN-1", "/", S::Error)});
+  CHECK(changes(fx.records(erred.first_seq, erred.last_seq)) == std::vector<std::string>{"/ error<-"});
+
+  // A clean scan with no hits: /bin/a closes (and the scan's error too); OTHER-1 stays open.
+  auto clean = fx.cycle({finding("SCAN-1", "/", S::Compliant)});
+  CHECK(changes(fx.records(clean.first_seq, clean.last_seq)) ==
+        std::vector<std::string>{"/ compliant<-error", "/bin/a compliant<-drifted"});
+  auto back = fx.cycle({finding("SCAN-1", "/", S::Compliant), finding("OTHER-1", "/etc/o", S::Drifted)});
+  CHECK(back.changed == 0);  // OTHER-1 was carried as drifted while it did not run
+  CHECK(evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt}).intact());
+}
+
+TEST_CASE("a heal's effect is recorded in the cycle of the heal, after what the checks saw before it") {
+  Fixture fx;
+  using S = checks::Status;
+  fx.cycle({finding("A-1", "/etc/a", S::Compliant)});
+
+  evidence::CycleFacts facts;
+  facts.tier = "standard";
+  facts.rules_version = "v1";
+  facts.heal_records_written = true;  // live: the heal record is written at the time of the action
+  evidence::CycleRecorder recorder(*fx.writer, fx.state(), fx.clock.wallNow());
+  const std::vector<checks::Finding> before{finding("A-1", "/etc/a", S::Drifted)};
+  REQUIRE(recorder.observe(facts, before).ok());
+  auto heal = action("L1-A-1", "A-1", "/etc/a", healing::Outcome::Healed);
+  REQUIRE(fx.writer->append(evidence::Kind::Heal, "agent", evidence::healBody(heal, &before[0])).ok());
+  const std::vector<checks::Finding> after{finding("A-1", "/etc/a", S::Compliant)};
+  auto done = recorder.finish(facts, after, &before, {heal});
+  REQUIRE(done.ok());
+  const auto records = fx.records(done->first_seq, done->last_seq);
+  std::vector<std::string> kinds;
+  for (const auto& r : records) kinds.push_back(r["kind"]);
+  CHECK(kinds == std::vector<std::string>{"finding", "heal", "finding", "cycle"});
+  CHECK(changes(records) == std::vector<std::string>{"/etc/a drifted<-compliant", "/etc/a compliant<-drifted"});
+  const json& cycle = records.back()["body"];
+  CHECK(cycle["counts"]["compliant"] == 1);
+  CHECK(cycle["counts"]["drifted"] == 0);
+  CHECK(cycle["counts_before_healing"]["drifted"] == 1);
+  CHECK(cycle["findings_digest"] == evidence::findingsDigest(after));
+  CHECK(cycle["outcomes"]["healed"] == 1);
+
+  // The next cycle starts from the re-checked state: nothing changed, nothing recorded.
+  CHECK(fx.cycle(after).changed == 0);
+}
+
+TEST_CASE("an unchanged not_in_tier plan is recorded once, then again only when it changes or in a snapshot") {
+  Fixture fx;
+  using S = checks::Status;
+  const std::vector<checks::Finding> findings{finding("B-1", "/etc/b", S::Drifted)};
+  const auto heals = [&](const evidence::CycleRecorded& r) {
+    const auto k = fx.kinds(r.first_seq, r.last_seq);
+    return std::count(k.begin(), k.end(), "heal");
+  };
+  const auto quiet = action("L1-B-1", "B-1", "/etc/b", healing::Outcome::NotInTier);
+  CHECK(heals(fx.cycle(findings, {quiet})) == 1);
+  auto again = fx.cycle(findings, {quiet});
+  CHECK(heals(again) == 0);
+  // Still counted in the cycle record.
+  CHECK(fx.records(again.last_seq, again.last_seq)[0]["body"]["outcomes"]["not_in_tier"] == 1);
+  // Another rule now answers the drift: a new plan, recorded.
+  CHECK(heals(fx.cycle(findings, {action("L1-B-2", "B-1", "/etc/b", healing::Outcome::NotInTier)})) == 1);
+  // A planned action is always recorded (it is what the tier does about the drift).
+  const auto planned = action("L1-B-2", "B-1", "/etc/b", healing::Outcome::Planned);
+  CHECK(heals(fx.cycle(findings, {planned})) == 1);
+  CHECK(heals(fx.cycle(findings, {planned})) == 1);
+  // Back to not_in_tier: recorded (the last cycle's plan was another), then quiet again...
+  CHECK(heals(fx.cycle(findings, {quiet})) == 1);
+  CHECK(heals(fx.cycle(findings, {quiet})) == 0);
+  // ...until the daily snapshot, which records every plan.
+  fx.clock.advance(std::chrono::hours(25));
+  auto daily = fx.cycle(findings, {quiet});
+  CHECK(daily.snapshot);
+  CHECK(heals(daily) == 1);
+  CHECK(evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt}).intact());
 }

@@ -327,3 +327,27 @@ TEST_CASE("live: steps that edit one file twice are written once, with one backu
   CHECK(rolled[0].outcome == Outcome::RolledBack);
   CHECK(slurp(p2) == kOriginal);
 }
+
+TEST_CASE("live: a first step that fails has nothing to restore, and says so") {
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  fx.commands.onRun("breaker", [](const platform::CommandSpec&) {
+    platform::CommandResult r;
+    r.exit_code = 1;
+    return fakes::FakeCommandRunner::Reply(r);
+  });
+  auto recs = fx.heal(kSshCheck +
+                      "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n"
+                      "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
+                      "    actions:\n      - {type: run_command, argv: [breaker]}\n"
+                      "      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
+                      "         value: \"no\", validate: [sshd, -t, -f, \"{file}\"]}\n");
+  REQUIRE(recs.size() == 1);
+  INFO(recs[0].reason);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason.find("step 1 (run_command) failed") != std::string::npos);
+  CHECK(recs[0].reason.find("nothing to restore") != std::string::npos);
+  CHECK(recs[0].reason.find("restored") == std::string::npos);  // nothing was, so nothing claims it
+  CHECK(slurp(path) == kOriginal);
+}
