@@ -100,6 +100,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   if (auto ready = livePreflight(*loaded); !ready.ok()) return reportFailure(ready.error());
   auto lock = lockStateDir(*loaded);
   if (!lock.ok()) return reportFailure(lock.error());
+  if (auto own = liveStateDirCheck(*loaded); !own.ok()) return reportFailure(own.error());
   auto agent = loadAgentWith(std::move(*loaded), true);
   if (!agent.ok()) return reportFailure(agent.error());
   const config::AgentConfig& cfg = agent->config;
@@ -146,6 +147,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   }
   if (healing_session->guards) {
     if (auto st = healing_session->guards->save(); !st.ok()) {
+      (void)writer.commit();  // the records of the pass (some only queued) are kept
       return reportFailure({kExitRuntime, "healing guards: " + st.error().message});
     }
   }

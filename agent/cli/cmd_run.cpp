@@ -88,6 +88,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   // Only one process writes state_dir at a time; run --once is a writer (evidence, guards, cache).
   auto lock = lockStateDir(*loaded_cfg);
   if (!lock.ok()) return reportFailure(lock.error());
+  if (auto own = liveStateDirCheck(*loaded_cfg); !own.ok()) return reportFailure(own.error());
   auto agent = loadAgentWith(std::move(*loaded_cfg), true);
   if (!agent.ok()) return reportFailure(agent.error());
   const config::AgentConfig& cfg = agent->config;
@@ -127,8 +128,17 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   evidence::CycleRecorder recorder(writer, cfg.state_dir + "/" + kRecordedStateFile, std::chrono::system_clock::now());
   Report report{modeName(cfg), facts.tier, agent->rules.version, runActiveChecks(*agent, env), {}};
   auto observed = recorder.observe(facts, report.findings);
+  if (!observed.ok() && !cfg.healing.dry_run) {
+    // No action without its evidence: what the checks saw could not even be written.
+    (void)writer.commit();
+    return reportFailure({kExitRuntime, "evidence: what the checks saw cannot be recorded (" +
+                                            observed.error().message + "): nothing healed"});
+  }
   auto healed = healCycle(cfg, *agent, env, report.findings, writer, recorder);
-  if (!healed.ok()) return reportFailure(healed.error());
+  if (!healed.ok()) {
+    (void)writer.commit();  // the records of the pass (some only queued) are kept
+    return reportFailure(healed.error());
+  }
   report.actions = std::move(*healed);
   if (!cfg.healing.dry_run && std::any_of(report.actions.begin(), report.actions.end(), healing::mayHaveChangedHost)) {
     // The host changed: the report and the evidence tell the state after the cycle, re-checked.

@@ -37,6 +37,8 @@ using nlohmann::json;
 // How far back `status` looks for the last cycle record: a live cycle writes a record per
 // finding change and per heal before its cycle record, so a few thousand lines cover one.
 constexpr std::size_t kCycleSearchLines = 5000;
+// The undelivered alerts and escalations shown (the newest); the count is of all of them.
+constexpr std::size_t kUndeliveredShown = 20;
 
 json tsOrNull(const std::optional<core::Clock::WallTime>& t) {
   return t ? json(evidence::formatTimestamp(*t)) : json(nullptr);
@@ -186,10 +188,18 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
   if (!lines.ok()) return fail(lines.error().message);
   const std::uint64_t acked = out["acked_seq"].get<std::uint64_t>();
   bool head = false;
-  std::uint64_t first_read = 0;
+  std::size_t undelivered_total = 0;
   json found = json::array();
   for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
-    auto rec = evidence::parseRecordLine(it->text);
+    // Only the newest record, cycle records and hand-overs are parsed: the text of a canonical
+    // record says its kind and outcome as `"kind":"heal"`, so the rest is skipped unparsed.
+    const std::string_view text = it->text;
+    const bool cycle = text.find("\"kind\":\"cycle\"") != std::string_view::npos;
+    const bool handover = text.find("\"kind\":\"heal\"") != std::string_view::npos &&
+                          (text.find("\"outcome\":\"alerted\"") != std::string_view::npos ||
+                           text.find("\"outcome\":\"escalated\"") != std::string_view::npos);
+    if (head && !cycle && !handover) continue;
+    auto rec = evidence::parseRecordLine(text);
     if (!rec.ok()) continue;  // status does not verify (that is `evidence verify`)
     if (!head) {
       head = true;
@@ -197,31 +207,24 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
       out["head_ts"] = rec->ts;
       out["head_hash"] = rec->hash;
     }
-    if (rec->seq <= acked) break;  // central command holds the rest
-    first_read = rec->seq;
+    const bool unacked = rec->seq > acked;
     if (rec->kind == evidence::Kind::Cycle && last_cycle.is_null()) last_cycle = cycleSummary(*rec);
-    if (rec->kind == evidence::Kind::Heal) {
-      const auto outcome = rec->doc["body"].find("outcome");
-      if (outcome != rec->doc["body"].end() && (*outcome == "alerted" || *outcome == "escalated")) {
-        found.insert(found.begin(), undeliveredEntry(*rec));
-      }
+    const auto outcome = rec->doc["body"].find("outcome");
+    if (unacked && rec->kind == evidence::Kind::Heal && outcome != rec->doc["body"].end() &&
+        (*outcome == "alerted" || *outcome == "escalated")) {
+      // The newest ones, and how many in all.
+      if (++undelivered_total <= kUndeliveredShown) found.insert(found.begin(), undeliveredEntry(*rec));
     }
+    if (!unacked && !last_cycle.is_null()) break;  // central command holds the rest
   }
+  // The window read reaches back to its oldest line: complete when that is the acked seq's next.
+  const std::uint64_t first_read = lines->empty() ? 0 : lineSeq(lines->front().text).value_or(0);
   undelivered = {{"records", found},
+                 {"total", undelivered_total},
                  {"acked_seq", acked},
                  // Older records were not searched when the window did not reach the acked seq.
                  {"searched_from_seq", first_read},
-                 {"complete", first_read <= acked + 1}};
-  if (last_cycle.is_null()) {
-    // An acknowledged cycle record is still the last cycle: look for it in what was read.
-    for (auto it = lines->rbegin(); it != lines->rend(); ++it) {
-      auto rec = evidence::parseRecordLine(it->text);
-      if (rec.ok() && rec->kind == evidence::Kind::Cycle) {
-        last_cycle = cycleSummary(*rec);
-        break;
-      }
-    }
-  }
+                 {"complete", lines->empty() || first_read <= acked + 1}};
   return out;
 }
 
@@ -317,7 +320,10 @@ std::string humanText(const json& s) {
 
   const json& u = s["undelivered"];
   if (u.is_object() && !u["records"].empty()) {
-    row("undelivered", std::to_string(u["records"].size()) + " alerted/escalated, " + healing::kNotDelivered +
+    const std::string shown = u["total"].get<std::size_t>() > u["records"].size()
+                                  ? " (the newest " + std::to_string(u["records"].size()) + " below)"
+                                  : "";
+    row("undelivered", std::to_string(u["total"].get<std::size_t>()) + " alerted/escalated, " + healing::kNotDelivered + shown +
                            (u["complete"].get<bool>() ? ""
                                                       : " (searched from seq " + u["searched_from_seq"].dump() +
                                                             " only: `evidence tail` for older ones)") + ":");
@@ -362,11 +368,14 @@ int runStatus(const GlobalOptions& global) {
          {"tier", std::string(config::toString(cfg->rules.tier))},
          {"host_root", cfg->host_root},
          {"state_dir", cfg->state_dir},
-         {"state_dir_exists", ::stat(cfg->state_dir.c_str(), &st) == 0}};
-  if (!s["state_dir_exists"].get<bool>() && errno != ENOENT) {
+         {"state_dir_exists", false}};
+  const bool there = ::stat(cfg->state_dir.c_str(), &st) == 0;
+  const int stat_errno = errno;
+  s["state_dir_exists"] = there;
+  if (!there && stat_errno != ENOENT) {
     // There, perhaps, but not readable by this user: not "not created yet".
-    s["state_dir_error"] = std::strerror(errno);
-    problems.push_back("state_dir " + cfg->state_dir + ": " + std::strerror(errno));
+    s["state_dir_error"] = std::strerror(stat_errno);
+    problems.push_back("state_dir " + cfg->state_dir + ": " + std::strerror(stat_errno));
   }
   s["healing"] = healingPart(*cfg, clock, problems);
   s["backups"] = backupsPart(*cfg, problems);

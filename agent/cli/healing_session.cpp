@@ -1,5 +1,6 @@
 #include "cli/healing_session.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -93,30 +94,49 @@ bool actedOrTold(healing::Outcome o) {
 
 }  // namespace
 
-core::Status<Failure> livePreflightAs(const config::AgentConfig& cfg, unsigned euid) {
+core::Status<Failure> livePreflight(const config::AgentConfig& cfg) {
   if (cfg.healing.dry_run) return core::Ok{};
-  if (euid != 0) {
-    return core::fail(Failure{kExitUsage, "live healing needs root (running as uid " + std::to_string(euid) +
+  const unsigned euid = ::geteuid();
+  if (euid == 0) return core::Ok{};
+  const std::string running = "running as uid " + std::to_string(euid);
+  if (cfg.host_root == "/") {
+    return core::fail(Failure{kExitUsage, "live healing needs root (" + running +
                                               "): it changes root's files, owners and services; run it as root, "
                                               "or with --dry-run to plan only"});
   }
+  // Another root (an image, a fixture): its owner may heal what it owns, nobody else.
   struct stat st {};
-  if (::lstat(cfg.state_dir.c_str(), &st) != 0) {
-    if (errno == ENOENT) return core::Ok{};  // made by this process, as its own, when it takes the lock
-    return core::fail(Failure{kExitRuntime, "state_dir " + cfg.state_dir + ": " + std::strerror(errno)});
+  if (::stat(cfg.host_root.c_str(), &st) != 0 || st.st_uid != euid) {
+    return core::fail(Failure{kExitUsage, "live healing of host_root " + cfg.host_root + " needs root or its owner (" +
+                                              running + "); run it as root, or with --dry-run to plan only"});
   }
-  if (!S_ISDIR(st.st_mode) || st.st_uid != euid || (st.st_mode & 022) != 0) {
-    const std::string what = !S_ISDIR(st.st_mode) ? "is not a directory"
-                             : st.st_uid != euid  ? "is owned by uid " + std::to_string(st.st_uid)
-                                                  : "is writable by its group or others";
+  return core::Ok{};
+}
+
+core::Status<Failure> liveStateDirCheck(const config::AgentConfig& cfg) {
+  if (cfg.healing.dry_run) return core::Ok{};
+  // Through a descriptor of the directory itself (no link followed), after the lock is taken:
+  // what is checked is what the guards and backups are then written in.
+  const int fd = ::open(cfg.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return core::fail(Failure{kExitUsage, "live healing refused: state_dir " + cfg.state_dir + ": " +
+                                              (errno == ELOOP || errno == ENOTDIR ? "is not a directory (a link?)"
+                                                                                  : std::strerror(errno))});
+  }
+  struct stat st {};
+  const int got = ::fstat(fd, &st);
+  ::close(fd);
+  const unsigned euid = ::geteuid();
+  if (got != 0 || st.st_uid != euid || (st.st_mode & 022) != 0) {
+    const std::string what = got != 0            ? std::string("cannot be examined: ") + std::strerror(errno)
+                             : st.st_uid != euid ? "is owned by uid " + std::to_string(st.st_uid)
+                                                 : "is writable by its group or others";
     return core::fail(Failure{kExitUsage, "live healing refused: state_dir " + cfg.state_dir + " " + what +
                                               "; its guards and backups must be the agent's own (uid " +
                                               std::to_string(euid) + ", not group- or world-writable)"});
   }
   return core::Ok{};
 }
-
-core::Status<Failure> livePreflight(const config::AgentConfig& cfg) { return livePreflightAs(cfg, ::geteuid()); }
 
 std::function<bool(const healing::ActionRecord&)> healRecorder(
     evidence::Writer& writer, const std::vector<checks::Finding>& findings, std::string actor,

@@ -23,13 +23,15 @@ namespace cli {
 inline constexpr const char* kGuardsFile = "guards.json";
 inline constexpr const char* kBackupsDir = "backups";
 
-/// Live only (nothing in dry-run): whether this process can do what live healing needs, checked
-/// before anything is recorded or tried: root (heals chown, write root's files, run systemctl),
-/// and a state_dir that is its own and writable by no one else (the guards and backups that
-/// decide what it does next live there). Fails with exit 2 and one line saying which and why.
+/// Live only (nothing in dry-run), before anything is tried or recorded: whether this process
+/// can do what live healing needs: root (it chowns, writes root's files, runs systemctl), or for
+/// a host_root other than "/" (an image, a fixture) the owner of that root. Fails with exit 2
+/// and one line.
 core::Status<Failure> livePreflight(const config::AgentConfig& cfg);
-/// livePreflight for a given effective uid (tests).
-core::Status<Failure> livePreflightAs(const config::AgentConfig& cfg, unsigned euid);
+/// Live only, once the state_dir lock is held: state_dir is a directory (not a link) of this
+/// process's own uid that no group or other can write: its guards and backups decide what the
+/// agent does next. Fails with exit 2 and one line.
+core::Status<Failure> liveStateDirCheck(const config::AgentConfig& cfg);
 
 /// The guards of state_dir with the configuration's limits. Fails with exit 3 for a guard
 /// file that cannot be read or is not guard state (named in the message).

@@ -190,8 +190,13 @@ core::Status<RecordError> CycleRecorder::observe(const CycleFacts& facts, const 
 }
 
 core::Status<RecordError> CycleRecorder::recordChanges(const std::vector<checks::Finding>& findings) {
+  // A check ran cleanly when it judged something (a compliant, drifted or waived finding), saw
+  // everything it was to look at, and had no error: only then does a pair it no longer reports
+  // mean the drift is gone. Disabled, gated (not for the platform, applies_if) and failed checks
+  // report a not_applicable or error finding under their usual target: nothing is known.
   struct CheckSeen {
-    bool error = false;
+    bool judged = false;
+    bool incomplete = false;
     const json* sample = nullptr;
   };
   const std::vector<Entry> ordered = entries(findings);
@@ -201,7 +206,8 @@ core::Status<RecordError> CycleRecorder::recordChanges(const std::vector<checks:
     reported.insert(e.key);
     const std::string status = e.body["status"].get<std::string>();
     auto& seen = checks_run[e.check_id];
-    seen.error = seen.error || status == "error";
+    seen.judged = seen.judged || status == "compliant" || status == "drifted" || status == "waived";
+    seen.incomplete = seen.incomplete || status == "error" || e.body["details"].contains("unreadable_dirs");
     seen.sample = &e.body;
     const auto it = state_.statuses.find(e.key);
     if (it != state_.statuses.end() && it->second == status) continue;
@@ -216,7 +222,8 @@ core::Status<RecordError> CycleRecorder::recordChanges(const std::vector<checks:
     const std::string& key = it->first;
     const auto tab = key.find('\t');
     const auto run = checks_run.find(key.substr(0, tab));
-    if (reported.count(key) || tab == std::string::npos || run == checks_run.end() || run->second.error) {
+    if (reported.count(key) || tab == std::string::npos || run == checks_run.end() || !run->second.judged ||
+        run->second.incomplete) {
       ++it;
       continue;
     }

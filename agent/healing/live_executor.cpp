@@ -123,7 +123,6 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   };
   const auto rollback = [&]() {
     Restored r;
-    const bool restored_files = !undo.empty();
     for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
       // A step that failed before it changed its file (a write refused outright) has nothing to
       // put back: trying would only fail the same way and claim a restore that never mattered.
@@ -133,7 +132,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     }
     undo.clear();
     // With a file left half-restored, reloading would hand the service a state nobody chose.
-    if (restored_files && r.files.empty()) {
+    if (r.put_back > 0 && r.files.empty()) {
       for (const auto& again : reapply) {
         r.reapplied = true;
         // In the record too: the evidence shows every command that ran, the rollback's included.

@@ -171,7 +171,8 @@ TEST_CASE("live preflight: not root, or a state_dir that is not the agent's own,
     auto r = testsupport::runProcess(argv);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 2);
-    CHECK(r.err.find("live healing needs root (running as uid 65534)") != std::string::npos);
+    // The fixture's root is root's: neither root nor its owner may heal it.
+    CHECK(r.err.find("needs root or its owner (running as uid 65534)") != std::string::npos);
     CHECK(r.err.find("restor") == std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);  // one line
   }
@@ -190,4 +191,16 @@ TEST_CASE("live preflight: not root, or a state_dir that is not the agent's own,
   CHECK(evidenceRecords() == had_evidence);
   // Dry-run needs none of it: it plans as anyone.
   CHECK(runAgent({"run", "--once", "--dry-run", "--config", host.config()}).exit_code == 1);
+
+  // A root that is not "/" (an image, a fixture) may be healed by its owner.
+  REQUIRE(::lchown(host.out.c_str(), 65534, 65534) == 0);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(host.out)) {
+    REQUIRE(::lchown(e.path().c_str(), 65534, 65534) == 0);
+  }
+  std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                CA_AGENT_BINARY, "run", "--once", "--live", "--config", host.config()};
+  auto owner = testsupport::runProcess(argv);
+  INFO(owner.err);
+  CHECK((owner.exit_code == 0 || owner.exit_code == 1));
+  CHECK(owner.err.find("live healing") == std::string::npos);
 }

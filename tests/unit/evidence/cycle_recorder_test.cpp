@@ -212,6 +212,20 @@ TEST_CASE("each scan hit opens and closes its own episode, and a check that errs
         std::vector<std::string>{"/ compliant<-error", "/bin/a compliant<-drifted"});
   auto back = fx.cycle({finding("SCAN-1", "/", S::Compliant), finding("OTHER-1", "/etc/o", S::Drifted)});
   CHECK(back.changed == 0);  // OTHER-1 was carried as drifted while it did not run
+
+  // A check disabled or gated (applies_if) reports one not_applicable finding under its usual
+  // target, as the runner does: its earlier hits are not called fixed. Nor are they by a clean
+  // scan that could not read some directories.
+  fx.cycle({finding("SCAN-1", "/bin/c", S::Drifted), finding("OTHER-1", "/etc/o", S::Drifted)});
+  auto gated = fx.cycle({finding("SCAN-1", "/", S::NotApplicable), finding("OTHER-1", "/etc/o", S::NotApplicable)});
+  CHECK(changes(fx.records(gated.first_seq, gated.last_seq)) ==
+        std::vector<std::string>{"/etc/o not_applicable<-drifted", "/ not_applicable<-"});
+  auto partial = finding("SCAN-1", "/", S::Compliant);
+  partial.details["unreadable_dirs"] = "1";
+  auto blind = fx.cycle({partial});
+  CHECK(changes(fx.records(blind.first_seq, blind.last_seq)) == std::vector<std::string>{"/ compliant<-not_applicable"});
+  auto seen = fx.cycle({finding("SCAN-1", "/", S::Compliant)});
+  CHECK(changes(fx.records(seen.first_seq, seen.last_seq)) == std::vector<std::string>{"/bin/c compliant<-drifted"});
   CHECK(evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt}).intact());
 }
 
