@@ -84,8 +84,11 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer&
   for (const auto& f : findings) (*by_key)[{f.check_id, f.target}] = &f;
   return [&writer, by_key, actor = std::move(actor), syncs](const healing::ActionRecord& rec) {
     const auto it = by_key->find({rec.check_id, rec.target});
-    auto durable = writer.appendDurable(evidence::Kind::Heal, actor,
-                                        evidence::healBody(rec, it == by_key->end() ? nullptr : it->second), syncs);
+    const auto body = evidence::healBody(rec, it == by_key->end() ? nullptr : it->second);
+    // Live: written now, durable with the flush of the next action's write-ahead guard save (or
+    // the pass's last guard save), before anything else acts (evidence::Writer::commitLater).
+    auto durable = syncs ? writer.appendLater(evidence::Kind::Heal, actor, body, *syncs)
+                         : writer.appendDurable(evidence::Kind::Heal, actor, body);
     if (!durable.ok()) {
       core::log::logger("evidence")->error("evidence: the heal record of {} on {} is not durable: {}", rec.rule_id,
                                            rec.target, durable.error().message);

@@ -44,10 +44,11 @@ void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention
 core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
                                                   const platform::HostEnv& env);
 
-/// A hook for HealOptions::on_record: each record becomes a durable `heal` record by `actor`,
-/// with the finding it answers (from `findings`), made durable together with what `syncs` (the
-/// session's, or null) holds. Returns false, and logs why, when the record cannot be made
-/// durable: the caller then stops acting.
+/// A hook for HealOptions::on_record: each record becomes a `heal` record by `actor`, with the
+/// finding it answers (from `findings`): durable at once, or with `syncs` (the session's) written
+/// at once and made durable by the next flush of `syncs`, which the guards' next save pays for
+/// before anything more acts (Writer::commitLater). Returns false, and logs why, when the record
+/// cannot be written or made durable: the caller then stops acting.
 std::function<bool(const healing::ActionRecord&)> healRecorder(evidence::Writer& writer,
                                                                const std::vector<checks::Finding>& findings,
                                                                std::string actor, core::PendingSyncs* syncs = nullptr);
