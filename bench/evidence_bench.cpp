@@ -9,11 +9,13 @@
 // then, per record, where an append and a verification spend their time (each stage timed on
 // its own over the same records).
 //
-//   evidence_bench [--records N] [--batch B] [--smoke] [--dir DIR]
+//   evidence_bench [--records N] [--batch B] [--smoke] [--dir DIR] [--fdatasync-only N]
 //     --records N  records appended and verified (default 20000; 500 with --smoke)
 //     --batch B    records per commit(), i.e. per fdatasync (default 256)
 //     --smoke      CI: few records, short raw loops; every figure is still printed
 //     --dir DIR    where the temporary store is made (default $TMPDIR, else /tmp)
+//     --fdatasync-only N   only what one fdatasync costs there now (N appends, each synced):
+//                  bench/run.sh prints it beside figures taken long after the first one
 // prints `name value` lines (after a `#` header); exit 0, or 1 with a message when anything
 // fails (a write, a commit, or a verification that is not intact).
 #include <sodium.h>
@@ -247,15 +249,21 @@ void figure(const char* name, std::uint64_t value) { std::printf("%s %llu\n", na
 
 }  // namespace
 
+void printFdatasyncCosts(const std::vector<double>& ms, const char* where) {
+  std::printf("fdatasync_ms %.3f median (min %.3f, p90 %.3f, max %.3f; %zu appends of 400 bytes in %s, this run)\n",
+              ms[ms.size() / 2], ms.front(), ms[ms.size() * 9 / 10], ms.back(), ms.size(), where);
+}
+
 int main(int argc, char** argv) {
   std::size_t records = 0;
+  std::size_t fdatasync_only = 0;
   std::size_t batch = 256;
   bool smoke = false;
   std::string parent;
   if (const char* t = std::getenv("TMPDIR"); t && *t) parent = t;
   else parent = "/tmp";
   const auto usage = [] {
-    std::fprintf(stderr, "usage: evidence_bench [--records N] [--batch B] [--smoke] [--dir DIR]\n");
+    std::fprintf(stderr, "usage: evidence_bench [--records N] [--batch B] [--smoke] [--dir DIR] [--fdatasync-only N]\n");
     std::exit(2);
   };
   for (int i = 1; i < argc; ++i) {
@@ -271,6 +279,7 @@ int main(int argc, char** argv) {
     else if (flag == "--batch") batch = number();
     else if (flag == "--smoke") smoke = true;
     else if (flag == "--dir" && i + 1 < argc) parent = argv[++i];
+    else if (flag == "--fdatasync-only") fdatasync_only = number();
     else usage();
   }
   if (records == 0) records = smoke ? 500 : 20000;
@@ -285,6 +294,11 @@ int main(int argc, char** argv) {
   if (!::mkdtemp(tmpl.data())) die("cannot create a temporary directory under " + parent + ": " + std::strerror(errno));
   g_tmp_dir = tmpl;
   std::atexit(removeTmpDir);
+  if (fdatasync_only > 0) {
+    const std::string where = parent + " (" + fsType(g_tmp_dir) + ")";
+    printFdatasyncCosts(fdatasyncCosts(g_tmp_dir, static_cast<int>(fdatasync_only)), where.c_str());
+    return 0;
+  }
   const std::string store_dir = g_tmp_dir + "/evidence";
 
   std::printf("# evidence_bench (%s): raw libsodium %s Ed25519 vs evidence::Writer / verifyStore\n",
@@ -518,10 +532,7 @@ int main(int argc, char** argv) {
   std::printf("verify_vs_raw_verify_ratio %.2f (target >= 0.50)\n", verify_rate / verify_raw.per_s);
   // Measured last, right after the appends, in the store's directory.
   const std::vector<double> fsync_ms = fdatasyncCosts(g_tmp_dir, smoke ? 20 : 200);
-  std::printf("fdatasync_ms %.3f median (min %.3f, p90 %.3f, max %.3f; %zu appends of 400 bytes in the store's "
-              "directory, this run)\n",
-              fsync_ms[fsync_ms.size() / 2], fsync_ms.front(), fsync_ms[fsync_ms.size() * 9 / 10], fsync_ms.back(),
-              fsync_ms.size());
+  printFdatasyncCosts(fsync_ms, "the store's directory");
 
   std::printf("# where an append goes, microseconds per record (stages timed apart over %zu records)\n", m);
   figure("append_us", append_us, 2);

@@ -146,18 +146,20 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(
   return [&writer, by_key, actor = std::move(actor), syncs, due = std::move(due)](const healing::ActionRecord& rec) {
     if (due && !due(rec)) return true;
     const auto it = by_key->find({rec.check_id, rec.target});
+    const auto body = evidence::healBody(rec, it == by_key->end() ? nullptr : it->second);
     if (!actedOrTold(rec.outcome)) {
-      // Nothing was done or handed over: the record need not cost a flush of its own; the next
-      // action's record, or the end of the pass, makes it durable with the rest.
-      auto queued = writer.append(evidence::Kind::Heal, actor,
-                                  evidence::healBody(rec, it == by_key->end() ? nullptr : it->second));
+      // Nothing was done or handed over: the record need not cost a flush or a write of its
+      // own; the next action's record, or the end of the pass, writes it with the rest.
+      auto queued = writer.append(evidence::Kind::Heal, actor, body);
       if (queued.ok()) return true;
       core::log::logger("evidence")->error("evidence: the heal record of {} on {} cannot be written: {}", rec.rule_id,
                                            rec.target, queued.error().message);
       return false;
     }
-    auto durable = writer.appendDurable(evidence::Kind::Heal, actor,
-                                        evidence::healBody(rec, it == by_key->end() ? nullptr : it->second), syncs);
+    // Live: written now, durable with the flush of the next action's write-ahead guard save (or
+    // the pass's last guard save), before anything else acts (evidence::Writer::commitLater).
+    auto durable = syncs ? writer.appendLater(evidence::Kind::Heal, actor, body, *syncs)
+                         : writer.appendDurable(evidence::Kind::Heal, actor, body);
     if (!durable.ok()) {
       core::log::logger("evidence")->error("evidence: the heal record of {} on {} is not durable: {}", rec.rule_id,
                                            rec.target, durable.error().message);

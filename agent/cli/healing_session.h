@@ -54,11 +54,14 @@ void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention
 core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
                                                   const platform::HostEnv& env);
 
-/// A hook for HealOptions::on_record: each record becomes a durable `heal` record by `actor`,
-/// with the finding it answers (from `findings`), made durable together with what `syncs` (the
-/// session's, or null) holds. Returns false, and logs why, when the record cannot be made
-/// durable: the caller then stops acting. With `due`, a record it says is not due (an unchanged
-/// not_in_tier plan: evidence::CycleRecorder::planDue) is not written.
+/// A hook for HealOptions::on_record: each record becomes a `heal` record by `actor`, with the
+/// finding it answers (from `findings`). The record of an action, alert or escalation is durable
+/// at once, or with `syncs` (the session's) written at once and made durable by the next flush of
+/// `syncs`, which the guards' next save pays for before anything more acts (Writer::commitLater).
+/// A record of nothing done (not_in_tier, no_rule, audited, suppressed, planned) is only queued:
+/// the next one, or the caller's commit, writes it. Returns false, and logs why, when the record
+/// cannot be written or made durable: the caller then stops acting. With `due`, a record it says
+/// is not due (an unchanged not_in_tier plan: evidence::CycleRecorder::planDue) is not written.
 std::function<bool(const healing::ActionRecord&)> healRecorder(
     evidence::Writer& writer, const std::vector<checks::Finding>& findings, std::string actor,
     core::PendingSyncs* syncs = nullptr, std::function<bool(const healing::ActionRecord&)> due = {});

@@ -15,7 +15,8 @@ std::string failure(const std::string& what, const std::string& path, int err) {
 
 }  // namespace
 
-Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text, PendingSyncs* dir_sync) {
+Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text, PendingSyncs* syncs,
+                                      bool defer_dir_sync) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return fail(failure("cannot create", tmp, errno));
@@ -26,8 +27,17 @@ Status<std::string> replaceFileAtomic(const std::string& path, std::string_view 
     if (n <= 0) err = n < 0 ? errno : EIO;
     else done += static_cast<std::size_t>(n);
   }
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  std::string flush_error;
+  if (err == 0 && syncs) {
+    if (auto flushed = syncs->flushBeforeChange(fd); !flushed.ok()) flush_error = flushed.error();
+  } else if (err == 0 && ::fsync(fd) != 0) {
+    err = errno;
+  }
   ::close(fd);
+  if (!flush_error.empty()) {
+    ::unlink(tmp.c_str());
+    return fail("cannot write " + path + ": " + flush_error);
+  }
   if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) {
     ::unlink(tmp.c_str());
@@ -37,8 +47,8 @@ Status<std::string> replaceFileAtomic(const std::string& path, std::string_view 
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) return fail(failure("cannot open", dir, errno));
-  if (dir_sync) {
-    auto added = dir_sync->add(dfd, PendingSyncs::Due::BeforeChange);
+  if (syncs && defer_dir_sync) {
+    auto added = syncs->add(dfd, PendingSyncs::Due::BeforeChange);
     ::close(dfd);
     if (!added.ok()) return fail("cannot sync " + dir + ": " + added.error());
     return Ok{};

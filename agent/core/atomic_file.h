@@ -13,10 +13,12 @@ namespace core {
 
 /// Replaces `path` with `text` (mode 0600; the temporary is `path` + ".tmp", never followed if a
 /// link). Fails with a message naming the file and the system error; the temporary is removed.
-/// With `dir_sync`, the directory's fsync (the rename's durability) is handed to it
-/// (PendingSyncs::Due::BeforeChange) instead of being paid here; the content itself is always
-/// synced before the rename, or a power cut could leave `path` empty.
+/// The content is always durable before the rename, or a power cut could leave `path` empty.
+/// With `syncs`, that flush is shared with what `syncs` holds due before a change
+/// (PendingSyncs::flushBeforeChange: a backup, the evidence records written for a later sync),
+/// and with `defer_dir_sync` the directory's fsync (the rename's durability) is handed to it
+/// (PendingSyncs::Due::BeforeChange) instead of being paid here.
 Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text,
-                                      PendingSyncs* dir_sync = nullptr);
+                                      PendingSyncs* syncs = nullptr, bool defer_dir_sync = true);
 
 }  // namespace core

@@ -1,10 +1,19 @@
 #pragma once
 // PendingSyncs: what a live heal has written but not yet made durable, and when it must be:
-// before the next change to the host (a backup, the guards' write-ahead attempt), or before the
-// heal's evidence record (the host file's new directory entry). Flushing a set pays for as few
-// flushes as the file systems allow: per file system, one entry costs its own fdatasync (a
-// file) or fsync (a directory); two or more share a single syncfs, which writes back every
-// dirty inode of that file system and commits its journal, so it covers all of them at once.
+// before the next change to the host (a backup, the guards' write-ahead attempt, the evidence
+// records of the changes made so far), or before the heal's evidence record (the host file's
+// new directory entry). Flushing a set pays for as few flushes as the file systems allow: per
+// file system, one file (inode) costs its own fsync; two or more share a single syncfs, which
+// writes back every dirty inode of that file system and commits its journal, so it covers all
+// of them at once.
+//
+// Records ("write now, sync later"): the evidence writer appends a heal record to its segment at
+// once and hands the segment here (addRecords) instead of syncing it: the record becomes durable
+// with the next flush that is due before a change anyway (the next heal's write-ahead guard
+// save), one flush instead of two. While records are pending, what is due before a record is
+// due before the next change too, and the records' file system is flushed last, so a durable
+// record never describes a change a power cut could undo. The writer is told the outcome
+// (Confirm) and may refuse it (records it has cut back meanwhile), which fails the flush.
 //
 // The trade: syncfs also writes whatever else is dirty on that file system (another program's
 // unsynced files), so on a busy disk one syncfs can cost more than the flushes it replaces. On an
@@ -14,6 +23,7 @@
 // system (before, it always returned 0); older kernels are not supported by the agent anyway.
 //
 // Not thread-safe: one healing pass owns one set.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +37,13 @@ class PendingSyncs {
     BeforeChange,  // must be durable before anything more changes on the host
     BeforeRecord,  // must be durable before the record of the change is (at the latest)
   };
+  /// Told once whether the flush that covered a records entry succeeded (true) or failed
+  /// (false; the entry is dropped then: its owner writes the records again). Returns whether the
+  /// records are durable now: false (they were cut back since they were handed over) fails the
+  /// flush, so that nobody acts on records that are not there.
+  using Confirm = std::function<bool(bool flushed)>;
+  /// Makes a file without a descriptor durable (a test's in-memory storage); "" or why not.
+  using Flush = std::function<std::string()>;
 
   PendingSyncs() = default;
   ~PendingSyncs();
@@ -37,26 +54,40 @@ class PendingSyncs {
   /// the system error when it cannot be duplicated or examined.
   Status<std::string> add(int fd, Due due);
 
-  /// Makes the BeforeChange entries durable, with `also` (a descriptor of the caller's, e.g. new
-  /// content about to be given a name; -1: none). BeforeRecord entries stay pending, except
-  /// those on a file system that is synced anyway. On failure nothing is dropped: a later flush
-  /// tries again. Fails with the path-less system error ("syncfs: Input/output error").
+  /// The file `fd` holds evidence records written but not synced: due before the next change,
+  /// flushed after everything else due (see "Records" above); `confirm` is told the outcome.
+  /// Fails as add() (`confirm` is not called then).
+  Status<std::string> addRecords(int fd, Confirm confirm);
+  /// The same for a file without a descriptor: `flush` makes it durable (its own flush, last).
+  void addRecords(Flush flush, Confirm confirm);
+
+  /// Makes the BeforeChange entries durable (and, with records pending, everything), with `also`
+  /// (a descriptor of the caller's, e.g. new content about to be given a name; -1: none).
+  /// BeforeRecord entries stay pending, except those on a file system that is synced anyway. On
+  /// failure nothing but records entries is dropped: a later flush tries again. Fails with the
+  /// path-less system error ("syncfs: Input/output error").
   Status<std::string> flushBeforeChange(int also = -1);
 
-  /// Makes every entry durable, with `also` (e.g. the evidence segment that holds the record).
-  Status<std::string> flushAll(int also = -1);
+  /// Makes every entry durable, with `records` (the evidence segment that holds the record of
+  /// the changes; -1: none), which is flushed last.
+  Status<std::string> flushAll(int records = -1);
 
   /// Entries still pending.
   std::size_t size() const { return entries_.size(); }
 
  private:
   struct Entry {
-    int fd = -1;
+    int fd = -1;  // -1: a Flush entry
     Due due = Due::BeforeChange;
     unsigned long dev = 0;
+    unsigned long ino = 0;
     bool directory = false;
+    bool records = false;
+    Flush flush;
+    Confirm confirm;
   };
-  Status<std::string> flush(bool all, int also);
+  Status<std::string> flush(bool all, int also, bool also_records);
+  Status<std::string> addEntry(int fd, Due due, bool records, Confirm confirm);
 
   std::vector<Entry> entries_;
 };

@@ -44,6 +44,12 @@ class PosixAppendFile final : public AppendFile {
     if (auto st = others.flushAll(fd_); !st.ok()) return core::fail(StorageError{StorageErrc::Io, path_ + ": " + st.error()});
     return core::Ok{};
   }
+  core::Status<StorageError> syncLater(core::PendingSyncs& syncs, core::PendingSyncs::Confirm confirm) override {
+    if (auto st = syncs.addRecords(fd_, std::move(confirm)); !st.ok()) {
+      return core::fail(StorageError{StorageErrc::Io, path_ + ": " + st.error()});
+    }
+    return core::Ok{};
+  }
   core::Status<StorageError> truncate(std::uint64_t size) override {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return core::fail(sysError("cannot truncate", path_));
     return sync();
@@ -60,6 +66,8 @@ core::Status<StorageError> AppendFile::syncWith(core::PendingSyncs& others) {
   if (auto st = others.flushAll(); !st.ok()) return core::fail(StorageError{StorageErrc::Io, st.error()});
   return sync();
 }
+
+core::Status<StorageError> AppendFile::syncLater(core::PendingSyncs&, core::PendingSyncs::Confirm) { return sync(); }
 
 std::string segmentName(std::uint64_t first_seq) {
   char buf[32];

@@ -34,6 +34,10 @@ class AppendFile {
   /// together (PendingSyncs::flushAll with this file's descriptor). This default flushes them
   /// apart. Fails Io.
   virtual core::Status<StorageError> syncWith(core::PendingSyncs& others);
+  /// What was appended is made durable later, by the next flush of `syncs`
+  /// (PendingSyncs::addRecords with this file's descriptor), which tells `confirm`. This default
+  /// syncs now and hands `syncs` nothing: correct, without the saving. Fails Io.
+  virtual core::Status<StorageError> syncLater(core::PendingSyncs& syncs, core::PendingSyncs::Confirm confirm);
   /// Cuts the file to `size` bytes and syncs. Fails Io.
   virtual core::Status<StorageError> truncate(std::uint64_t size) = 0;
 };

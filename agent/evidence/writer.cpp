@@ -114,7 +114,12 @@ nlohmann::json faultJson(const Fault& f) {
 
 Writer::Writer(Storage& storage, const Signer& signer, const core::Clock& clock, Provenance provenance,
                WriterOptions options)
-    : storage_(storage), signer_(signer), clock_(clock), options_(options), provenance_(std::move(provenance)) {}
+    : storage_(storage),
+      signer_(signer),
+      clock_(clock),
+      options_(options),
+      provenance_(std::move(provenance)),
+      alive_(std::make_shared<Writer*>(this)) {}
 
 Writer::~Writer() = default;
 
@@ -215,7 +220,7 @@ core::Status<WriterError> Writer::recover() {
       auto file = storage_.openAppend(name);
       if (!file.ok()) return core::fail(fromStorage(file.error()));
       file_ = std::move(*file);
-      segment_durable_bytes_ = text.size();
+      segment_durable_bytes_ = segment_written_bytes_ = text.size();
       segment_records_ = scan.records;
     }
     break;
@@ -265,6 +270,8 @@ core::Result<Head, WriterError> Writer::commit(core::PendingSyncs* others) {
       continue;
     }
     committing_ = true;
+    // Records whose later sync failed are written again, from the durable length on.
+    if (unsynced_lost_) cutBackLocked({}, 0);
     std::deque<SealedRecord> batch;
     batch.swap(pending_);
     lock.unlock();
@@ -272,10 +279,8 @@ core::Result<Head, WriterError> Writer::commit(core::PendingSyncs* others) {
     auto st = writeBatch(batch, durable, others);
     lock.lock();
     committing_ = false;
-    if (durable > 0) durable_ = Head{batch[durable - 1].seq, batch[durable - 1].hash};
     if (!st.ok()) {
-      // Keep what did not reach the disk, in order, ahead of anything queued meanwhile.
-      pending_.insert(pending_.begin(), batch.begin() + static_cast<std::ptrdiff_t>(durable), batch.end());
+      cutBackLocked(batch, durable);
       last_error_ = st.error();
       committed_.notify_all();
       return core::fail(std::move(st.error()));
@@ -301,49 +306,161 @@ core::Result<Head, WriterError> Writer::appendDurable(Kind kind, const std::stri
   return commit(others);
 }
 
+core::Result<Head, WriterError> Writer::appendLater(Kind kind, const std::string& actor, const nlohmann::json& body,
+                                                    core::PendingSyncs& syncs) {
+  auto seq = append(kind, actor, body);
+  if (!seq.ok()) return core::fail(std::move(seq.error()));
+  return commitLater(syncs);
+}
+
+core::Result<Head, WriterError> Writer::commitLater(core::PendingSyncs& syncs) {
+  std::unique_lock lock(mu_);
+  while (committing_) committed_.wait(lock);
+  if (pending_.empty()) return durable_;  // what was written before is in `syncs` already
+  std::size_t bytes = 0;
+  for (const auto& r : pending_) bytes += r.line.size();
+  // Only a plain append to the open segment can wait for a later flush.
+  const bool plain = file_ && !needs_cut_back_ && !unsynced_lost_ &&
+                     (segment_records_ == 0 || segment_written_bytes_ + bytes <= options_.segment_max_bytes);
+  if (!plain) {
+    lock.unlock();
+    return commit(&syncs);
+  }
+  committing_ = true;
+  std::deque<SealedRecord> batch;
+  batch.swap(pending_);
+  const std::uint64_t gen = file_gen_;
+  lock.unlock();
+  std::string chunk;
+  for (const auto& r : batch) chunk += r.line;
+  auto st = file_->append(chunk);
+  if (st.ok()) {
+    std::weak_ptr<Writer*> alive = alive_;
+    const std::uint64_t upto = batch.back().seq;
+    st = file_->syncLater(syncs, [alive, gen, upto](bool flushed) {
+      const auto self = alive.lock();
+      return self && *self && (*self)->confirmLater(gen, upto, flushed);
+    });
+  }
+  lock.lock();
+  committing_ = false;
+  if (!st.ok()) {
+    // The segment may hold part of the chunk: cut back and queue again, as a failed commit does.
+    // (A registration that failed handed nothing over: a confirmation never comes.)
+    segment_written_bytes_ += chunk.size();
+    cutBackLocked(batch, 0);
+    last_error_ = fromStorage(st.error());
+    committed_.notify_all();
+    return core::fail(*last_error_);
+  }
+  std::uint64_t end = segment_written_bytes_;
+  for (auto& r : batch) {
+    end += r.line.size();
+    unsynced_.push_back(Unsynced{std::move(r), end});
+  }
+  segment_written_bytes_ = end;
+  segment_records_ += batch.size();
+  last_error_.reset();
+  committed_.notify_all();
+  return durable_;
+}
+
+bool Writer::confirmLater(std::uint64_t gen, std::uint64_t upto, bool flushed) {
+  std::lock_guard lock(mu_);
+  if (upto <= durable_.seq) return true;  // a commit since made them durable
+  if (gen != file_gen_) return false;     // cut back since: queued again, not on disk
+  if (!flushed) {
+    // After a failed flush the kernel may have dropped the pages: written again, not re-synced.
+    unsynced_lost_ = true;
+    return false;
+  }
+  while (!unsynced_.empty() && unsynced_.front().record.seq <= upto) {
+    durable_ = Head{unsynced_.front().record.seq, unsynced_.front().record.hash};
+    segment_durable_bytes_ = unsynced_.front().end;
+    unsynced_.pop_front();
+  }
+  return true;
+}
+
+void Writer::cutBackLocked(const std::deque<SealedRecord>& batch, std::size_t durable) {
+  std::deque<SealedRecord> again;
+  for (auto& u : unsynced_) again.push_back(std::move(u.record));
+  segment_records_ -= std::min(segment_records_, unsynced_.size());
+  unsynced_.clear();
+  unsynced_lost_ = false;
+  again.insert(again.end(), batch.begin() + static_cast<std::ptrdiff_t>(durable), batch.end());
+  pending_.insert(pending_.begin(), again.begin(), again.end());
+  ++file_gen_;
+  // Whatever part reached the file goes, so the segment ends with whole, durable lines and the
+  // same records can be written again; until that succeeds nothing more is appended.
+  if (file_ && segment_written_bytes_ != segment_durable_bytes_) {
+    needs_cut_back_ = !file_->truncate(segment_durable_bytes_).ok();
+    segment_written_bytes_ = segment_durable_bytes_;
+  }
+}
+
 core::Status<WriterError> Writer::writeBatch(const std::deque<SealedRecord>& batch, std::size_t& durable,
                                              core::PendingSyncs* others) {
   std::string chunk;
   std::size_t in_chunk = 0;
+  bool unsynced = false;  // records written for a later sync are in the open segment
+  {
+    std::lock_guard lock(mu_);
+    unsynced = !unsynced_.empty();
+  }
   for (const auto& record : batch) {
     const bool full = segment_records_ + in_chunk > 0 &&
-                      segment_durable_bytes_ + chunk.size() + record.line.size() > options_.segment_max_bytes;
+                      segment_written_bytes_ + chunk.size() + record.line.size() > options_.segment_max_bytes;
     if (!file_ || full) {
-      if (in_chunk > 0) {
-        if (auto st = writeChunk(chunk, in_chunk, nullptr); !st.ok()) return st;
+      if (in_chunk > 0 || unsynced) {
+        // The old segment is made durable before the next one starts.
+        if (auto st = writeChunk(chunk, in_chunk, in_chunk ? &batch[durable + in_chunk - 1] : nullptr, nullptr);
+            !st.ok()) {
+          return st;
+        }
         durable += in_chunk;
         chunk.clear();
         in_chunk = 0;
+        unsynced = false;
       }
       if (auto st = startSegment(record); !st.ok()) return st;
     }
     chunk += record.line;
     ++in_chunk;
   }
-  if (in_chunk > 0) {
+  if (in_chunk > 0 || unsynced) {
     // The last chunk's flush is the one that may cover the caller's pending syncs too.
-    if (auto st = writeChunk(chunk, in_chunk, others); !st.ok()) return st;
+    if (auto st = writeChunk(chunk, in_chunk, in_chunk ? &batch[durable + in_chunk - 1] : nullptr, others); !st.ok()) {
+      return st;
+    }
     durable += in_chunk;
   }
   return core::Ok{};
 }
 
-core::Status<WriterError> Writer::writeChunk(const std::string& chunk, std::size_t records,
+core::Status<WriterError> Writer::writeChunk(const std::string& chunk, std::size_t records, const SealedRecord* last,
                                              core::PendingSyncs* others) {
   if (needs_cut_back_) {
-    if (auto cut = file_->truncate(segment_durable_bytes_); !cut.ok()) return core::fail(fromStorage(cut.error()));
+    std::uint64_t cut = 0;
+    {
+      std::lock_guard lock(mu_);
+      cut = segment_durable_bytes_;
+    }
+    if (auto st = file_->truncate(cut); !st.ok()) return core::fail(fromStorage(st.error()));
+    segment_written_bytes_ = cut;
     needs_cut_back_ = false;
   }
   auto st = file_->append(chunk);
+  segment_written_bytes_ += chunk.size();  // at most: cutBackLocked cuts back from here on failure
   if (st.ok()) st = others && others->size() > 0 ? file_->syncWith(*others) : file_->sync();
-  if (!st.ok()) {
-    // Cut back whatever part reached the file, so the segment ends with whole, durable lines and
-    // the same records can be written again; until that succeeds nothing more is appended.
-    needs_cut_back_ = !file_->truncate(segment_durable_bytes_).ok();
-    return core::fail(fromStorage(st.error()));
-  }
-  segment_durable_bytes_ += chunk.size();
+  if (!st.ok()) return core::fail(fromStorage(st.error()));
   segment_records_ += records;
+  // Everything in the segment is durable now, the records written for a later sync included.
+  std::lock_guard lock(mu_);
+  if (last) durable_ = Head{last->seq, last->hash};
+  else if (!unsynced_.empty()) durable_ = Head{unsynced_.back().record.seq, unsynced_.back().record.hash};
+  unsynced_.clear();
+  segment_durable_bytes_ = segment_written_bytes_;
   return core::Ok{};
 }
 
@@ -384,7 +501,12 @@ core::Status<WriterError> Writer::startSegment(const SealedRecord& first) {
     return core::fail(fromStorage(st.error()));
   }
   file_ = std::move(*file);
-  segment_durable_bytes_ = header->size();
+  {
+    std::lock_guard lock(mu_);
+    segment_durable_bytes_ = header->size();
+    ++file_gen_;
+  }
+  segment_written_bytes_ = header->size();
   segment_records_ = 0;
   needs_cut_back_ = false;
   next_segment_is_recovery_ = false;
@@ -403,7 +525,7 @@ Head Writer::durableHead() const {
 
 std::size_t Writer::pendingCount() const {
   std::lock_guard lock(mu_);
-  return pending_.size();
+  return pending_.size() + unsynced_.size();
 }
 
 std::optional<WriterError> Writer::lastCommitError() const {

@@ -6,6 +6,13 @@
 // other damage is left in place and the writer goes on in a new segment chained to the last
 // intact record. Either way a `lifecycle` `recovery` record names what was found, and it is
 // committed before open() returns. docs/evidence-format.md section 7.
+//
+// Write now, sync later (commitLater): a live heal's record is written to the segment at once
+// and its sync handed to the pass's core::PendingSyncs, due before the next change: the next
+// heal's write-ahead guard save (or the pass's last guard save) makes it durable in the flush it
+// pays anyway, so a heal costs one flush less and its record is still durable before the next
+// action starts. Until then a power cut can lose the record, never tear the chain (open() cuts a
+// torn tail); a failed flush queues it again for the next commit, which writes it anew.
 #include <nlohmann/json.hpp>
 
 #include <condition_variable>
@@ -86,9 +93,20 @@ class Writer {
   core::Result<Head, WriterError> appendDurable(Kind kind, const std::string& actor, const nlohmann::json& body,
                                                 core::PendingSyncs* others = nullptr);
 
+  /// Writes everything queued to the segment now and hands its sync to `syncs`
+  /// (PendingSyncs::addRecords): the records are durable after the next flush of `syncs` that is
+  /// due before a change, or the next commit(), whichever comes first; durableHead() then moves
+  /// on. Where the records cannot simply be appended (no segment yet, a rotation due, an earlier
+  /// failure to cut back) this is commit(&syncs): durable at once. Returns the durable head.
+  /// Fails as commit(): the records stay queued.
+  core::Result<Head, WriterError> commitLater(core::PendingSyncs& syncs);
+  /// append() then commitLater(syncs).
+  core::Result<Head, WriterError> appendLater(Kind kind, const std::string& actor, const nlohmann::json& body,
+                                              core::PendingSyncs& syncs);
+
   Head head() const;
   Head durableHead() const;
-  /// Records queued but not yet durable.
+  /// Records not yet durable: queued, or written for a later sync.
   std::size_t pendingCount() const;
   /// What open() found and recorded.
   const std::vector<Fault>& recoveryFaults() const { return faults_; }
@@ -100,8 +118,15 @@ class Writer {
   core::Status<WriterError> recover();
   core::Status<WriterError> writeBatch(const std::deque<SealedRecord>& batch, std::size_t& durable,
                                        core::PendingSyncs* others);
-  core::Status<WriterError> writeChunk(const std::string& chunk, std::size_t records, core::PendingSyncs* others);
+  core::Status<WriterError> writeChunk(const std::string& chunk, std::size_t records, const SealedRecord* last,
+                                       core::PendingSyncs* others);
   core::Status<WriterError> startSegment(const SealedRecord& first);
+  // A write or sync failed: cuts the segment back to its durable length and queues again, in
+  // order, what is not durable (records written for a later sync first, then batch[durable..]).
+  // mu_ held, by the committing thread.
+  void cutBackLocked(const std::deque<SealedRecord>& batch, std::size_t durable);
+  // PendingSyncs::Confirm of the records up to `upto` written to segment generation `gen`.
+  bool confirmLater(std::uint64_t gen, std::uint64_t upto, bool flushed);
 
   Storage& storage_;
   const Signer& signer_;
@@ -118,9 +143,22 @@ class Writer {
   std::optional<WriterError> last_error_;
   std::vector<Fault> faults_;
 
+  // Written for a later sync (commitLater), not yet known durable, each with the segment length
+  // after it; mu_.
+  struct Unsynced {
+    SealedRecord record;
+    std::uint64_t end = 0;
+  };
+  std::deque<Unsynced> unsynced_;
+  bool unsynced_lost_ = false;     // mu_: their flush failed: cut back and written again
+  std::uint64_t file_gen_ = 0;     // mu_: bumped when the segment is switched or cut back
+  std::uint64_t segment_durable_bytes_ = 0;  // mu_ (a later sync's confirmation moves it)
+  // Makes the confirmations handed to PendingSyncs harmless once the writer is gone.
+  std::shared_ptr<Writer*> alive_;
+
   // The open segment: touched only by the one thread committing (committing_) or by open().
   std::unique_ptr<AppendFile> file_;
-  std::uint64_t segment_durable_bytes_ = 0;
+  std::uint64_t segment_written_bytes_ = 0;  // the segment's length, durable or not
   // A failed write could not be cut back: nothing is appended until a truncate succeeds, or the
   // next record would be glued to the partial bytes (and the durable length would be wrong).
   bool needs_cut_back_ = false;

@@ -121,11 +121,11 @@ core::Result<Guards, GuardError> Guards::load(std::string path, GuardSettings se
   return g;
 }
 
-core::Status<GuardError> Guards::save() const { return write(nullptr); }
+core::Status<GuardError> Guards::save() const { return write(write_ahead_syncs_, false); }
 
-core::Status<GuardError> Guards::saveWriteAhead() const { return write(write_ahead_syncs_); }
+core::Status<GuardError> Guards::saveWriteAhead() const { return write(write_ahead_syncs_, true); }
 
-core::Status<GuardError> Guards::write(core::PendingSyncs* dir_sync) const {
+core::Status<GuardError> Guards::write(core::PendingSyncs* syncs, bool defer_dir_sync) const {
   json keys = json::object();
   for (const auto& [k, s] : keys_) {
     keys[k] = {{"attempts", s.attempts}, {"flaps", s.flaps}, {"last_attempt", s.last_attempt},
@@ -137,8 +137,15 @@ core::Status<GuardError> Guards::write(core::PendingSyncs* dir_sync) const {
     doc["pause"] = {{"actor", pause_actor_}};
     if (pause_until_) doc["pause"]["until"] = *pause_until_;
   }
-  auto st = core::replaceFileAtomic(path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", dir_sync);
-  if (!st.ok()) return core::fail(GuardError{GuardErrc::Io, st.error()});
+  auto st = core::replaceFileAtomic(path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", syncs,
+                                    defer_dir_sync);
+  if (!st.ok()) {
+    // The pass's records written for this flush must not wait for a guard file that cannot be
+    // written (the pass stops now): they get a flush of their own. Its failure is the writer's
+    // to see (the records are queued again for its next commit).
+    if (syncs) (void)syncs->flushBeforeChange();
+    return core::fail(GuardError{GuardErrc::Io, st.error()});
+  }
   return core::Ok{};
 }
 

@@ -99,16 +99,21 @@ class Guards {
   /// (on one target, or on all). Returns how many keys were cleared.
   int clear(const std::string& rule_id, const std::optional<std::string>& target);
 
-  /// Writes the state atomically (temporary, fsync, rename, directory fsync). Fails Io.
+  /// Writes the state atomically (temporary, fsync, rename, directory fsync). With
+  /// deferWriteAheadSync(), the temporary's flush is shared with what those syncs hold due
+  /// before a change: at the end of a pass, the last heal record (written for a later sync,
+  /// evidence::Writer::commitLater) is durable when this returns. Fails Io.
   core::Status<GuardError> save() const;
 
-  /// The write-ahead save of an attempt just begun (beginAction): as save(), except that with
+  /// The write-ahead save of an attempt just begun (beginAction): as save(), and with
   /// deferWriteAheadSync() the directory's fsync, which makes the rename durable, is left to
   /// those syncs, whose flush comes before the action changes anything on the host (together
-  /// with the backup and the new content: one flush instead of one each). Fails Io.
+  /// with the backup and the new content: one flush instead of one each). The temporary's flush
+  /// is the one that makes the previous heal's record durable, before this action starts (one
+  /// flush for both). Fails Io.
   core::Status<GuardError> saveWriteAhead() const;
-  /// Where saveWriteAhead() leaves the directory sync (nullptr: it pays for it itself). The
-  /// syncs must outlive these guards or be reset here first.
+  /// The pass's syncs, shared by save() and saveWriteAhead() (nullptr: each pays for its own
+  /// flushes). The syncs must outlive these guards or be reset here first.
   void deferWriteAheadSync(core::PendingSyncs* syncs) { write_ahead_syncs_ = syncs; }
 
   /// Actions taken within the last hour, all rules together.
@@ -143,7 +148,7 @@ class Guards {
   Guards(std::string path, GuardSettings settings, const core::Clock& clock, LocalMinute local_minute)
       : path_(std::move(path)), settings_(settings), clock_(&clock), local_minute_(std::move(local_minute)) {}
   std::int64_t nowMs() const;
-  core::Status<GuardError> write(core::PendingSyncs* dir_sync) const;
+  core::Status<GuardError> write(core::PendingSyncs* syncs, bool defer_dir_sync) const;
   static std::string key(const std::string& rule_id, const std::string& target);
   void prune(KeyState& k, std::int64_t now) const;
 

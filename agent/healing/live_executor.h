@@ -20,19 +20,23 @@
 // Durability, and what each flush covers (a heal must keep: the guards' attempt and the backup
 // durable before the change; no file ever torn; the change durable before its record, and the
 // record before the next action). With the pass's PendingSyncs, a heal with one file step pays
-// three flushes where it paid eight:
-//   1. the guards' write-ahead save syncs its temporary before renaming it over guards.json
-//      (else a power cut could leave guards.json empty); the rename's directory sync is left
-//      pending, due before the change;
+// two flushes where it paid eight:
+//   1. the guards' write-ahead save writes its temporary, and ONE flush makes it durable
+//      together with the previous heal's record (written to the evidence segment at once, its
+//      sync left to this flush: evidence::Writer::commitLater) and that heal's host directory
+//      entry; only then is the temporary renamed over guards.json (else a power cut could leave
+//      guards.json empty), and the rename's directory sync is left pending, due before the change;
 //   2. the backup file and its directory entry are written and left pending, due before the
 //      change; the new content is written without a name (O_TMPFILE); then ONE flush covers
 //      the guards' rename, the backup and the new content (a syncfs where they share a file
 //      system, as state_dir and /etc do on an appliance), and only then does the content get its
 //      name and replace the file: nothing the change depends on can be lost after it;
-//   3. the host directory's entry (the rename) is left pending, due before the record: the heal
-//      record's commit flushes it together with the evidence segment (again one syncfs on one
-//      file system), so a durable record never describes a change a power cut could undo, and
-//      the record is durable before the next action begins.
+//   3. the host directory's entry (the rename) is left pending, due before the record; the heal
+//      record is written and left pending too, both due before the next change: the next
+//      heal's flush 1 (or the pass's last guard save) makes them durable, the segment last, so a
+//      durable record never describes a change a power cut could undo, and the record is durable
+//      before the next action begins. A power cut before that flush loses the record of a heal
+//      whose attempt the guards hold (write-ahead), as a kill in the middle of the heal would.
 // Commands and service steps flush what is due before a change first, so the backup and the
 // attempt precede them too. A rollback's restore writes pay their own flushes (the rare path).
 #include <string>

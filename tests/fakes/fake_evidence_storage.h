@@ -58,6 +58,12 @@ class FakeEvidenceStorage final : public evidence::Storage {
     std::lock_guard lock(mu_);
     return syncs_;
   }
+  /// What a power cut now would leave of `name` ("" when its directory entry would go).
+  std::string durableBytes(const std::string& name) const {
+    std::lock_guard lock(mu_);
+    const auto it = durable_.find(name);
+    return it == durable_.end() ? std::string() : it->second->synced;
+  }
 
   core::Result<std::vector<evidence::StoredFile>, evidence::StorageError> list() const override {
     std::lock_guard lock(mu_);
@@ -134,6 +140,23 @@ class FakeEvidenceStorage final : public evidence::Storage {
         return core::fail(err(evidence::StorageErrc::Io, "sync"));
       }
       f_->synced = f_->data;
+      return core::Ok{};
+    }
+    // Its sync is the next flush of `syncs` (a descriptor-less entry), with the same failures.
+    core::Status<evidence::StorageError> syncLater(core::PendingSyncs& syncs,
+                                                   core::PendingSyncs::Confirm confirm) override {
+      syncs.addRecords(
+          [fs = &fs_, f = f_]() -> std::string {
+            std::lock_guard lock(fs->mu_);
+            ++fs->syncs_;
+            if (fs->fail_next_sync_) {
+              fs->fail_next_sync_ = false;
+              return "fake storage: sync";
+            }
+            f->synced = f->data;
+            return "";
+          },
+          std::move(confirm));
       return core::Ok{};
     }
     core::Status<evidence::StorageError> truncate(std::uint64_t size) override {

@@ -392,3 +392,98 @@ TEST_CASE("a commit with others' pending syncs makes them durable with the recor
   CHECK(more.size() == 0);
   CHECK_FALSE(fx.verify().failure.has_value());
 }
+
+TEST_CASE("commitLater: written at once, durable with the next flush of the syncs, a cut before loses only it") {
+  Fixture fx;
+  auto w = fx.open();
+  core::PendingSyncs syncs;
+  // No segment yet: there is nothing to append to, so this one is durable at once.
+  REQUIRE(w->appendLater(Kind::Heal, "agent", json{{"n", 1}}, syncs).ok());
+  CHECK(w->durableHead().seq == 1);
+  CHECK(syncs.size() == 0);
+  const int flushes = fx.storage.syncCount();
+  auto head = w->appendLater(Kind::Heal, "agent", json{{"n", 2}}, syncs);
+  REQUIRE(head.ok());
+  CHECK(head->seq == 1);  // the durable head: 2 is written, not durable
+  CHECK(w->pendingCount() == 1);
+  CHECK(syncs.size() == 1);
+  CHECK(fx.storage.syncCount() == flushes);  // no flush of its own
+  const std::string segment = fx.segments().front();
+  CHECK(std::count(fx.storage.bytes(segment).begin(), fx.storage.bytes(segment).end(), '\n') == 3);
+  SECTION("a power cut before the flush") {
+    fx.storage.powerCut();
+    w.reset();
+    auto again = fx.open();
+    CHECK(again->head().seq == 1);
+    CHECK(fx.verify().intact());
+  }
+  SECTION("the flush") {
+    REQUIRE(syncs.flushBeforeChange().ok());
+    CHECK(w->durableHead().seq == 2);
+    CHECK(w->pendingCount() == 0);
+    CHECK(syncs.size() == 0);
+    // More records go after it, and a commit syncs them as usual.
+    REQUIRE(w->appendDurable(Kind::Heal, "agent", json{{"n", 3}}).ok());
+    fx.storage.powerCut();
+    w.reset();
+    auto again = fx.open();
+    CHECK(again->head().seq == 3);
+    CHECK(records(fx).size() == 3);
+    CHECK(fx.verify().intact());
+  }
+  SECTION("a commit first: it makes them durable, and the flush then has nothing left to do") {
+    REQUIRE(w->commit().ok());  // nothing queued, only written: a sync of the segment
+    CHECK(w->durableHead().seq == 2);
+    REQUIRE(syncs.flushBeforeChange().ok());
+    fx.storage.powerCut();
+    w.reset();
+    CHECK(fx.open()->head().seq == 2);
+  }
+}
+
+TEST_CASE("commitLater: records a failed commit cut back are never confirmed by a later flush") {
+  Fixture fx;
+  auto w = fx.open();
+  core::PendingSyncs syncs;
+  REQUIRE(w->appendDurable(Kind::Heal, "agent", json{{"n", 1}}).ok());
+  REQUIRE(w->appendLater(Kind::Heal, "agent", json{{"n", 2}}, syncs).ok());
+  REQUIRE(w->append(Kind::Heal, "agent", json{{"n", 3}}).ok());
+  fx.storage.failNextSync();
+  REQUIRE_FALSE(w->commit().ok());  // cut back to record 1; 2 and 3 queued again
+  CHECK(w->pendingCount() == 2);
+  // The segment's flush succeeds, but record 2 is no longer in it: the flush must fail.
+  auto flushed = syncs.flushBeforeChange();
+  REQUIRE_FALSE(flushed.ok());
+  CHECK(w->durableHead().seq == 1);
+  REQUIRE(w->commit().ok());
+  fx.storage.powerCut();
+  w.reset();
+  auto again = fx.open();
+  CHECK(again->head().seq == 3);
+  const auto got = records(fx);
+  REQUIRE(got.size() == 3);
+  for (std::size_t i = 0; i < got.size(); ++i) CHECK(got[i].seq == i + 1);
+  CHECK(fx.verify().intact());
+}
+
+TEST_CASE("commitLater on the real directory: the segment is one pending entry, flushed with what the record needs") {
+  testsupport::TempDir tmp;
+  auto storage = evidence::PosixStorage::open((tmp.path() / "evidence").string(), true);
+  REQUIRE(storage.ok());
+  Fixture fx;
+  auto w = evidence::Writer::open(**storage, fx.signer, fx.clock, fx.provenance);
+  REQUIRE(w.ok());
+  REQUIRE((*w)->appendDurable(Kind::Heal, "agent", json{{"n", 1}}).ok());
+  core::PendingSyncs syncs;
+  const int dir = ::open(tmp.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(dir >= 0);
+  REQUIRE(syncs.add(dir, core::PendingSyncs::Due::BeforeRecord).ok());  // a host change's directory
+  ::close(dir);
+  REQUIRE((*w)->appendLater(Kind::Heal, "agent", json{{"n", 2}}, syncs).ok());
+  REQUIRE((*w)->appendLater(Kind::Heal, "agent", json{{"n", 3}}, syncs).ok());
+  CHECK(syncs.size() == 3);
+  CHECK((*w)->durableHead().seq == 1);
+  REQUIRE(syncs.flushBeforeChange().ok());  // the next action's flush: all of it
+  CHECK(syncs.size() == 0);
+  CHECK((*w)->durableHead().seq == 3);
+}
