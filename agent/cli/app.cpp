@@ -1,12 +1,14 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "core/suggest.h"
 #include "core/version.h"
 
 namespace cli {
@@ -34,12 +36,48 @@ void fallthroughAll(CLI::App& app) {
   }
 }
 
+// The names an operator may have meant where `app` met an unknown word: its subcommands and
+// its flags, and the global flags (accepted at any depth).
+std::vector<std::string> knownWords(const CLI::App& app, const CLI::App& root) {
+  std::vector<std::string> words;
+  for (const auto* sub : app.get_subcommands({})) words.push_back(sub->get_name());
+  for (const auto* a : {&app, &root}) {
+    for (const auto* opt : a->get_options()) {
+      for (const auto& l : opt->get_lnames()) words.push_back("--" + l);
+      for (const auto& s : opt->get_snames()) words.push_back("-" + s);
+    }
+  }
+  return words;
+}
+
+// The deepest subcommand the parse reached (the root when none).
+const CLI::App& deepest(const CLI::App& app) {
+  for (const auto* sub : app.get_subcommands()) return deepest(*sub);
+  return app;
+}
+
+// CLI11's message for unexpected arguments, with "did you mean" for the first of them.
+std::string unexpected(const CLI::App& root, const std::vector<std::string>& extras) {
+  const CLI::App& at = deepest(root);
+  std::string words;
+  for (const auto& x : extras) words += (words.empty() ? "" : " ") + x;
+  std::string where = at.get_parent() ? " for '" + at.get_name() + "'" : "";
+  std::string msg = (extras.size() == 1 ? "unknown argument" + where + ": " : "unknown arguments" + where + ": ") + words;
+  if (!extras.empty()) {
+    std::string token = extras.front();
+    if (const auto eq = token.find('='); eq != std::string::npos && token.rfind("--", 0) == 0) token.resize(eq);
+    msg += core::didYouMean(token, knownWords(at, root));
+  }
+  return msg + "\nRun with --help for more information.\n";
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{"compliance-agent: keeps a NixOS compliance appliance HIPAA-compliant"};
   // The same line as `version` prints, so scripts can use either.
   app.set_version_flag("--version", std::string("compliance-agent ") + core::kAgentVersion);
+  app.name("compliance-agent");
   app.require_subcommand(1);
   GlobalOptions global;
   addGlobalFlags(app, global);
@@ -132,9 +170,26 @@ int run(int argc, char** argv) {
 
   fallthroughAll(app);
 
+  // A bare `compliance-agent` lists the subcommands, as git does: on stdout, with the usage
+  // exit code (nothing was done). `help [CMD [SUB]]` is `[CMD [SUB]] --help`.
+  if (argc <= 1) {
+    std::cout << app.help();
+    return kExitUsage;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.front() == "help") {
+    args.erase(args.begin());
+    args.push_back("--help");
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector last argument first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
+    // An unknown subcommand ends as "a subcommand is required"; name the word instead.
+    if (e.get_exit_code() != 0 && !app.remaining().empty()) {
+      std::cerr << unexpected(app, app.remaining());
+      return kExitUsage;
+    }
     // Help goes to stdout with exit 0; parse errors to stderr with exit 2.
     const int rc = app.exit(e, std::cout, std::cerr);
     return rc == 0 ? kExitOk : kExitUsage;
