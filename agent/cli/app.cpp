@@ -2,12 +2,14 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/validators.h"
 #include "core/suggest.h"
 #include "core/version.h"
 
@@ -15,12 +17,12 @@ namespace cli {
 namespace {
 
 void addGlobalFlags(CLI::App& app, GlobalOptions& g) {
-  app.add_option("--config", g.config_file, "agent.yaml to read (default /etc/compliance-agent/agent.yaml)");
-  app.add_option("--root", g.root, "host root to check, as if it were /");
-  app.add_option("--rules", g.rules_dir, "rule directory (loaded recursively) or file");
-  app.add_option("--state-dir", g.state_dir, "agent state directory");
-  app.add_option("--tier", g.tier, "healing tier for this run: standard | full_coverage");
-  app.add_option("--log-level", g.log_level, "trace | debug | info | warn (or warning) | error");
+  app.add_option("--config", g.config_file, "agent.yaml to read (default /etc/compliance-agent/agent.yaml)")->type_name("FILE");
+  app.add_option("--root", g.root, "host root to check, as if it were /")->type_name("DIR");
+  app.add_option("--rules", g.rules_dir, "rule directory (loaded recursively) or file")->type_name("PATH");
+  app.add_option("--state-dir", g.state_dir, "agent state directory")->type_name("DIR");
+  app.add_option("--tier", g.tier, "healing tier for this run: standard | full_coverage")->type_name("TIER");
+  app.add_option("--log-level", g.log_level, "trace | debug | info | warn (or warning) | error")->type_name("LEVEL");
   auto* dry = app.add_flag("--dry-run", g.dry_run, "plan healing only, change nothing");
   auto* live = app.add_flag("--live", g.live, "act on drift");
   dry->excludes(live);
@@ -29,8 +31,21 @@ void addGlobalFlags(CLI::App& app, GlobalOptions& g) {
 
 // Global flags are defined once, on the root; fallthrough lets every subcommand, at any depth,
 // accept them after its own name.
+// Help shows a value's meaning (RULE, FILE), never CLI11's type (TEXT).
+void nameValues(CLI::App& app) {
+  static const std::map<std::string, std::string> kNames{
+      {"--check", "ID"},      {"--rule", "RULE"},   {"--clear", "RULE"}, {"--target", "TARGET"}, {"--until", "TIME"},
+      {"--pubkey", "FILE"},   {"--since", "DATE"},  {"file", "FILE"},    {"paths", "PATH"},      {"--output", "FILE"}};
+  for (auto* opt : app.get_options()) {
+    const auto names = opt->get_lnames();
+    const std::string key = names.empty() ? opt->get_name() : "--" + names.front();
+    if (auto it = kNames.find(key); it != kNames.end()) opt->type_name(it->second);
+  }
+}
+
 void fallthroughAll(CLI::App& app) {
   for (auto* sub : app.get_subcommands({})) {
+    nameValues(*sub);
     sub->fallthrough();
     fallthroughAll(*sub);
   }
@@ -148,16 +163,22 @@ int run(int argc, char** argv) {
   verify->add_option("file", verify_opts.file, "an export or a segment file (default: all of state_dir/evidence)");
   verify->add_option("--pubkey", verify_opts.pubkey, "file with the public key to verify with (64 hex digits)");
   verify->add_option("--from", verify_opts.from, "start at this seq (past a break already reported)")
-      ->check(CLI::PositiveNumber);
+      ->type_name("SEQ")
+      ->check(wholeNumber("a record number", 1));
   verify->callback([&] { exit_code = runEvidenceVerify(global, verify_opts); });
   EvidenceTailOptions tail_opts;
   auto* tail = evidence_cmd->add_subcommand("tail", "print the newest records");
-  tail->add_option("-n", tail_opts.count, "how many records (default 10)")->check(CLI::NonNegativeNumber);
+  tail->add_option("-n", tail_opts.count, "how many records (default 10)")
+      ->type_name("N")
+      ->check(wholeNumber("a count of records", 0));
   tail->add_option("file", tail_opts.file, "an export or a segment file (default: state_dir/evidence)");
   tail->callback([&] { exit_code = runEvidenceTail(global, tail_opts); });
   EvidenceShowOptions show_opts;
   auto* show = evidence_cmd->add_subcommand("show", "print one record in full");
-  show->add_option("seq", show_opts.seq, "the record's seq")->required()->check(CLI::PositiveNumber);
+  show->add_option("seq", show_opts.seq, "the record's seq")
+      ->required()
+      ->type_name("SEQ")
+      ->check(wholeNumber("a record number", 1));
   show->add_option("file", show_opts.file, "an export or a segment file (default: state_dir/evidence)");
   show->callback([&] { exit_code = runEvidenceShow(global, show_opts); });
   EvidenceExportOptions export_opts;

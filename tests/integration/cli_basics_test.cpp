@@ -90,3 +90,32 @@ TEST_CASE("an unknown check id or rule id gets the closest ones") {
   CHECK(clear.exit_code == 2);
   CHECK(clear.err.find("(did you mean 'L1-LIN-SSH-001'") != std::string::npos);
 }
+
+TEST_CASE("CLI11's internal wording never reaches the user, in help or in errors") {
+  const std::vector<std::vector<std::string>> helps{
+      {}, {"check"}, {"run"}, {"rules"}, {"rules", "validate"}, {"rules", "compile"}, {"rules", "list"},
+      {"heal"}, {"status"}, {"config"}, {"config", "show"}, {"keygen"}, {"evidence"}, {"evidence", "pubkey"},
+      {"evidence", "verify"}, {"evidence", "tail"}, {"evidence", "show"}, {"evidence", "export"}, {"version"}};
+  const std::vector<std::vector<std::string>> bad{
+      {"evidence", "verify", "--from", "x"}, {"evidence", "verify", "--from", "0"}, {"evidence", "tail", "-n", "-1"},
+      {"evidence", "tail", "-n", "many"}, {"evidence", "show", "0"}, {"evidence", "show", "99999999999999999999999"}};
+  auto clean = [](const std::string& text) {
+    for (const char* word : {"UINT", "POSITIVE", "NONNEGATIVE", "not in range", "000000", " TEXT"}) {
+      INFO(word << " in: " << text);
+      CHECK(text.find(word) == std::string::npos);
+    }
+  };
+  for (auto args : helps) {
+    args.push_back("--help");
+    auto r = runAgent(args);
+    CHECK(r.exit_code == 0);
+    clean(r.out);
+  }
+  for (const auto& args : bad) {
+    auto r = runAgent(args);
+    CHECK(r.exit_code == 2);
+    clean(r.err);
+  }
+  auto from = runAgent({"evidence", "verify", "--from", "x"});
+  CHECK(from.err.find("--from: takes a record number, 1 or more: got 'x'") != std::string::npos);
+}
