@@ -91,7 +91,7 @@ std::string unexpected(const CLI::App& root, const std::vector<std::string>& ext
 int run(int argc, char** argv) {
   CLI::App app{"compliance-agent: keeps a NixOS compliance appliance HIPAA-compliant"};
   // The same line as `version` prints, so scripts can use either.
-  app.set_version_flag("--version", std::string("compliance-agent ") + core::kAgentVersion);
+  app.set_version_flag("--version", versionLine());
   app.name("compliance-agent");
   app.require_subcommand(1);
   GlobalOptions global;

@@ -22,6 +22,23 @@ TEST_CASE("version and the version flag print the same line, and the log level t
   CHECK(runAgent({"config", "show", "--log-level", "loud"}).exit_code == 2);
 }
 
+TEST_CASE("version and --version carry the source revision") {
+  auto r = runAgent({"version"});
+  CHECK(r.out == runAgent({"--version"}).out);
+  const auto at = r.out.find(" (revision ");
+  REQUIRE(at != std::string::npos);
+  std::string rev = r.out.substr(at + 11);
+  REQUIRE(rev.size() > 2);
+  CHECK(rev.substr(rev.size() - 2) == ")\n");
+  rev.resize(rev.size() - 2);
+  if (rev.size() > 6 && rev.substr(rev.size() - 6) == "-dirty") rev.resize(rev.size() - 6);
+  INFO(rev);
+  // git describe --always: a tag-based name or an abbreviated hash; "unknown" outside git.
+  CHECK((rev == "unknown" || (rev.size() >= 7 && rev.find_first_not_of("0123456789abcdefv.-g") == std::string::npos)));
+  auto json = runAgent({"version", "--json"});
+  CHECK(json.out.find("\"revision\": \"") != std::string::npos);
+}
+
 TEST_CASE("version --json prints one JSON document") {
   auto r = runAgent({"version", "--json"});
   CHECK(r.exit_code == 0);
