@@ -1,24 +1,28 @@
 #include "cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <map>
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/validators.h"
+#include "core/suggest.h"
 #include "core/version.h"
 
 namespace cli {
 namespace {
 
 void addGlobalFlags(CLI::App& app, GlobalOptions& g) {
-  app.add_option("--config", g.config_file, "agent.yaml to read (default /etc/compliance-agent/agent.yaml)");
-  app.add_option("--root", g.root, "host root to check, as if it were /");
-  app.add_option("--rules", g.rules_dir, "rule directory (loaded recursively) or file");
-  app.add_option("--state-dir", g.state_dir, "agent state directory");
-  app.add_option("--tier", g.tier, "healing tier for this run: standard | full_coverage");
-  app.add_option("--log-level", g.log_level, "trace | debug | info | warn (or warning) | error");
+  app.add_option("--config", g.config_file, "agent.yaml to read (default /etc/compliance-agent/agent.yaml)")->type_name("FILE");
+  app.add_option("--root", g.root, "host root to check, as if it were /")->type_name("DIR");
+  app.add_option("--rules", g.rules_dir, "rule directory (loaded recursively) or file")->type_name("PATH");
+  app.add_option("--state-dir", g.state_dir, "agent state directory")->type_name("DIR");
+  app.add_option("--tier", g.tier, "healing tier for this run: standard | full_coverage")->type_name("TIER");
+  app.add_option("--log-level", g.log_level, "trace | debug | info | warn (or warning) | error")->type_name("LEVEL");
   auto* dry = app.add_flag("--dry-run", g.dry_run, "plan healing only, change nothing");
   auto* live = app.add_flag("--live", g.live, "act on drift");
   dry->excludes(live);
@@ -27,11 +31,59 @@ void addGlobalFlags(CLI::App& app, GlobalOptions& g) {
 
 // Global flags are defined once, on the root; fallthrough lets every subcommand, at any depth,
 // accept them after its own name.
+// Help shows a value's meaning (RULE, FILE), never CLI11's type (TEXT).
+void nameValues(CLI::App& app) {
+  static const std::map<std::string, std::string> kNames{
+      {"--check", "ID"},      {"--rule", "RULE"},   {"--clear", "RULE"}, {"--target", "TARGET"}, {"--until", "TIME"},
+      {"--pubkey", "FILE"},   {"--since", "DATE"},  {"file", "FILE"},    {"paths", "PATH"},      {"--output", "FILE"}};
+  for (auto* opt : app.get_options()) {
+    const auto names = opt->get_lnames();
+    const std::string key = names.empty() ? opt->get_name() : "--" + names.front();
+    if (auto it = kNames.find(key); it != kNames.end()) opt->type_name(it->second);
+  }
+}
+
 void fallthroughAll(CLI::App& app) {
   for (auto* sub : app.get_subcommands({})) {
+    nameValues(*sub);
     sub->fallthrough();
     fallthroughAll(*sub);
   }
+}
+
+// The names an operator may have meant where `app` met an unknown word: its subcommands and
+// its flags, and the global flags (accepted at any depth).
+std::vector<std::string> knownWords(const CLI::App& app, const CLI::App& root) {
+  std::vector<std::string> words;
+  for (const auto* sub : app.get_subcommands({})) words.push_back(sub->get_name());
+  for (const auto* a : {&app, &root}) {
+    for (const auto* opt : a->get_options()) {
+      for (const auto& l : opt->get_lnames()) words.push_back("--" + l);
+      for (const auto& s : opt->get_snames()) words.push_back("-" + s);
+    }
+  }
+  return words;
+}
+
+// The deepest subcommand the parse reached (the root when none).
+const CLI::App& deepest(const CLI::App& app) {
+  for (const auto* sub : app.get_subcommands()) return deepest(*sub);
+  return app;
+}
+
+// CLI11's message for unexpected arguments, with "did you mean" for the first of them.
+std::string unexpected(const CLI::App& root, const std::vector<std::string>& extras) {
+  const CLI::App& at = deepest(root);
+  std::string words;
+  for (const auto& x : extras) words += (words.empty() ? "" : " ") + x;
+  std::string where = at.get_parent() ? " for '" + at.get_name() + "'" : "";
+  std::string msg = (extras.size() == 1 ? "unknown argument" + where + ": " : "unknown arguments" + where + ": ") + words;
+  if (!extras.empty()) {
+    std::string token = extras.front();
+    if (const auto eq = token.find('='); eq != std::string::npos && token.rfind("--", 0) == 0) token.resize(eq);
+    msg += core::didYouMean(token, knownWords(at, root));
+  }
+  return msg + "\nRun with --help for more information.\n";
 }
 
 }  // namespace
@@ -39,7 +91,8 @@ void fallthroughAll(CLI::App& app) {
 int run(int argc, char** argv) {
   CLI::App app{"compliance-agent: keeps a NixOS compliance appliance HIPAA-compliant"};
   // The same line as `version` prints, so scripts can use either.
-  app.set_version_flag("--version", std::string("compliance-agent ") + core::kAgentVersion);
+  app.set_version_flag("--version", versionLine());
+  app.name("compliance-agent");
   app.require_subcommand(1);
   GlobalOptions global;
   addGlobalFlags(app, global);
@@ -110,16 +163,22 @@ int run(int argc, char** argv) {
   verify->add_option("file", verify_opts.file, "an export or a segment file (default: all of state_dir/evidence)");
   verify->add_option("--pubkey", verify_opts.pubkey, "file with the public key to verify with (64 hex digits)");
   verify->add_option("--from", verify_opts.from, "start at this seq (past a break already reported)")
-      ->check(CLI::PositiveNumber);
+      ->type_name("SEQ")
+      ->check(wholeNumber("a record number", 1));
   verify->callback([&] { exit_code = runEvidenceVerify(global, verify_opts); });
   EvidenceTailOptions tail_opts;
   auto* tail = evidence_cmd->add_subcommand("tail", "print the newest records");
-  tail->add_option("-n", tail_opts.count, "how many records (default 10)")->check(CLI::NonNegativeNumber);
+  tail->add_option("-n", tail_opts.count, "how many records (default 10)")
+      ->type_name("N")
+      ->check(wholeNumber("a count of records", 0));
   tail->add_option("file", tail_opts.file, "an export or a segment file (default: state_dir/evidence)");
   tail->callback([&] { exit_code = runEvidenceTail(global, tail_opts); });
   EvidenceShowOptions show_opts;
   auto* show = evidence_cmd->add_subcommand("show", "print one record in full");
-  show->add_option("seq", show_opts.seq, "the record's seq")->required()->check(CLI::PositiveNumber);
+  show->add_option("seq", show_opts.seq, "the record's seq")
+      ->required()
+      ->type_name("SEQ")
+      ->check(wholeNumber("a record number", 1));
   show->add_option("file", show_opts.file, "an export or a segment file (default: state_dir/evidence)");
   show->callback([&] { exit_code = runEvidenceShow(global, show_opts); });
   EvidenceExportOptions export_opts;
@@ -132,9 +191,26 @@ int run(int argc, char** argv) {
 
   fallthroughAll(app);
 
+  // A bare `compliance-agent` lists the subcommands, as git does: on stdout, with the usage
+  // exit code (nothing was done). `help [CMD [SUB]]` is `[CMD [SUB]] --help`.
+  if (argc <= 1) {
+    std::cout << app.help();
+    return kExitUsage;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.front() == "help") {
+    args.erase(args.begin());
+    args.push_back("--help");
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector last argument first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
+    // An unknown subcommand ends as "a subcommand is required"; name the word instead.
+    if (e.get_exit_code() != 0 && !app.remaining().empty()) {
+      std::cerr << unexpected(app, app.remaining());
+      return kExitUsage;
+    }
     // Help goes to stdout with exit 0; parse errors to stderr with exit 2.
     const int rc = app.exit(e, std::cout, std::cerr);
     return rc == 0 ? kExitOk : kExitUsage;

@@ -9,6 +9,7 @@
 #include "cli/report.h"
 #include "cli/setup.h"
 #include "core/log.h"
+#include "core/suggest.h"
 
 namespace cli {
 
@@ -18,7 +19,10 @@ int runCheck(const GlobalOptions& global, const CheckOptions& options) {
   const config::AgentConfig& cfg = agent->config;
   const rules::RuleSet& set = agent->rules;
   if (options.check_id && !set.findCheck(*options.check_id)) {
-    std::fprintf(stderr, "no check with id '%s' in %s\n", options.check_id->c_str(), cfg.rules.dir.c_str());
+    std::vector<std::string> ids;
+    for (const auto& c : set.checks) ids.push_back(c.id);
+    std::fprintf(stderr, "no check with id '%s' in %s%s\n", options.check_id->c_str(), cfg.rules.dir.c_str(),
+                 core::didYouMean(*options.check_id, ids).c_str());
     return kExitUsage;
   }
   auto host = openHost(cfg);

@@ -14,6 +14,7 @@
 #include "cli/setup.h"
 #include "core/duration.h"
 #include "core/log.h"
+#include "core/suggest.h"
 #include "evidence/retention.h"
 #include "healing/healer.h"
 #include "healing/matcher.h"
@@ -22,6 +23,13 @@ namespace cli {
 namespace {
 
 void print(const std::string& text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+// " (did you mean 'L1-...'?)" for a rule id the active rules do not have.
+std::string closestRule(const rules::RuleSet& set, const std::string& id) {
+  std::vector<std::string> ids;
+  for (const auto& r : set.rules) ids.push_back(r.id);
+  return core::didYouMean(id, ids);
+}
 
 // RFC 3339 UTC ("2026-11-28T18:00:00Z", milliseconds optional) or a duration from now ("2h").
 std::optional<core::Clock::WallTime> parseUntil(const std::string& text, core::Clock::WallTime now) {
@@ -50,7 +58,8 @@ int guardControl(const GlobalOptions& global, const HealOptions& options) {
       auto agent = loadAgentWith(*cfg, false);
       if (agent.ok() && !agent->rules.findRule(*options.clear)) {
         return reportFailure({kExitUsage, "heal --clear " + *options.clear +
-                                              ": no such L1 rule in the active rules, and no guard state for it"});
+                                              ": no such L1 rule in the active rules, and no guard state for it" +
+                                              closestRule(agent->rules, *options.clear)});
       }
       print("no guard state for " + *options.clear + (options.target ? " on " + *options.target : "") +
             ": nothing cleared, nothing recorded\n");
@@ -105,7 +114,8 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   if (!agent.ok()) return reportFailure(agent.error());
   const config::AgentConfig& cfg = agent->config;
   const rules::L1Rule* rule = agent->rules.findRule(*options.rule);
-  if (!rule) return reportFailure({kExitUsage, "heal --rule " + *options.rule + ": no such L1 rule in the active rules"});
+  if (!rule) return reportFailure({kExitUsage, "heal --rule " + *options.rule + ": no such L1 rule in the active rules" +
+                                                     closestRule(agent->rules, *options.rule)});
   const rules::Check* check = rule->matchedCheckId() ? agent->rules.findCheck(*rule->matchedCheckId()) : nullptr;
   auto host = openHost(cfg);
   if (!host.ok()) return reportFailure(host.error());

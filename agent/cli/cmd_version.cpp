@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -6,11 +7,15 @@
 
 namespace cli {
 
+std::string versionLine() {
+  return std::string("compliance-agent ") + core::kAgentVersion + " (revision " + core::kSourceRevision + ")";
+}
+
 int runVersion(const GlobalOptions& global) {
   if (global.json) {
-    std::printf("{\"version\": \"%s\"}\n", core::kAgentVersion);
+    std::printf("{\"version\": \"%s\", \"revision\": \"%s\"}\n", core::kAgentVersion, core::kSourceRevision);
   } else {
-    std::printf("compliance-agent %s\n", core::kAgentVersion);
+    std::printf("%s\n", versionLine().c_str());
   }
   return kExitOk;
 }

@@ -99,7 +99,9 @@ int runStatus(const GlobalOptions& global);
 /// configuration is invalid (every problem listed, as every command does).
 int runConfigShow(const GlobalOptions& global);
 
-/// `version`.
+/// `version`: versionLine(), or (--json) the version and the revision.
 int runVersion(const GlobalOptions& global);
+/// "compliance-agent 0.1.0 (revision 42a74bc-dirty)": `version` and `--version` print it.
+std::string versionLine();
 
 }  // namespace cli

@@ -1,5 +1,7 @@
 #include "core/yaml_doc.h"
 
+#include "core/suggest.h"
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
@@ -299,7 +301,7 @@ void MapReader::finish() {
     bool known = false;
     for (const auto& kn : known_) known = known || kn == name;
     if (!known) {
-      diag_.add(YamlErrc::UnknownKey, file_, k.Mark(), field(name), "unknown key");
+      diag_.add(YamlErrc::UnknownKey, file_, k.Mark(), field(name), "unknown key" + didYouMean(name, known_));
     }
   }
 }

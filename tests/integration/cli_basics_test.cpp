@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "fixture_host.h"
 #include "support/run_process.h"
 
 using testsupport::runAgent;
@@ -21,6 +22,23 @@ TEST_CASE("version and the version flag print the same line, and the log level t
   CHECK(runAgent({"config", "show", "--log-level", "loud"}).exit_code == 2);
 }
 
+TEST_CASE("version and --version carry the source revision") {
+  auto r = runAgent({"version"});
+  CHECK(r.out == runAgent({"--version"}).out);
+  const auto at = r.out.find(" (revision ");
+  REQUIRE(at != std::string::npos);
+  std::string rev = r.out.substr(at + 11);
+  REQUIRE(rev.size() > 2);
+  CHECK(rev.substr(rev.size() - 2) == ")\n");
+  rev.resize(rev.size() - 2);
+  if (rev.size() > 6 && rev.substr(rev.size() - 6) == "-dirty") rev.resize(rev.size() - 6);
+  INFO(rev);
+  // git describe --always: a tag-based name or an abbreviated hash; "unknown" outside git.
+  CHECK((rev == "unknown" || (rev.size() >= 7 && rev.find_first_not_of("0123456789abcdefv.-g") == std::string::npos)));
+  auto json = runAgent({"version", "--json"});
+  CHECK(json.out.find("\"revision\": \"") != std::string::npos);
+}
+
 TEST_CASE("version --json prints one JSON document") {
   auto r = runAgent({"version", "--json"});
   CHECK(r.exit_code == 0);
@@ -38,4 +56,83 @@ TEST_CASE("usage errors exit 2 and write nothing on stdout") {
   CHECK(r2.exit_code == 2);
   auto r3 = runAgent({"version", "--dry-run", "--live"});
   CHECK(r3.exit_code == 2);
+}
+
+TEST_CASE("a bare compliance-agent lists the subcommands, and help works as --help does") {
+  auto bare = runAgent({});
+  CHECK(bare.exit_code == 2);  // as git: the list on stdout, and a non-zero exit since nothing was done
+  for (const char* sub : {"check", "run", "rules", "heal", "status", "config", "keygen", "evidence", "version"}) {
+    CHECK(bare.out.find(std::string("  ") + sub + " ") != std::string::npos);
+  }
+  auto help = runAgent({"help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out == runAgent({"--help"}).out);
+  auto tail = runAgent({"help", "evidence", "tail"});
+  CHECK(tail.exit_code == 0);
+  CHECK(tail.out == runAgent({"evidence", "tail", "--help"}).out);
+  CHECK(tail.out.find("Usage: compliance-agent evidence tail") != std::string::npos);
+}
+
+TEST_CASE("unknown subcommands and flags get a suggestion, far-off words none") {
+  auto sub = runAgent({"chek"});
+  CHECK(sub.exit_code == 2);
+  CHECK(sub.out.empty());
+  CHECK(sub.err.find("unknown argument: chek (did you mean 'check'?)") != std::string::npos);
+  auto nested = runAgent({"evidence", "verifi"});
+  CHECK(nested.exit_code == 2);
+  CHECK(nested.err.find("'evidence': verifi (did you mean 'verify'?)") != std::string::npos);
+  auto flag = runAgent({"check", "--chek", "X"});
+  CHECK(flag.exit_code == 2);
+  CHECK(flag.err.find("(did you mean '--check'?)") != std::string::npos);
+  auto global = runAgent({"status", "--state-dri", "/tmp/x"});
+  CHECK(global.exit_code == 2);
+  CHECK(global.err.find("(did you mean '--state-dir'?)") != std::string::npos);
+  auto far = runAgent({"frobnicate"});
+  CHECK(far.exit_code == 2);
+  CHECK(far.err.find("unknown argument: frobnicate") != std::string::npos);
+  CHECK(far.err.find("did you mean") == std::string::npos);
+  CHECK(far.err.find("A subcommand is required") == std::string::npos);
+}
+
+TEST_CASE("an unknown check id or rule id gets the closest ones") {
+  testsupport::FixtureHost host("linux", "none");
+  auto check = runAgent({"check", "--config", host.config(), "--check", "LIN-SSH-01"});
+  CHECK(check.exit_code == 2);
+  CHECK(check.err.find("no check with id 'LIN-SSH-01'") != std::string::npos);
+  CHECK(check.err.find("(did you mean 'LIN-SSH-001'") != std::string::npos);
+  auto heal = runAgent({"heal", "--config", host.config(), "--rule", "L1-LIN-SSH-01"});
+  CHECK(heal.exit_code == 2);
+  CHECK(heal.err.find("(did you mean 'L1-LIN-SSH-001'") != std::string::npos);
+  auto clear = runAgent({"heal", "--config", host.config(), "--clear", "L1-LIN-SSH-01"});
+  CHECK(clear.exit_code == 2);
+  CHECK(clear.err.find("(did you mean 'L1-LIN-SSH-001'") != std::string::npos);
+}
+
+TEST_CASE("CLI11's internal wording never reaches the user, in help or in errors") {
+  const std::vector<std::vector<std::string>> helps{
+      {}, {"check"}, {"run"}, {"rules"}, {"rules", "validate"}, {"rules", "compile"}, {"rules", "list"},
+      {"heal"}, {"status"}, {"config"}, {"config", "show"}, {"keygen"}, {"evidence"}, {"evidence", "pubkey"},
+      {"evidence", "verify"}, {"evidence", "tail"}, {"evidence", "show"}, {"evidence", "export"}, {"version"}};
+  const std::vector<std::vector<std::string>> bad{
+      {"evidence", "verify", "--from", "x"}, {"evidence", "verify", "--from", "0"}, {"evidence", "tail", "-n", "-1"},
+      {"evidence", "tail", "-n", "many"}, {"evidence", "show", "0"}, {"evidence", "show", "99999999999999999999999"}};
+  auto clean = [](const std::string& text) {
+    for (const char* word : {"UINT", "POSITIVE", "NONNEGATIVE", "not in range", "000000", " TEXT"}) {
+      INFO(word << " in: " << text);
+      CHECK(text.find(word) == std::string::npos);
+    }
+  };
+  for (auto args : helps) {
+    args.push_back("--help");
+    auto r = runAgent(args);
+    CHECK(r.exit_code == 0);
+    clean(r.out);
+  }
+  for (const auto& args : bad) {
+    auto r = runAgent(args);
+    CHECK(r.exit_code == 2);
+    clean(r.err);
+  }
+  auto from = runAgent({"evidence", "verify", "--from", "x"});
+  CHECK(from.err.find("--from: takes a record number, 1 or more: got 'x'") != std::string::npos);
 }

@@ -101,6 +101,11 @@ TEST_CASE("hostile corpus: the errors say what is wrong") {
   for (const char* key : {"healng", "central.endpiont", "checks.intervall", "extra_section"}) {
     CHECK_THAT(unknown.message, Catch::Contains(std::string(key) + ": unknown key"));
   }
+  // A typo gets the key it was probably meant to be; a key like nothing known gets no guess.
+  CHECK_THAT(unknown.message, Catch::Contains("healng: unknown key (did you mean 'healing'?)"));
+  CHECK_THAT(unknown.message, Catch::Contains("central.endpiont: unknown key (did you mean 'endpoint'?)"));
+  CHECK_THAT(unknown.message, Catch::Contains("checks.intervall: unknown key (did you mean 'interval'?)"));
+  CHECK_THAT(unknown.message, !Catch::Contains("extra_section: unknown key (did you mean"));
 
   // Every bad value of the file is reported, not just the first.
   auto bad = refused(kCorpus / "bad_values.yaml");
