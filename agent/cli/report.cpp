@@ -1,10 +1,15 @@
 #include "cli/report.h"
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <map>
+#include <string_view>
+#include <tuple>
 
 namespace cli {
 namespace {
@@ -100,6 +105,16 @@ std::string renderJson(const Report& report) {
   return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
+bool colorWanted(int fd) {
+  // no-color.org: NO_COLOR set to anything but the empty string turns colour off; so does a
+  // terminal that says it cannot do it.
+  const char* no_color = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  if (no_color && *no_color) return false;
+  if (term && std::string_view(term) == "dumb") return false;
+  return ::isatty(fd) == 1;
+}
+
 std::string renderTable(const Report& report, bool color, bool verbose) {
   auto paint = [&](Status s, const std::string& text) {
     if (!color) return text;
@@ -107,40 +122,63 @@ std::string renderTable(const Report& report, bool color, bool verbose) {
     return std::string("\x1b[") + code + "m" + text + "\x1b[0m";
   };
   // Host-controlled names (file names, values) must not drive the operator's terminal.
-  auto clip = [](std::string s, size_t n) {
+  auto safe = [](std::string s) {
     for (char& c : s) {
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     }
+    return s;
+  };
+  auto clip = [&](const std::string& text, size_t n) {
+    std::string s = safe(text);
     return s.size() <= n ? s : s.substr(0, n - 3) + "...";
   };
+  auto pad = [](std::string s, size_t n) { return s.size() >= n ? s + " " : s + std::string(n - s.size() + 1, ' '); };
   std::string out;
   out += "mode: " + report.mode + "   tier: " + report.tier + "   rules: " + report.rules_version.substr(0, 12) + "\n\n";
-  char line[512];
-  std::snprintf(line, sizeof line, "%-15s %-13s %-34s %-24s %s\n", "STATUS", "CHECK", "TARGET", "EXPECTED", "ACTUAL");
-  out += line;
+  out += pad("SEVERITY", 8) + pad("STATUS", 14) + pad("CHECK", 13) + pad("TARGET", 34) + pad("EXPECTED", 24) + "ACTUAL\n";
+  // The most severe first; then by check and target, so the order is the same every run.
+  std::vector<const checks::Finding*> rows;
   for (const auto& f : report.findings) {
-    if (!verbose && f.status == Status::Compliant) continue;
-    std::string actual = f.actual;
-    if (auto it = f.details.find("reason"); it != f.details.end() && actual.empty()) actual = it->second;
-    // Pad before painting so escape codes do not break the alignment.
-    char status[32];
-    std::snprintf(status, sizeof status, "%-15s", std::string(checks::toString(f.status)).c_str());
-    std::snprintf(line, sizeof line, " %-13s %-34s %-24s %s\n", clip(f.check_id, 13).c_str(),
-                  clip(f.target, 34).c_str(), clip(f.expected, 24).c_str(), clip(actual, 60).c_str());
-    out += paint(f.status, status) + line;
+    if (verbose || f.status != Status::Compliant) rows.push_back(&f);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const checks::Finding* a, const checks::Finding* b) {
+    return std::tuple(-static_cast<int>(a->severity), a->check_id, a->target) <
+           std::tuple(-static_cast<int>(b->severity), b->check_id, b->target);
+  });
+  for (const checks::Finding* f : rows) {
+    std::string actual = f->actual;
+    if (auto it = f->details.find("reason"); it != f->details.end() && actual.empty()) actual = it->second;
+    // Padded before painting so escape codes do not break the alignment.
+    out += pad(std::string(rules::toString(f->severity)), 8) +
+           paint(f->status, pad(std::string(checks::toString(f->status)), 14)) + pad(clip(f->check_id, 13), 13) +
+           pad(clip(f->target, 34), 34) + pad(clip(f->expected, 24), 24) + clip(actual, 60) + "\n";
   }
   if (!report.actions.empty()) {
-    out += "\n";
-    std::snprintf(line, sizeof line, "%-12s %-17s %-34s %s\n", "OUTCOME", "RULE", "TARGET", "PLAN");
-    out += line;
+    out += "\n" + pad("OUTCOME", 12) + pad("RULE", 17) + pad("TARGET", 34) + "PLAN\n";
+    std::vector<std::string> quiet_rules;  // not_in_tier, folded into one line
+    std::size_t quiet = 0;
     for (const auto& a : report.actions) {
+      if (!verbose && a.outcome == healing::Outcome::NotInTier) {
+        ++quiet;
+        if (std::find(quiet_rules.begin(), quiet_rules.end(), a.rule_id) == quiet_rules.end()) {
+          quiet_rules.push_back(a.rule_id);
+        }
+        continue;
+      }
       std::string plan = a.reason;
       for (const auto& st : a.steps) plan += (plan.empty() ? "" : "; ") + (st.error.empty() ? st.description : st.error);
       if (a.would_pass) plan += *a.would_pass ? "  [would pass]" : "  [would still fail]";
-      std::snprintf(line, sizeof line, "%-12s %-17s %-34s %s\n", std::string(healing::toString(a.outcome)).c_str(),
-                    clip(a.rule_id.empty() ? a.check_id : a.rule_id, 17).c_str(), clip(a.target, 34).c_str(),
-                    clip(plan, 120).c_str());
-      out += line;
+      // The plan, and the reason a plan was refused, whole: never cut.
+      out += pad(std::string(healing::toString(a.outcome)), 12) + pad(clip(a.rule_id.empty() ? a.check_id : a.rule_id, 17), 17) +
+             pad(clip(a.target, 34), 34) + safe(plan) + "\n";
+    }
+    if (quiet > 0) {
+      std::sort(quiet_rules.begin(), quiet_rules.end());
+      std::string names;
+      for (const auto& r : quiet_rules) names += (names.empty() ? "" : ", ") + r;
+      out += pad("not_in_tier", 12) + std::to_string(quiet) + (quiet == 1 ? " drift has" : " drifts have") +
+             " an L1 rule outside tier " + report.tier + " (" + safe(names) +
+             "): `--tier full_coverage` plans them\n";
     }
   }
   out += "\n";

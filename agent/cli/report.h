@@ -28,8 +28,13 @@ struct Report {
 /// counts of `findings_before` when the host was re-checked.
 std::string renderJson(const Report& report);
 
-/// A table for humans: one line per finding that is not compliant (all with `verbose`), then the
-/// summary. ANSI colours only when `color`.
+/// Whether output to `fd` gets colour: a terminal, and neither NO_COLOR (non-empty) nor
+/// TERM=dumb set.
+bool colorWanted(int fd);
+
+/// A table for humans: one line per finding that is not compliant (all with `verbose`), the most
+/// severe first, then the actions (the not_in_tier ones folded into one line unless `verbose`;
+/// a plan or refusal reason is never cut), then the summary. ANSI colours only when `color`.
 std::string renderTable(const Report& report, bool color, bool verbose = false);
 
 /// Whether the findings (the state after the cycle) leave drift or errors (exit code 1).
