@@ -43,11 +43,58 @@ void nameValues(CLI::App& app) {
   }
 }
 
-void fallthroughAll(CLI::App& app) {
+// The global flags as a subcommand's help shows them: defined on the root, accepted everywhere.
+std::string globalFlagsText(const CLI::App& root) {
+  std::string out = "Global flags (accepted by every command, before or after its name):\n";
+  for (const auto* opt : root.get_options()) {
+    const std::string name = opt->get_name();
+    if (name == "--help" || name == "--version" || name.rfind("-h", 0) == 0) continue;
+    std::string left = "  " + name + (opt->get_type_size() == 0 ? "" : " " + opt->get_type_name());
+    if (left.size() < 22) left.resize(22, ' ');
+    out += left + " " + opt->get_description() + "\n";
+  }
+  return out;
+}
+
+constexpr const char* kExitCodesText =
+    "Exit codes: 0 done, all compliant; 1 drift or check errors remain (evidence verify: not intact);\n"
+    "  2 usage or configuration error; 3 runtime error (e.g. evidence not durable); 4 state_dir busy.\n";
+
+// A few examples per command, as an operator types them.
+const std::map<std::string, std::string>& examples() {
+  static const std::map<std::string, std::string> kExamples{
+      {"check", "  compliance-agent check\n  compliance-agent check --check LIN-SSH-001 -v\n"
+                "  compliance-agent check --root /mnt/image --json\n"},
+      {"run", "  compliance-agent run --once                          # dry-run: plans only\n"
+              "  compliance-agent run --once --tier full_coverage --json\n"
+              "  compliance-agent run --once --live                   # acts (root)\n"},
+      {"heal", "  compliance-agent heal --rule L1-LIN-SSH-004 --live\n"
+               "  compliance-agent heal --clear L1-LIN-SSH-004\n"
+               "  compliance-agent heal --pause --until 2h\n  compliance-agent heal --resume\n"},
+      {"status", "  compliance-agent status\n  compliance-agent status --json\n"},
+      {"rules", "  compliance-agent rules validate ./my-rules/\n  compliance-agent rules list --tier standard\n"},
+      {"config", "  compliance-agent config show\n  compliance-agent config show --json\n"},
+      {"evidence", "  compliance-agent evidence verify\n  compliance-agent evidence tail -n 20\n"
+                   "  compliance-agent evidence show 42\n"
+                   "  compliance-agent evidence export --since 2026-11-01 --until 2026-11-30 -o nov.jsonl\n"
+                   "  compliance-agent evidence verify nov.jsonl --pubkey appliance.pub\n"},
+      {"version", "  compliance-agent version\n  compliance-agent version --json\n"},
+      {"keygen", "  compliance-agent keygen\n"},
+  };
+  return kExamples;
+}
+
+// Every subcommand, at any depth: value names, fallthrough to the global flags, and a footer
+// with those flags, examples (of its top-level command) and the exit codes.
+void fallthroughAll(CLI::App& app, const CLI::App& root, const std::string& top = "") {
   for (auto* sub : app.get_subcommands({})) {
     nameValues(*sub);
     sub->fallthrough();
-    fallthroughAll(*sub);
+    const std::string command = top.empty() ? sub->get_name() : top;
+    std::string footer = "\n" + globalFlagsText(root);
+    if (auto it = examples().find(command); it != examples().end()) footer += "\nExamples:\n" + it->second;
+    sub->footer(footer + "\n" + kExitCodesText);
+    fallthroughAll(*sub, root, command);
   }
 }
 
@@ -189,7 +236,8 @@ int run(int argc, char** argv) {
   exp->add_option("-o,--output", export_opts.output, "the file to write (-: stdout)")->required();
   exp->callback([&] { exit_code = runEvidenceExport(global, export_opts); });
 
-  fallthroughAll(app);
+  fallthroughAll(app, app);
+  app.footer(std::string("\n") + kExitCodesText + "`compliance-agent help COMMAND` shows a command's flags and examples.\n");
 
   // A bare `compliance-agent` lists the subcommands, as git does: on stdout, with the usage
   // exit code (nothing was done). `help [CMD [SUB]]` is `[CMD [SUB]] --help`.
