@@ -35,7 +35,7 @@ int runCheck(const GlobalOptions& global, const CheckOptions& options) {
   const platform::HostEnv env = (*host)->env();
   Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), set.version,
                 runActiveChecks(*agent, env, options.check_id)};
-  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), options.verbose);
+  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), options.verbose, tableWidth(STDOUT_FILENO));
   std::fwrite(out.data(), 1, out.size(), stdout);
   return hasDriftOrErrors(report) ? kExitDrift : kExitOk;
 }

@@ -178,7 +178,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
     std::fprintf(stderr, "%s: nothing to heal (no drifted finding the rule matches%s)\n", command.c_str(),
                  options.target ? " on that target" : "");
   }
-  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), false);
+  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), false, tableWidth(STDOUT_FILENO));
   print(out);
   if (!durable.ok()) return reportFailure({kExitRuntime, "evidence: " + durable.error().message});
   return hasDriftOrErrors(report) ? kExitDrift : kExitOk;

@@ -175,7 +175,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
               durable->seq, durable->hash.substr(0, 16));
   }
 
-  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), false);
+  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), false, tableWidth(STDOUT_FILENO));
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!evidence_ok) return kExitRuntime;
   return hasDriftOrErrors(report) ? kExitDrift : kExitOk;

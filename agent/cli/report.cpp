@@ -1,5 +1,6 @@
 #include "cli/report.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include <array>
 #include <cstdlib>
 #include <map>
+#include <sstream>
 #include <string_view>
 #include <tuple>
 
@@ -115,7 +117,46 @@ bool colorWanted(int fd) {
   return ::isatty(fd) == 1;
 }
 
-std::string renderTable(const Report& report, bool color, bool verbose) {
+std::size_t tableWidth(int fd) {
+  if (::isatty(fd) == 1) {
+    struct winsize ws {};
+    if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  }
+  if (const char* columns = std::getenv("COLUMNS")) {
+    char* end = nullptr;
+    const long n = std::strtol(columns, &end, 10);
+    if (end != columns && *end == '\0' && n > 0 && n < 10000) return static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+namespace {
+
+// `text` after a prefix of `indent` columns, wrapped at blanks so that no line passes `width`
+// (0: no limit); a word longer than a line is split. Nothing is ever dropped.
+std::string wrapped(const std::string& text, std::size_t indent, std::size_t width) {
+  if (width == 0 || indent + text.size() <= width) return text;
+  const std::size_t room = width > indent + 20 ? width - indent : 20;
+  std::string out, line;
+  std::istringstream words(text);
+  for (std::string w; words >> w;) {
+    while (w.size() > room) {
+      if (!line.empty()) out += line + "\n" + std::string(indent, ' '), line.clear();
+      out += w.substr(0, room) + "\n" + std::string(indent, ' ');
+      w = w.substr(room);
+    }
+    if (!line.empty() && line.size() + 1 + w.size() > room) {
+      out += line + "\n" + std::string(indent, ' ');
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + w;
+  }
+  return out + line;
+}
+
+}  // namespace
+
+std::string renderTable(const Report& report, bool color, bool verbose, std::size_t width) {
   auto paint = [&](Status s, const std::string& text) {
     if (!color) return text;
     const char* code = s == Status::Compliant ? "32" : s == Status::Drifted ? "31" : s == Status::Error ? "35" : "33";
@@ -135,7 +176,18 @@ std::string renderTable(const Report& report, bool color, bool verbose) {
   auto pad = [](std::string s, size_t n) { return s.size() >= n ? s + " " : s + std::string(n - s.size() + 1, ' '); };
   std::string out;
   out += "mode: " + report.mode + "   tier: " + report.tier + "   rules: " + report.rules_version.substr(0, 12) + "\n\n";
-  out += pad("SEVERITY", 8) + pad("STATUS", 14) + pad("CHECK", 13) + pad("TARGET", 34) + pad("EXPECTED", 24) + "ACTUAL\n";
+  // Column widths: fixed ones first; on a known width, TARGET, EXPECTED and ACTUAL share the rest.
+  std::size_t target_w = 34, expected_w = 24, actual_w = 60;
+  constexpr std::size_t kFixed = 9 + 15 + 14;  // SEVERITY, STATUS, CHECK and their blanks
+  if (width > 0) {
+    const std::size_t rest = width > kFixed + 42 ? width - kFixed - 2 : 40;
+    actual_w = std::max<std::size_t>(10, rest * 2 / 5);
+    target_w = std::min<std::size_t>(60, std::max<std::size_t>(12, (rest - actual_w) * 3 / 5));
+    expected_w = std::min<std::size_t>(40, std::max<std::size_t>(8, rest - actual_w - target_w));
+    actual_w = rest > target_w + expected_w + 10 ? rest - target_w - expected_w : 10;
+  }
+  out += pad("SEVERITY", 8) + pad("STATUS", 14) + pad("CHECK", 13) + pad("TARGET", target_w) +
+         pad("EXPECTED", expected_w) + "ACTUAL\n";
   // The most severe first; then by check and target, so the order is the same every run.
   std::vector<const checks::Finding*> rows;
   for (const auto& f : report.findings) {
@@ -151,10 +203,12 @@ std::string renderTable(const Report& report, bool color, bool verbose) {
     // Padded before painting so escape codes do not break the alignment.
     out += pad(std::string(rules::toString(f->severity)), 8) +
            paint(f->status, pad(std::string(checks::toString(f->status)), 14)) + pad(clip(f->check_id, 13), 13) +
-           pad(clip(f->target, 34), 34) + pad(clip(f->expected, 24), 24) + clip(actual, 60) + "\n";
+           pad(clip(f->target, target_w), target_w) + pad(clip(f->expected, expected_w), expected_w) +
+           clip(actual, actual_w) + "\n";
   }
   if (!report.actions.empty()) {
-    out += "\n" + pad("OUTCOME", 12) + pad("RULE", 17) + pad("TARGET", 34) + "PLAN\n";
+    const std::size_t plan_target_w = width > 0 ? std::min<std::size_t>(34, target_w) : 34;
+    out += "\n" + pad("OUTCOME", 12) + pad("RULE", 17) + pad("TARGET", plan_target_w) + "PLAN\n";
     std::vector<std::string> quiet_rules;  // not_in_tier, folded into one line
     std::size_t quiet = 0;
     for (const auto& a : report.actions) {
@@ -170,15 +224,18 @@ std::string renderTable(const Report& report, bool color, bool verbose) {
       if (a.would_pass) plan += *a.would_pass ? "  [would pass]" : "  [would still fail]";
       // The plan, and the reason a plan was refused, whole: never cut.
       out += pad(std::string(healing::toString(a.outcome)), 12) + pad(clip(a.rule_id.empty() ? a.check_id : a.rule_id, 17), 17) +
-             pad(clip(a.target, 34), 34) + safe(plan) + "\n";
+             pad(clip(a.target, plan_target_w), plan_target_w) +
+             wrapped(safe(plan), 12 + 1 + 17 + 1 + plan_target_w + 1, width) + "\n";
     }
     if (quiet > 0) {
       std::sort(quiet_rules.begin(), quiet_rules.end());
       std::string names;
       for (const auto& r : quiet_rules) names += (names.empty() ? "" : ", ") + r;
-      out += pad("not_in_tier", 12) + std::to_string(quiet) + (quiet == 1 ? " drift has" : " drifts have") +
-             " an L1 rule outside tier " + report.tier + " (" + safe(names) +
-             "): `--tier full_coverage` plans them\n";
+      out += pad("not_in_tier", 12) + wrapped(std::to_string(quiet) + (quiet == 1 ? " drift has" : " drifts have") +
+                                                  " an L1 rule outside tier " + report.tier + " (" + safe(names) +
+                                                  "): `--tier full_coverage` plans them",
+                                              13, width) +
+             "\n";
     }
   }
   out += "\n";

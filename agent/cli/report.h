@@ -35,7 +35,13 @@ bool colorWanted(int fd);
 /// A table for humans: one line per finding that is not compliant (all with `verbose`), the most
 /// severe first, then the actions (the not_in_tier ones folded into one line unless `verbose`;
 /// a plan or refusal reason is never cut), then the summary. ANSI colours only when `color`.
-std::string renderTable(const Report& report, bool color, bool verbose = false);
+/// With `width` (columns, 0: no limit) the lines fit it: columns shrink (names cut with "..."),
+/// plans and the not_in_tier line wrap (never cut).
+std::string renderTable(const Report& report, bool color, bool verbose = false, std::size_t width = 0);
+
+/// The width to fit tables to: the terminal's when `fd` is one, else $COLUMNS, else 0 (no
+/// limit: piped output keeps every character).
+std::size_t tableWidth(int fd);
 
 /// Whether the findings (the state after the cycle) leave drift or errors (exit code 1).
 bool hasDriftOrErrors(const Report& report);

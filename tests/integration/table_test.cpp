@@ -18,6 +18,13 @@ std::vector<std::string> linesOf(const std::string& text) {
   return out;
 }
 
+// `run --once --tier full_coverage` as a table, with COLUMNS set (stdout is not a terminal).
+std::string runProcessWith(const std::string& columns, const FixtureHost& host) {
+  return testsupport::runProcess({CA_AGENT_BINARY, "run", "--once", "--tier", "full_coverage", "--config", host.config()},
+                                 {{"COLUMNS", columns}})
+      .out;
+}
+
 }  // namespace
 
 TEST_CASE("table: the most severe findings first, not_in_tier folded, every plan and reason whole") {
@@ -69,4 +76,31 @@ TEST_CASE("table: colour on a terminal, none with NO_COLOR or TERM=dumb") {
   CHECK(onTerminal({{"TERM", "xterm"}, {"NO_COLOR", "1"}}).find("\x1b[") == std::string::npos);
   CHECK(onTerminal({{"TERM", "dumb"}}).find("\x1b[") == std::string::npos);
   CHECK(runAgent({"check", "--config", host.config()}).out.find("\x1b[") == std::string::npos);  // not a terminal
+}
+
+TEST_CASE("table: fitted to the terminal's width (COLUMNS when not a terminal), reasons wrapped, never cut") {
+  FixtureHost host("linux", "all");
+  const auto collapse = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      const bool blank = c == ' ' || c == '\n';
+      if (blank && (out.empty() || out.back() == ' ')) continue;
+      out += blank ? ' ' : c;
+    }
+    return out;
+  };
+  auto doc = json::parse(runAgent({"run", "--once", "--tier", "full_coverage", "--json", "--config", host.config()}).out);
+  for (const std::string columns : {"100", "80"}) {
+    auto table = runProcessWith(columns, host);
+    for (const auto& l : linesOf(table)) {
+      INFO(l);
+      CHECK(l.size() <= std::stoul(columns));
+    }
+    const std::string flat = collapse(table);
+    for (const auto& a : doc["actions"]) {
+      if (a["reason"].get<std::string>().empty()) continue;
+      INFO(a["reason"]);
+      CHECK(flat.find(collapse(a["reason"].get<std::string>())) != std::string::npos);
+    }
+  }
 }
