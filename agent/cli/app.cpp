@@ -67,6 +67,7 @@ const std::map<std::string, std::string>& examples() {
                 "  compliance-agent check --root /mnt/image --json\n"},
       {"run", "  compliance-agent run --once                          # dry-run: plans only\n"
               "  compliance-agent run --once --tier full_coverage --json\n"
+              "  compliance-agent run --once --diff                   # with each file step's diff\n"
               "  compliance-agent run --once --live                   # acts (root)\n"},
       {"heal", "  compliance-agent heal --rule L1-LIN-SSH-004 --live\n"
                "  compliance-agent heal --clear L1-LIN-SSH-004\n"
@@ -156,6 +157,8 @@ int run(int argc, char** argv) {
   RunOptions run_opts;
   auto* run_cmd = app.add_subcommand("run", "one cycle: checks, then healing (planned only in dry-run)");
   run_cmd->add_flag("--once", run_opts.once, "run one cycle and exit")->required();
+  run_cmd->add_flag("--diff", run_opts.diff, "print each file step's unified diff (table output)");
+  run_cmd->add_flag("-v,--verbose", run_opts.verbose, "the diffs, compliant findings and every not_in_tier plan");
   run_cmd->callback([&] { exit_code = runOnce(global, run_opts); });
 
   auto* rules_cmd = app.add_subcommand("rules", "validate and list rules");

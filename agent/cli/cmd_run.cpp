@@ -175,7 +175,8 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
               durable->seq, durable->hash.substr(0, 16));
   }
 
-  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), false, tableWidth(STDOUT_FILENO));
+  const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), options.verbose, tableWidth(STDOUT_FILENO),
+                                                options.diff || options.verbose);
   std::fwrite(out.data(), 1, out.size(), stdout);
   if (!evidence_ok) return kExitRuntime;
   return hasDriftOrErrors(report) ? kExitDrift : kExitOk;

@@ -19,6 +19,8 @@ int runCheck(const GlobalOptions& global, const CheckOptions& options);
 
 struct RunOptions {
   bool once = false;
+  bool diff = false;     // --diff: each file step's unified diff, once
+  bool verbose = false;  // -v: the diffs, compliant findings and every not_in_tier plan
 };
 
 /// `run --once`: one cycle (checks, then healing: planned in dry-run). Takes the state_dir lock

@@ -156,7 +156,7 @@ std::string wrapped(const std::string& text, std::size_t indent, std::size_t wid
 
 }  // namespace
 
-std::string renderTable(const Report& report, bool color, bool verbose, std::size_t width) {
+std::string renderTable(const Report& report, bool color, bool verbose, std::size_t width, bool diffs) {
   auto paint = [&](Status s, const std::string& text) {
     if (!color) return text;
     const char* code = s == Status::Compliant ? "32" : s == Status::Drifted ? "31" : s == Status::Error ? "35" : "33";
@@ -236,6 +236,32 @@ std::string renderTable(const Report& report, bool color, bool verbose, std::siz
                                                   "): `--tier full_coverage` plans them",
                                               13, width) +
              "\n";
+    }
+  }
+  if (diffs) {
+    // Each distinct (path, diff) once, with every rule whose step makes it.
+    std::vector<std::pair<std::string, std::vector<std::string>>> shown;  // diff text, who
+    for (const auto& a : report.actions) {
+      for (std::size_t i = 0; i < a.steps.size(); ++i) {
+        const auto& st = a.steps[i];
+        if (st.diff.empty()) continue;
+        const std::string who = a.rule_id + " step " + std::to_string(i + 1) + " (" + st.type + ")";
+        auto it = std::find_if(shown.begin(), shown.end(), [&](const auto& d) { return d.first == st.diff; });
+        if (it == shown.end()) {
+          shown.push_back({st.diff, {who}});
+        } else if (std::find(it->second.begin(), it->second.end(), who) == it->second.end()) {
+          it->second.push_back(who);
+        }
+      }
+    }
+    for (const auto& [diff, who] : shown) {
+      std::string names;
+      for (const auto& w : who) names += (names.empty() ? "" : ", ") + w;
+      std::string body = diff;
+      for (char& c : body) {
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') || c == 0x7f) c = '?';
+      }
+      out += "\n# " + safe(names) + "\n" + body + (body.empty() || body.back() == '\n' ? "" : "\n");
     }
   }
   out += "\n";

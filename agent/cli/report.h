@@ -37,7 +37,10 @@ bool colorWanted(int fd);
 /// a plan or refusal reason is never cut), then the summary. ANSI colours only when `color`.
 /// With `width` (columns, 0: no limit) the lines fit it: columns shrink (names cut with "..."),
 /// plans and the not_in_tier line wrap (never cut).
-std::string renderTable(const Report& report, bool color, bool verbose = false, std::size_t width = 0);
+/// With `diffs`, each file step's unified diff follows the actions, once: a diff that several
+/// actions share (the same file, the same change) is printed once, naming them all.
+std::string renderTable(const Report& report, bool color, bool verbose = false, std::size_t width = 0,
+                        bool diffs = false);
 
 /// The width to fit tables to: the terminal's when `fd` is one, else $COLUMNS, else 0 (no
 /// limit: piped output keeps every character).

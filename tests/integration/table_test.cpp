@@ -104,3 +104,29 @@ TEST_CASE("table: fitted to the terminal's width (COLUMNS when not a terminal), 
     }
   }
 }
+
+TEST_CASE("run --once --diff prints each file step's diff once, -v too, and without them no diff") {
+  FixtureHost host("linux", "all");
+  auto doc = json::parse(runAgent({"run", "--once", "--tier", "full_coverage", "--json", "--config", host.config()}).out);
+  std::vector<std::string> diffs;
+  for (const auto& a : doc["actions"]) {
+    for (const auto& st : a["steps"]) {
+      const std::string d = st.value("diff", "");
+      if (!d.empty() && std::find(diffs.begin(), diffs.end(), d) == diffs.end()) diffs.push_back(d);
+    }
+  }
+  REQUIRE(diffs.size() >= 5);
+  for (const std::string flag : {"--diff", "-v"}) {
+    auto r = runAgent({"run", "--once", flag, "--tier", "full_coverage", "--config", host.config()});
+    INFO(flag << "\n" << r.err);
+    CHECK((r.exit_code == 0 || r.exit_code == 1));
+    for (const auto& d : diffs) {
+      INFO(d);
+      const auto first = r.out.find(d);
+      CHECK(first != std::string::npos);
+      CHECK(r.out.find(d, first + 1) == std::string::npos);  // once
+    }
+  }
+  auto plain = runAgent({"run", "--once", "--tier", "full_coverage", "--config", host.config()});
+  CHECK(plain.out.find(diffs.front()) == std::string::npos);
+}
