@@ -256,7 +256,10 @@ core::Result<CycleRecorded, RecordError> CycleRecorder::finish(const CycleFacts&
                                                                const std::vector<checks::Finding>& findings,
                                                                const std::vector<checks::Finding>* before,
                                                                const std::vector<healing::ActionRecord>& actions) {
-  if (auto st = recordChanges(findings); !st.ok()) return core::fail(st.error());
+  // Without a re-check the findings are the observed ones: nothing can have changed since.
+  if (before) {
+    if (auto st = recordChanges(findings); !st.ok()) return core::fail(st.error());
+  }
   const std::vector<Entry> ordered = entries(findings);
   out_.findings_digest = digestOf(ordered);
 

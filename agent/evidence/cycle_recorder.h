@@ -90,7 +90,8 @@ class CycleRecorder {
   /// cycle) changed since `observe`, the heal records of `actions` that are due (unless
   /// `facts.heal_records_written`), a snapshot of `findings` when due, the cycle record (its
   /// counts and digest are of `findings`; `before` gives `counts_before_healing` when the
-  /// state was re-checked), then commit, then the state file.
+  /// state was re-checked; null when there was no re-check: `findings` are then the ones
+  /// `observe` was given), then commit, then the state file.
   core::Result<CycleRecorded, RecordError> finish(const CycleFacts& facts, const std::vector<checks::Finding>& findings,
                                                   const std::vector<checks::Finding>* before,
                                                   const std::vector<healing::ActionRecord>& actions);
