@@ -156,8 +156,8 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(
                                            rec.target, queued.error().message);
       return false;
     }
-    // Live: written now, durable with the flush of the next action's write-ahead guard save (or
-    // the pass's last guard save), before anything else acts (evidence::Writer::commitLater).
+    // Live: written now, durable with the flush the next action pays before its change (or the
+    // pass's last guard save), before anything else changes (evidence::Writer::commitLater).
     auto durable = syncs ? writer.appendLater(evidence::Kind::Heal, actor, body, *syncs)
                          : writer.appendDurable(evidence::Kind::Heal, actor, body);
     if (!durable.ok()) {

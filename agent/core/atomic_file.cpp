@@ -15,18 +15,22 @@ std::string failure(const std::string& what, const std::string& path, int err) {
 
 }  // namespace
 
+int writeFully(int fd, std::string_view text) {
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text, PendingSyncs* syncs,
                                       bool defer_dir_sync) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return fail(failure("cannot create", tmp, errno));
-  int err = 0;
-  for (std::size_t done = 0; err == 0 && done < text.size();) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) err = n < 0 ? errno : EIO;
-    else done += static_cast<std::size_t>(n);
-  }
+  int err = writeFully(fd, text);
   std::string flush_error;
   if (err == 0 && syncs) {
     if (auto flushed = syncs->flushBeforeChange(fd); !flushed.ok()) flush_error = flushed.error();

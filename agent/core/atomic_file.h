@@ -11,6 +11,9 @@
 
 namespace core {
 
+/// Writes all of `text` to `fd` (short writes continued, EINTR retried). Returns 0 or the errno.
+int writeFully(int fd, std::string_view text);
+
 /// Replaces `path` with `text` (mode 0600; the temporary is `path` + ".tmp", never followed if a
 /// link). Fails with a message naming the file and the system error; the temporary is removed.
 /// The content is always durable before the rename, or a power cut could leave `path` empty.

@@ -83,7 +83,10 @@ Status<std::string> PendingSyncs::flush(bool all, int also, bool also_records) {
   }
   if (also >= 0) {
     struct stat st{};
-    if (::fstat(also, &st) != 0) return fail(errnoText("fstat", errno));
+    if (::fstat(also, &st) != 0) {
+      failing_ = true;
+      return fail(errnoText("fstat", errno));
+    }
     note(static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino), also, also_records);
   }
   std::map<unsigned long, bool> whole;  // file systems that got a syncfs
@@ -130,6 +133,7 @@ Status<std::string> PendingSyncs::flush(bool all, int also, bool also_records) {
     }
   }
   entries_ = std::move(kept);
+  failing_ = !error.empty() || !refused.empty();
   if (!error.empty()) return fail(error);
   if (!refused.empty()) return fail(refused);
   return Ok{};

@@ -9,8 +9,8 @@
 //
 // Records ("write now, sync later"): the evidence writer appends a heal record to its segment at
 // once and hands the segment here (addRecords) instead of syncing it: the record becomes durable
-// with the next flush that is due before a change anyway (the next heal's write-ahead guard
-// save), one flush instead of two. While records are pending, what is due before a record is
+// with the next flush that is due before a change anyway (the next heal's, with its intent, its
+// backup and its new content), one flush instead of two. While records are pending, what is due before a record is
 // due before the next change too, and the records' file system is flushed last, so a durable
 // record never describes a change a power cut could undo. The writer is told the outcome
 // (Confirm) and may refuse it (records it has cut back meanwhile), which fails the flush.
@@ -18,8 +18,8 @@
 // The trade: syncfs also writes whatever else is dirty on that file system (another program's
 // unsynced files), so on a busy disk one syncfs can cost more than the flushes it replaces. On an
 // appliance the state and the host's /etc share a quiet root file system, and a heal's
-// write-ahead set (backup file, backup directory, guard directory, the new content) is one
-// syncfs instead of four flushes. Since Linux 5.8 syncfs reports writeback errors of the file
+// write-ahead set (the guards' intent, the backup file and its directory, the new content, the
+// previous heal's record) is one syncfs instead of five flushes. Since Linux 5.8 syncfs reports writeback errors of the file
 // system (before, it always returned 0); older kernels are not supported by the agent anyway.
 //
 // Not thread-safe: one healing pass owns one set.
@@ -74,6 +74,8 @@ class PendingSyncs {
 
   /// Entries still pending.
   std::size_t size() const { return entries_.size(); }
+  /// Whether the last flush failed (until one succeeds): what was handed over may not be durable.
+  bool failing() const { return failing_; }
 
  private:
   struct Entry {
@@ -90,6 +92,7 @@ class PendingSyncs {
   Status<std::string> addEntry(int fd, Due due, bool records, Confirm confirm);
 
   std::vector<Entry> entries_;
+  bool failing_ = false;
 };
 
 }  // namespace core

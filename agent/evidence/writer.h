@@ -9,9 +9,9 @@
 //
 // Write now, sync later (commitLater): a live heal's record is written to the segment at once
 // and its sync handed to the pass's core::PendingSyncs, due before the next change: the next
-// heal's write-ahead guard save (or the pass's last guard save) makes it durable in the flush it
-// pays anyway, so a heal costs one flush less and its record is still durable before the next
-// action starts. Until then a power cut can lose the record, never tear the chain (open() cuts a
+// heal's flush before its change (or the pass's last guard save) makes it durable in the flush
+// it pays anyway, so a heal costs one flush less and its record is still durable before the
+// next action changes anything. Until then a power cut can lose the record, never tear the chain (open() cuts a
 // torn tail); a failed flush queues it again for the next commit, which writes it anew.
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,10 @@
 #include "healing/guards.h"
 
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
@@ -80,13 +84,21 @@ void Guards::prune(KeyState& k, std::int64_t now) const {
   std::erase_if(k.flaps, [&](std::int64_t t) { return t <= flap_from; });
 }
 
+std::string Guards::intentsPathFor(const std::string& path) {
+  constexpr std::string_view kJson = ".json";
+  const bool json_name = path.size() > kJson.size() && path.compare(path.size() - kJson.size(), kJson.size(), kJson) == 0;
+  return (json_name ? path.substr(0, path.size() - kJson.size()) : path) + ".intents";
+}
+
 core::Result<Guards, GuardError> Guards::load(std::string path, GuardSettings settings, const core::Clock& clock,
                                               LocalMinute local_minute) {
   Guards g(path, settings, clock, std::move(local_minute));
   std::ifstream in(path);
   if (!in) {
-    if (errno == ENOENT) return g;
-    return core::fail(GuardError{GuardErrc::Io, path + ": " + std::strerror(errno)});
+    if (errno != ENOENT) return core::fail(GuardError{GuardErrc::Io, path + ": " + std::strerror(errno)});
+    // No state saved yet; a first pass killed before its end has logged its intents all the same.
+    if (auto st = g.loadIntents(0); !st.ok()) return core::fail(std::move(st.error()));
+    return g;
   }
   std::stringstream text;
   text << in.rdbuf();
@@ -118,27 +130,67 @@ core::Result<Guards, GuardError> Guards::load(std::string path, GuardSettings se
     if (p.contains("until") && p["until"].is_number_integer()) g.pause_until_ = p["until"].get<std::int64_t>();
     if (p.contains("actor") && p["actor"].is_string()) g.pause_actor_ = p["actor"].get<std::string>();
   }
+  const std::int64_t applied = doc.contains("intent_seq") && doc["intent_seq"].is_number_integer()
+                                   ? doc["intent_seq"].get<std::int64_t>()
+                                   : 0;
+  if (auto st = g.loadIntents(applied); !st.ok()) return core::fail(std::move(st.error()));
   return g;
 }
 
-core::Status<GuardError> Guards::save() const { return write(write_ahead_syncs_, false); }
+core::Status<GuardError> Guards::loadIntents(std::int64_t applied_seq) {
+  intent_seq_ = applied_seq;
+  std::ifstream in(intents_path_);
+  if (!in) {
+    if (errno == ENOENT) return core::Ok{};
+    return core::fail(GuardError{GuardErrc::Io, intents_path_ + ": " + std::strerror(errno)});
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  std::size_t line_no = 0;
+  // Only complete lines: a last line without its newline was cut short by a crash before the
+  // flush its action waits for, so that action never started.
+  for (std::size_t pos = 0, end; (end = text.find('\n', pos)) != std::string::npos; pos = end + 1) {
+    ++line_no;
+    const json j = json::parse(std::string_view(text).substr(pos, end - pos), nullptr, false);
+    const bool valid = j.is_object() && j.contains("seq") && j["seq"].is_number_integer() && j.contains("at") &&
+                       j["at"].is_number_integer() && j.contains("rule") && j["rule"].is_string() &&
+                       j.contains("target") && j["target"].is_string() && !j["target"].get<std::string>().empty();
+    if (!valid) {
+      return core::fail(GuardError{GuardErrc::Invalid, intents_path_ + ":" + std::to_string(line_no) +
+                                                           ": not a healing guard intent ({\"seq\", \"rule\", "
+                                                           "\"target\", \"at\"}); move it aside to start with "
+                                                           "the state of " + path_ + " alone"});
+    }
+    const std::int64_t seq = j["seq"].get<std::int64_t>();
+    if (seq <= applied_seq) continue;  // already in the state (a save that could not empty the log)
+    const std::int64_t at = j["at"].get<std::int64_t>();
+    KeyState& k = keys_[key(j["rule"].get<std::string>(), j["target"].get<std::string>())];
+    k.attempts.push_back(at);
+    k.last_attempt = std::max(k.last_attempt, at);
+    k.last_healed = false;  // how it ended is unknown: the run ended first
+    prune(k, nowMs());
+    actions_.push_back(at);
+    intent_seq_ = std::max(intent_seq_, seq);
+  }
+  return core::Ok{};
+}
 
-core::Status<GuardError> Guards::saveWriteAhead() const { return write(write_ahead_syncs_, true); }
-
-core::Status<GuardError> Guards::write(core::PendingSyncs* syncs, bool defer_dir_sync) const {
+core::Status<GuardError> Guards::save() const {
   json keys = json::object();
   for (const auto& [k, s] : keys_) {
     keys[k] = {{"attempts", s.attempts}, {"flaps", s.flaps}, {"last_attempt", s.last_attempt},
                {"last_healed", s.last_healed}, {"flapping", s.flapping}, {"escalated", s.escalated},
                {"handed_over", s.handed_over}};
   }
-  json doc{{"version", kStateVersion}, {"keys", keys}, {"actions", actions_}};
+  json doc{{"version", kStateVersion}, {"keys", keys}, {"actions", actions_}, {"intent_seq", intent_seq_}};
   if (paused_) {
     doc["pause"] = {{"actor", pause_actor_}};
     if (pause_until_) doc["pause"]["until"] = *pause_until_;
   }
+  core::PendingSyncs* syncs = write_ahead_syncs_;
   auto st = core::replaceFileAtomic(path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", syncs,
-                                    defer_dir_sync);
+                                    false);
   if (!st.ok()) {
     // The pass's records written for this flush must not wait for a guard file that cannot be
     // written (the pass stops now): they get a flush of their own. Its failure is the writer's
@@ -146,6 +198,59 @@ core::Status<GuardError> Guards::write(core::PendingSyncs* syncs, bool defer_dir
     if (syncs) (void)syncs->flushBeforeChange();
     return core::fail(GuardError{GuardErrc::Io, st.error()});
   }
+  // The state is durable (its directory synced) and holds every intent up to intent_seq_: the
+  // log can go. Emptying it needs no flush: lines that come back after a crash are ignored.
+  if (intent_seq_ > 0) {
+    const int fd = ::open(intents_path_.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+      if (::ftruncate(fd, 0) != 0) {
+        // Harmless: the lines stay, and the next load skips them (their seq is in the state).
+      }
+      ::close(fd);
+    }
+  }
+  return core::Ok{};
+}
+
+core::Status<GuardError> Guards::saveWriteAhead() {
+  if (!last_begun_) return core::Ok{};  // no attempt begun: nothing to log
+  const json line{{"seq", intent_seq_ + 1}, {"rule", last_begun_->first}, {"target", last_begun_->second},
+                  {"at", last_begun_at_}};
+  const std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  const auto failed = [&](const std::string& what) {
+    return core::fail(GuardError{GuardErrc::Io, "cannot log the attempt in " + intents_path_ + ": " + what});
+  };
+  struct stat before {};
+  const bool existed = ::lstat(intents_path_.c_str(), &before) == 0;
+  const int fd = ::open(intents_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return failed(std::strerror(errno));
+  int err = core::writeFully(fd, text);
+  if (err != 0) {
+    // A line cut short is ignored on load, but the next one would be glued to it: take it back.
+    if (existed && ::ftruncate(fd, before.st_size) != 0) err = errno;
+    ::close(fd);
+    return failed(std::strerror(err));
+  }
+  // Logged: the next line gets the next number whatever happens to this one's flush (a line
+  // whose flush fails stays an attempt on load: the pass stops, so it errs towards fewer actions).
+  ++intent_seq_;
+  last_begun_.reset();
+  // A new log's name needs its directory entry durable too.
+  std::string why;
+  const auto slash = intents_path_.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : intents_path_.substr(0, slash);
+  const int dfd = existed ? -1 : ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (!existed && dfd < 0) why = "cannot open " + dir + ": " + std::strerror(errno);
+  if (why.empty() && write_ahead_syncs_) {
+    auto added = write_ahead_syncs_->add(fd, core::PendingSyncs::Due::BeforeChange);
+    if (added.ok() && dfd >= 0) added = write_ahead_syncs_->add(dfd, core::PendingSyncs::Due::BeforeChange);
+    if (!added.ok()) why = added.error();
+  } else if (why.empty()) {
+    if (::fsync(fd) != 0 || (dfd >= 0 && ::fsync(dfd) != 0)) why = std::string("fsync: ") + std::strerror(errno);
+  }
+  ::close(fd);
+  if (dfd >= 0) ::close(dfd);
+  if (!why.empty()) return failed(why);
   return core::Ok{};
 }
 
@@ -231,6 +336,8 @@ void Guards::beginAction(const std::string& rule_id, const std::string& target) 
   k.last_healed = false;
   prune(k, now);
   actions_.push_back(now);
+  last_begun_ = std::pair{rule_id, target};
+  last_begun_at_ = now;
 }
 
 void Guards::endAction(const std::string& rule_id, const std::string& target, Outcome outcome) {

@@ -14,6 +14,14 @@
 //     with exactly one escalation until the target is seen compliant or cleared.
 // An operator's heal (`heal --rule`) ignores the automatic-loop guards (flapping, breaker,
 // cooldown, attempt cap) but obeys the pause and the maintenance window.
+//
+// On disk: `guards.json`, the state as of its last save (replaced atomically), and beside it
+// `guards.intents`, one line per attempt begun since (saveWriteAhead: {"seq", "rule", "target",
+// "at"}), appended before the attempt's action changes anything. Loading applies the intents
+// newer than the state's `intent_seq`; a save() that is durable makes them part of the state and
+// empties the log. Appending a line costs no flush of its own: it is made durable by the flush
+// the action pays anyway before its change (with the backup and the new content: one flush per
+// heal, where a replaced guards.json needed two, content then rename).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -62,8 +70,10 @@ class Guards {
   using LocalMinute = std::function<int(core::Clock::WallTime)>;
   static int localMinute(core::Clock::WallTime t);
 
-  /// Loads the state in `path` (no file: a fresh state). Fails Invalid for a file that is not
-  /// guard state (the message names it: an operator decides, nothing is silently reset) or Io.
+  /// Loads the state in `path` (no file: a fresh state) and the intents logged beside it (see
+  /// above; a last line cut short by a crash is ignored: its action never started). Fails
+  /// Invalid for a file that is not guard state (the message names it, and the line of a bad
+  /// intent: an operator decides, nothing is silently reset) or Io.
   static core::Result<Guards, GuardError> load(std::string path, GuardSettings settings, const core::Clock& clock,
                                                LocalMinute local_minute = &Guards::localMinute);
 
@@ -99,19 +109,21 @@ class Guards {
   /// (on one target, or on all). Returns how many keys were cleared.
   int clear(const std::string& rule_id, const std::optional<std::string>& target);
 
-  /// Writes the state atomically (temporary, fsync, rename, directory fsync). With
-  /// deferWriteAheadSync(), the temporary's flush is shared with what those syncs hold due
-  /// before a change: at the end of a pass, the last heal record (written for a later sync,
-  /// evidence::Writer::commitLater) is durable when this returns. Fails Io.
+  /// Writes the state atomically (temporary, fsync, rename, directory fsync), then empties the
+  /// intent log it now covers. With deferWriteAheadSync(), the temporary's flush is shared with
+  /// what those syncs hold: at the end of a pass, the last heal record (written for a later
+  /// sync, evidence::Writer::commitLater) and the last intent are durable when this returns.
+  /// Fails Io.
   core::Status<GuardError> save() const;
 
-  /// The write-ahead save of an attempt just begun (beginAction): as save(), and with
-  /// deferWriteAheadSync() the directory's fsync, which makes the rename durable, is left to
-  /// those syncs, whose flush comes before the action changes anything on the host (together
-  /// with the backup and the new content: one flush instead of one each). The temporary's flush
-  /// is the one that makes the previous heal's record durable, before this action starts (one
-  /// flush for both). Fails Io.
-  core::Status<GuardError> saveWriteAhead() const;
+  /// The write-ahead save of the attempt begun last (beginAction): its intent line appended to
+  /// the log. With deferWriteAheadSync(), its flush is left to those syncs (due before the
+  /// action changes anything, so it shares the flush of the backup, the new content and the
+  /// previous heal's record); without, it is flushed here. Fails Io.
+  core::Status<GuardError> saveWriteAhead();
+  /// Whether the flush the last write-ahead save was left to has failed (the disk refuses
+  /// writes): the attempt may not be durable, and nothing more may act in this pass.
+  bool writeAheadFailed() const { return write_ahead_syncs_ && write_ahead_syncs_->failing(); }
   /// The pass's syncs, shared by save() and saveWriteAhead() (nullptr: each pays for its own
   /// flushes). The syncs must outlive these guards or be reset here first.
   void deferWriteAheadSync(core::PendingSyncs* syncs) { write_ahead_syncs_ = syncs; }
@@ -146,13 +158,18 @@ class Guards {
     bool handed_over = false;            // an escalate/alert step told a human: wait for them
   };
   Guards(std::string path, GuardSettings settings, const core::Clock& clock, LocalMinute local_minute)
-      : path_(std::move(path)), settings_(settings), clock_(&clock), local_minute_(std::move(local_minute)) {}
+      : path_(std::move(path)), intents_path_(intentsPathFor(path_)), settings_(settings), clock_(&clock), local_minute_(std::move(local_minute)) {}
   std::int64_t nowMs() const;
-  core::Status<GuardError> write(core::PendingSyncs* syncs, bool defer_dir_sync) const;
+  core::Status<GuardError> loadIntents(std::int64_t applied_seq);
   static std::string key(const std::string& rule_id, const std::string& target);
+  static std::string intentsPathFor(const std::string& path);
   void prune(KeyState& k, std::int64_t now) const;
 
   std::string path_;
+  std::string intents_path_;          // the intent log beside path_
+  std::int64_t intent_seq_ = 0;       // the last intent logged (or applied on load)
+  std::optional<std::pair<std::string, std::string>> last_begun_;  // (rule, target) begun last
+  std::int64_t last_begun_at_ = 0;
   GuardSettings settings_;
   const core::Clock* clock_;
   LocalMinute local_minute_;

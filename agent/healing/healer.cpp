@@ -98,11 +98,16 @@ ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, con
     }
   }
   ActionRecord done = executor.execute(rule, f, check);
-  // How it ended is kept in memory only: the next action's write-ahead save, or the caller's save
-  // at the end of the pass, writes it. A crash in between loses at most that ending (one flap
-  // not counted, or a hand-over repeated after its cooldown), never the attempt itself; saving
-  // here too cost two more fsyncs per action (a quarter of a repair's syncs).
-  if (guards) guards->endAction(rule.id, f.target, done.outcome);
+  // How it ended is kept in memory only: the caller's save at the end of the pass writes it. A
+  // crash in between loses at most that ending (one flap not counted, or a hand-over repeated
+  // after its cooldown), never the attempt itself; saving here too cost two more fsyncs per
+  // action (a quarter of a repair's syncs).
+  if (guards) {
+    guards->endAction(rule.id, f.target, done.outcome);
+    // The attempt's intent shares the action's flush before its change: when that flush failed,
+    // the disk refuses what the next action would need.
+    if (guards->writeAheadFailed()) stopped = "healing stopped: the guard state cannot be made durable";
+  }
   return done;
 }
 

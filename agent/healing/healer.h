@@ -17,7 +17,8 @@ struct HealOptions {
   /// Live healing: the guards are asked before every action (a hold is `suppressed` with its
   /// reason, plus one `escalated` record when the hold says so) and told of every action taken
   /// and every compliant finding. Dry-run passes none: plans are not actions. Each attempt is
-  /// saved before its action runs (write-ahead); the caller saves once more after the pass.
+  /// logged before its action changes anything (write-ahead: Guards::saveWriteAhead); the
+  /// caller saves once after the pass.
   Guards* guards = nullptr;
   /// Called with each record as soon as it is made (before the next action): the evidence.
   /// False (the record could not be made durable) stops all further actions of the pass: they
@@ -27,9 +28,9 @@ struct HealOptions {
 
 /// `rule` acting (or planning) on the drifted finding `f` of `check` under the guards (none:
 /// dry-run): a hold is `suppressed` (and sets `escalation` when the hold escalates, once per
-/// episode); a non-empty `stopped` suppresses with that reason; otherwise the attempt is saved
-/// (write-ahead; a failed save sets `stopped`) and the executor acts. `operator_heal`: an
-/// operator's `heal --rule`, which ignores the loop guards (see Guards::decide).
+/// episode); a non-empty `stopped` suppresses with that reason; otherwise the attempt is logged
+/// (write-ahead; a failed log, or a failed flush of it, sets `stopped`) and the executor acts.
+/// `operator_heal`: an operator's `heal --rule`, which ignores the loop guards (see Guards::decide).
 ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, const rules::Check& check,
                         Executor& executor, Guards* guards, bool operator_heal, std::string& stopped,
                         std::optional<ActionRecord>& escalation);

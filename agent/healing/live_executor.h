@@ -19,24 +19,25 @@
 //
 // Durability, and what each flush covers (a heal must keep: the guards' attempt and the backup
 // durable before the change; no file ever torn; the change durable before its record, and the
-// record before the next action). With the pass's PendingSyncs, a heal with one file step pays
-// two flushes where it paid eight:
-//   1. the guards' write-ahead save writes its temporary, and ONE flush makes it durable
-//      together with the previous heal's record (written to the evidence segment at once, its
-//      sync left to this flush: evidence::Writer::commitLater) and that heal's host directory
-//      entry; only then is the temporary renamed over guards.json (else a power cut could leave
-//      guards.json empty), and the rename's directory sync is left pending, due before the change;
+// record before the next action changes anything). With the pass's PendingSyncs, a heal with one
+// file step pays ONE flush where it paid eight:
+//   1. the guards' write-ahead save appends the attempt's intent to guards.intents, its flush
+//      left pending, due before the change; the previous heal's record (written to the evidence
+//      segment at once: evidence::Writer::commitLater) and that heal's host directory entry are
+//      pending too;
 //   2. the backup file and its directory entry are written and left pending, due before the
 //      change; the new content is written without a name (O_TMPFILE); then ONE flush covers
-//      the guards' rename, the backup and the new content (a syncfs where they share a file
-//      system, as state_dir and /etc do on an appliance), and only then does the content get its
-//      name and replace the file: nothing the change depends on can be lost after it;
+//      the intent, the backup, the new content and the previous heal's entry and record (a
+//      syncfs where they share a file system, as state_dir and /etc do on an appliance; the
+//      records' file system last), and only then does the content get its name and replace the
+//      file: nothing the change depends on can be lost after it, and the previous record is
+//      durable before this change;
 //   3. the host directory's entry (the rename) is left pending, due before the record; the heal
 //      record is written and left pending too, both due before the next change: the next
-//      heal's flush 1 (or the pass's last guard save) makes them durable, the segment last, so a
-//      durable record never describes a change a power cut could undo, and the record is durable
-//      before the next action begins. A power cut before that flush loses the record of a heal
-//      whose attempt the guards hold (write-ahead), as a kill in the middle of the heal would.
+//      heal's flush (or the pass's guard save at its end) makes them durable, the segment last,
+//      so a durable record never describes a change a power cut could undo. A power cut before
+//      that flush loses the record of a heal whose attempt the guards hold (write-ahead), as a
+//      kill in the middle of the heal would.
 // Commands and service steps flush what is due before a change first, so the backup and the
 // attempt precede them too. A rollback's restore writes pay their own flushes (the rare path).
 #include <string>

@@ -7,7 +7,8 @@
 //   - after every kill and at the end, each host file is a whole version the agent wrote or
 //     found (the drifted tree, the uncut reference run's result, or a content it backed up
 //     before a step: an intermediate state of a file that several rules edit);
-//   - guards.json always parses, and `evidence verify` finds the chain intact.
+//   - the guard state always loads and counts an attempt for every action the evidence records;
+//     `evidence verify` finds the chain intact.
 //
 // Half of the kills come at a moment drawn over the length of an uncut reference run; the other
 // half aim at the narrowest window: the k-th time (k drawn) a name with `.ca-tmp-` appears in a
@@ -26,6 +27,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "integration/fixture_host.h"
@@ -137,11 +139,34 @@ void checkNoTornFile(const fs::path& root, const std::map<std::string, std::set<
   }
 }
 
-void checkGuardsParse(const fs::path& state, const std::string& when) {
+// The guard state parses and loads (guards.json with the intents logged beside it), and every
+// action of the host the evidence holds a record of (healed, rolled back, failed) had its attempt
+// counted before it: the guards count at least as many attempts as those records, over all runs.
+void checkGuards(const fs::path& config, const fs::path& state, const std::string& when) {
   const fs::path guards = state / "guards.json";
-  if (!fs::exists(guards)) return;
-  INFO(when << ": guards.json: " << slurp(guards));
-  CHECK(json::accept(slurp(guards)));
+  INFO(when << ": guards.json: " << slurp(guards) << "\nguards.intents: " << slurp(state / "guards.intents"));
+  if (fs::exists(guards)) CHECK(json::accept(slurp(guards)));
+  const auto status = runAgent({"status", "--json", "--config", config.string(), "--state-dir", state.string()});
+  INFO(status.out << status.err);
+  REQUIRE(json::accept(status.out));
+  const json healing = json::parse(status.out)["healing"];
+  REQUIRE_FALSE(healing.contains("error"));
+  long attempts = 0;
+  for (const auto& k : healing["guards"]) attempts += k["attempts"].get<long>();
+  long acted = 0;
+  if (fs::exists(state / "evidence")) {
+    for (const auto& seg : fs::directory_iterator(state / "evidence")) {
+      if (seg.path().extension() != ".jsonl") continue;
+      std::istringstream lines(slurp(seg.path()));
+      for (std::string line; std::getline(lines, line);) {
+        const json r = json::parse(line, nullptr, false);
+        if (r.is_discarded() || r.value("kind", "") != "heal") continue;
+        const std::string outcome = r["body"].value("outcome", "");
+        acted += outcome == "healed" || outcome == "rolled_back" || outcome == "failed";
+      }
+    }
+  }
+  CHECK(acted <= attempts);
 }
 
 // Watches every directory of the host (but /proc) for new names, to kill the agent the moment
@@ -261,7 +286,7 @@ TEST_CASE("live heals killed at random moments leave no temporary, no torn file,
     if (WIFEXITED(status)) CHECK((WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1));
     temps_seen += agentTemps(host.root()).size();
     checkNoTornFile(host.root(), versions, when);
-    checkGuardsParse(state, when);
+    checkGuards(host.config(), state, when);
   }
 
   // A run to the end: it sweeps what the kills left, and heals.
@@ -273,7 +298,7 @@ TEST_CASE("live heals killed at random moments leave no temporary, no torn file,
   for (const auto& t : left) WARN("left behind: " << t);
   CHECK(left.empty());
   checkNoTornFile(host.root(), versions, "after the clean run");
-  checkGuardsParse(state, "after the clean run");
+  checkGuards(host.config(), state, "after the clean run");
   const auto verify = runAgent({"evidence", "verify", "--config", host.config(), "--state-dir", state.string()});
   INFO(verify.out << verify.err);
   CHECK(verify.exit_code == 0);

@@ -1,8 +1,9 @@
-// A live pass's durability, end to end on the library: the real Guards (write-ahead saves), the
-// pass's PendingSyncs, cli::healRecorder, and the evidence writer on a storage that knows what a
-// power cut would keep. Each heal record is written at once and made durable by the next
-// action's write-ahead guard save (one flush for both): a record is durable before the next
-// action starts, and the last one before the pass ends (Writer::commitLater).
+// A live pass's durability, end to end on the library: the real Guards (write-ahead intents),
+// the pass's PendingSyncs, cli::healRecorder, and the evidence writer on a storage that knows
+// what a power cut would keep. Each heal record is written at once and made durable by the flush
+// the next action pays before its change anyway (with that action's intent and backup: one
+// flush for all): a record is durable before the next action changes anything, and the last one
+// before the pass ends (Writer::commitLater).
 #include <catch2/catch.hpp>
 
 #include "cli/healing_session.h"
@@ -38,18 +39,24 @@ int durableHeals(const fakes::FakeEvidenceStorage& storage) {
   return n;
 }
 
-// Acts by noting, when each action starts, how many heal records would survive a power cut.
+// Acts as LiveExecutor does before a change (the flush of what is due before it), noting then
+// how many heal records would survive a power cut. `fail_flush_at`: that action's flush fails.
 struct ProbingExecutor final : healing::Executor {
   const fakes::FakeEvidenceStorage& storage;
-  std::vector<int> durable_at_start;
-  explicit ProbingExecutor(const fakes::FakeEvidenceStorage& s) : storage(s) {}
+  fakes::FakeEvidenceStorage* failing = nullptr;
+  core::PendingSyncs& syncs;
+  std::size_t fail_flush_at = 0;  // 1-based; 0: never
+  std::vector<int> durable_at_change;
+  ProbingExecutor(fakes::FakeEvidenceStorage& s, core::PendingSyncs& p) : storage(s), failing(&s), syncs(p) {}
   healing::ActionRecord execute(const rules::L1Rule& rule, const checks::Finding& f, const rules::Check&) override {
-    durable_at_start.push_back(durableHeals(storage));
+    if (durable_at_change.size() + 1 == fail_flush_at) failing->failNextSync();
+    const bool flushed = syncs.flushBeforeChange().ok();
+    durable_at_change.push_back(durableHeals(storage));
     healing::ActionRecord r;
     r.rule_id = rule.id;
     r.check_id = f.check_id;
     r.target = f.target;
-    r.outcome = healing::Outcome::Healed;
+    r.outcome = flushed ? healing::Outcome::Healed : healing::Outcome::Failed;
     return r;
   }
 };
@@ -99,27 +106,29 @@ struct Pass {
 
 }  // namespace
 
-TEST_CASE("live pass: each heal record is durable before the next action starts, the last before the pass ends") {
+TEST_CASE("live pass: each heal record is durable before the next action changes anything, the last before the pass ends") {
   Pass p;
   auto writer = p.openWriter();
   // The cycle's start record, durable (the segment exists, as in every real run).
   REQUIRE(writer->appendDurable(evidence::Kind::Lifecycle, "agent", {{"event", "start"}}).ok());
   const int flushes_before = p.storage.syncCount();
   auto guards = p.guards();
-  ProbingExecutor executor(p.storage);
+  ProbingExecutor executor(p.storage, p.syncs);
   healing::HealOptions options;
   options.guards = &guards;
   options.on_record = cli::healRecorder(*writer, p.findings, "agent", &p.syncs);
   const auto actions = healing::healFindings(p.findings, p.set, rules::Tier::Standard, executor, options);
   REQUIRE(actions.size() == 3);
-  // Action k+1 started with records 1..k durable: the write-ahead guard save flushed them.
-  CHECK(executor.durable_at_start == std::vector<int>{0, 1, 2});
+  // Action k+1 changed the host with records 1..k durable: its own flush before the change
+  // covered them (and its intent).
+  CHECK(executor.durable_at_change == std::vector<int>{0, 1, 2});
   // The last one waits for the pass's last guard save, which makes it durable.
   CHECK(durableHeals(p.storage) == 2);
   REQUIRE(guards.save().ok());
   CHECK(durableHeals(p.storage) == 3);
   CHECK(p.syncs.size() == 0);
-  // Each segment flush was one the guards paid anyway: no heal record had a flush of its own.
+  // Each segment flush was one an action or the guards paid anyway: no heal record had a flush
+  // of its own.
   CHECK(p.storage.syncCount() - flushes_before == 3);
   CHECK(writer->durableHead().seq == 4);
   CHECK(writer->pendingCount() == 0);
@@ -144,7 +153,7 @@ TEST_CASE("live pass: a power cut between a heal and the next action loses only 
   healed.target = "/etc/a";
   healed.outcome = healing::Outcome::Healed;
   REQUIRE(record(healed));
-  // Written, not yet durable: the next action has not started, so nothing was promised.
+  // Written, not yet durable: nothing has changed since, so nothing was promised.
   CHECK(writer->durableHead().seq == 1);
   SECTION("a cut before the next flush: the record is gone, the chain intact, a torn tail cut") {
     p.storage.powerCut(20);
@@ -156,10 +165,12 @@ TEST_CASE("live pass: a power cut between a heal and the next action loses only 
     CHECK(durableHeals(p.storage) == 0);
     CHECK(evidence::verifyStore(p.storage, {p.signer.publicKey(), std::nullopt}).intact());
   }
-  SECTION("a cut after the next write-ahead save: the record is kept") {
+  SECTION("a cut after the next action's flush before its change: the record is kept") {
     auto guards = p.guards();
     guards.beginAction("R-1", "/etc/b");
     REQUIRE(guards.saveWriteAhead().ok());
+    CHECK(writer->durableHead().seq == 1);  // the intent is only logged: nothing changed yet
+    REQUIRE(p.syncs.flushBeforeChange().ok());
     CHECK(writer->durableHead().seq == 2);
     p.storage.powerCut();
     writer.reset();
@@ -167,11 +178,13 @@ TEST_CASE("live pass: a power cut between a heal and the next action loses only 
     CHECK(again->head().seq == 2);
     CHECK(durableHeals(p.storage) == 1);
   }
-  SECTION("a failed flush: the next action does not start, the record is written again by the next commit") {
+  SECTION("a failed flush: the next change is not made, the record is written again by the next commit") {
     auto guards = p.guards();
     p.storage.failNextSync();
     guards.beginAction("R-1", "/etc/b");
-    CHECK_FALSE(guards.saveWriteAhead().ok());
+    REQUIRE(guards.saveWriteAhead().ok());
+    CHECK_FALSE(p.syncs.flushBeforeChange().ok());
+    CHECK(guards.writeAheadFailed());
     CHECK(writer->durableHead().seq == 1);
     CHECK(writer->pendingCount() == 1);
     REQUIRE(writer->commit().ok());
@@ -182,4 +195,28 @@ TEST_CASE("live pass: a power cut between a heal and the next action loses only 
     CHECK(durableHeals(p.storage) == 1);  // once: cut back, then written again
     CHECK(evidence::verifyStore(p.storage, {p.signer.publicKey(), std::nullopt}).intact());
   }
+}
+
+TEST_CASE("live pass: a failed flush before a change stops the pass and nothing more acts") {
+  Pass p;
+  auto writer = p.openWriter();
+  REQUIRE(writer->appendDurable(evidence::Kind::Lifecycle, "agent", {{"event", "start"}}).ok());
+  auto guards = p.guards();
+  ProbingExecutor executor(p.storage, p.syncs);
+  executor.fail_flush_at = 2;
+  healing::HealOptions options;
+  options.guards = &guards;
+  options.on_record = cli::healRecorder(*writer, p.findings, "agent", &p.syncs);
+  const auto actions = healing::healFindings(p.findings, p.set, rules::Tier::Standard, executor, options);
+  REQUIRE(actions.size() == 3);
+  CHECK(executor.durable_at_change.size() == 2);  // the third never ran
+  CHECK(actions[0].outcome == healing::Outcome::Healed);
+  CHECK(actions[1].outcome == healing::Outcome::Failed);
+  CHECK(actions[2].outcome == healing::Outcome::Suppressed);
+  CHECK(actions[2].reason == "healing stopped: the guard state cannot be made durable");
+  // The records cut back by the failed flush are written again by the pass's end.
+  REQUIRE(guards.save().ok());
+  REQUIRE(writer->commit().ok());
+  CHECK(durableHeals(p.storage) == 3);
+  CHECK(evidence::verifyStore(p.storage, {p.signer.publicKey(), std::nullopt}).intact());
 }

@@ -4,11 +4,13 @@
 
 #include "fakes/fake_clock.h"
 #include "healing/guards.h"
+#include "support/file_text.h"
 #include "support/temp_dir.h"
 
 using healing::Guards;
 using healing::Hold;
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -31,6 +33,7 @@ struct Fixture {
   fakes::FakeClock clock;  // 2026-01-01T00:00Z
   healing::GuardSettings settings;
   std::string path() const { return (dir.path() / "guards.json").string(); }
+  std::string intents() const { return (dir.path() / "guards.intents").string(); }
   Guards load() {
     auto g = Guards::load(path(), settings, clock, &utcMinute);
     REQUIRE(g.ok());
@@ -302,7 +305,7 @@ TEST_CASE("keys() shows what is in force per (rule, target), and forgets what ha
   CHECK(keys[0].escalated);
 }
 
-TEST_CASE("the write-ahead save is on disk at once, and leaves only its directory sync to the pass's syncs") {
+TEST_CASE("the write-ahead save logs the attempt at once and leaves its flush to the pass's syncs") {
   Fixture fx;
   core::PendingSyncs syncs;
   Guards g = fx.load();
@@ -310,10 +313,77 @@ TEST_CASE("the write-ahead save is on disk at once, and leaves only its director
   const auto r = rule("L1-A", 10min);
   g.beginAction(r.id, "/etc/a");
   REQUIRE(g.saveWriteAhead().ok());
-  CHECK(syncs.size() == 1);  // guards.json's directory, due before the action changes anything
-  CHECK(fx.load().decide(r, "/etc/a").hold == Hold::Cooldown);  // the attempt is in the file
+  // The log and, being new, its directory: due before the action changes anything.
+  CHECK(syncs.size() == 2);
+  CHECK(fx.load().decide(r, "/etc/a").hold == Hold::Cooldown);  // the attempt is in the log
+  CHECK_FALSE(fs::exists(fx.path()));                            // no state saved yet
+  g.beginAction(r.id, "/etc/b");
+  REQUIRE(g.saveWriteAhead().ok());
+  CHECK(syncs.size() == 3);  // the log again, its directory entry already pending
+  CHECK(testsupport::slurp(fx.intents()).find("\"seq\":2") != std::string::npos);
   // A plain save (the pass's last) shares its content's flush with what is pending and pays its
-  // own directory sync: nothing is left pending after it.
+  // own directory sync; the state then holds the attempts and the log is emptied.
   REQUIRE(g.save().ok());
   CHECK(syncs.size() == 0);
+  CHECK(testsupport::slurp(fx.intents()).empty());
+  Guards again = fx.load();
+  CHECK(again.decide(r, "/etc/a").hold == Hold::Cooldown);
+  CHECK(again.keys().size() == 2);
+  CHECK(again.keys().at(0).attempts == 1);  // once: from the state, not again from a log line
+}
+
+TEST_CASE("intents logged since the last save are attempts after a crash, a torn last line is not") {
+  Fixture fx;
+  const auto r = rule("L1-A", 10min);
+  {
+    Guards g = fx.load();
+    g.recordAction(r.id, "/etc/a", true);
+    REQUIRE(g.save().ok());
+    fx.clock.advance(20min);  // past the cooldown
+    g.beginAction(r.id, "/etc/a");
+    REQUIRE(g.saveWriteAhead().ok());  // no syncs: flushed here
+    // ... and the run is killed: no save, no endAction.
+  }
+  Guards g = fx.load();
+  CHECK(g.decide(r, "/etc/a").hold == Hold::Cooldown);  // the killed run's attempt counts
+  REQUIRE(g.keys().size() == 1);
+  CHECK(g.keys()[0].attempts == 2);
+  CHECK(g.actionsLastHour() == 2);
+
+  SECTION("a line cut short by the crash is ignored: its action never started") {
+    std::ofstream(fx.intents(), std::ios::app) << R"({"seq":3,"rule":"L1-A","target":"/etc/b","a)";
+    Guards cut = fx.load();
+    CHECK(cut.keys().size() == 1);
+    CHECK(cut.decide(r, "/etc/b").allowed());
+  }
+  SECTION("lines the state already holds (a save whose log was not emptied) are not counted twice") {
+    const std::string log = testsupport::slurp(fx.intents());
+    REQUIRE(g.save().ok());
+    std::ofstream(fx.intents()) << log;  // as if the truncate had been lost
+    CHECK(fx.load().keys().at(0).attempts == 2);
+  }
+  SECTION("a complete line that is not an intent is an error naming the file and line") {
+    std::ofstream(fx.intents(), std::ios::app) << "{\"seq\":3}\n";
+    auto bad = Guards::load(fx.path(), fx.settings, fx.clock, &utcMinute);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().code == healing::GuardErrc::Invalid);
+    CHECK(bad.error().message.find("guards.intents:2:") != std::string::npos);
+  }
+}
+
+TEST_CASE("a write-ahead whose flush failed is known to the guards") {
+  Fixture fx;
+  core::PendingSyncs syncs;
+  Guards g = fx.load();
+  g.deferWriteAheadSync(&syncs);
+  g.beginAction("L1-A", "/etc/a");
+  REQUIRE(g.saveWriteAhead().ok());
+  CHECK_FALSE(g.writeAheadFailed());
+  REQUIRE(syncs.flushBeforeChange().ok());
+  CHECK_FALSE(g.writeAheadFailed());
+  // A descriptor that cannot be examined stands in for a disk that refuses the flush.
+  CHECK_FALSE(syncs.flushBeforeChange(999999).ok());
+  CHECK(g.writeAheadFailed());
+  REQUIRE(syncs.flushBeforeChange().ok());
+  CHECK_FALSE(g.writeAheadFailed());
 }
