@@ -125,10 +125,11 @@ core::Status<Failure> liveStateDirCheck(const config::AgentConfig& cfg) {
   }
   struct stat st {};
   const int got = ::fstat(fd, &st);
+  const int fstat_errno = errno;  // close() may change it
   ::close(fd);
   const unsigned euid = ::geteuid();
   if (got != 0 || st.st_uid != euid || (st.st_mode & 022) != 0) {
-    const std::string what = got != 0            ? std::string("cannot be examined: ") + std::strerror(errno)
+    const std::string what = got != 0            ? std::string("cannot be examined: ") + std::strerror(fstat_errno)
                              : st.st_uid != euid ? "is owned by uid " + std::to_string(st.st_uid)
                                                  : "is writable by its group or others";
     return core::fail(Failure{kExitUsage, "live healing refused: state_dir " + cfg.state_dir + " " + what +
