@@ -49,41 +49,73 @@ void forEachLine(std::string_view text, F&& f) {
   }
 }
 
+// Keyword, then whitespace and/or one '=', then the arguments. Empty key: not a keyword line.
+std::pair<std::string_view, std::string_view> sshdKeyword(std::string_view line) {
+  size_t k = 0;
+  while (k < line.size() && line[k] != ' ' && line[k] != '\t' && line[k] != '=') ++k;
+  const std::string_view key = line.substr(0, k);
+  std::string_view rest = trim(line.substr(k));
+  if (!rest.empty() && rest.front() == '=') rest = trim(rest.substr(1));
+  const bool word = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0;
+  });
+  return {word ? key : std::string_view(), rest};
+}
+
 void parseSshd(std::string_view text, ParsedConfig& out) {
-  bool in_match = false;
+  std::string match;  // the Match block being read, "" before the first
   forEachLine(text, [&](std::string_view raw, int line_no) {
-    if (in_match) return;
     const std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '#') return;
-    // Keyword, then whitespace and/or one '=', then the value.
-    size_t k = 0;
-    while (k < line.size() && line[k] != ' ' && line[k] != '\t' && line[k] != '=') ++k;
-    const std::string_view key = line.substr(0, k);
-    std::string_view rest = trim(line.substr(k));
-    if (!rest.empty() && rest.front() == '=') rest = trim(rest.substr(1));
+    if (line.empty()) return;
+    if (line.front() == '#') {
+      const auto [key, rest] = sshdKeyword(trim(line.substr(std::min(line.size(), line.find_first_not_of('#')))));
+      if (!key.empty() && !rest.empty()) out.commented.push_back({std::string(key), sshdArguments(rest), line_no, match});
+      return;
+    }
+    const auto [key, rest] = sshdKeyword(line);
+    if (key.empty()) return;
     if (iequals(key, "Match")) {
-      in_match = true;  // everything after the first Match belongs to conditional blocks
+      // Everything after a Match line belongs to its block, up to the next Match.
+      match = "Match " + sshdArguments(rest);
+      return;
+    }
+    if (!match.empty()) {
+      out.conditional.push_back({std::string(key), sshdArguments(rest), line_no, match});
       return;
     }
     if (iequals(key, "Include")) {
       out.include_pos.push_back(out.entries.size());
-      out.includes.push_back({std::string(unquote(rest)), line_no});
+      out.includes.push_back({sshdArguments(rest), line_no});
       return;
     }
-    out.entries.push_back({std::string(key), std::string(unquote(rest)), line_no});
+    out.entries.push_back({std::string(key), sshdArguments(rest), line_no, ""});
   });
+}
+
+// A comment line's text after its comment characters, when the line is one ("#key = v").
+std::optional<std::string_view> commentedOut(std::string_view line, std::string_view marks) {
+  if (line.empty() || marks.find(line.front()) == std::string_view::npos) return std::nullopt;
+  return trim(line.substr(std::min(line.size(), line.find_first_not_of(marks))));
+}
+
+std::optional<ConfigEntry> sysctlAssignment(std::string_view line, int line_no) {
+  if (!line.empty() && line.front() == '-') line = trim(line.substr(1));  // "-key = v": ignore-failure marker
+  const size_t eq = line.find('=');
+  if (eq == std::string_view::npos) return std::nullopt;
+  const std::string_view key = trim(line.substr(0, eq));
+  if (key.empty()) return std::nullopt;
+  return ConfigEntry{normaliseSysctlKey(key), std::string(trim(line.substr(eq + 1))), line_no, ""};
 }
 
 void parseSysctl(std::string_view text, ParsedConfig& out) {
   forEachLine(text, [&](std::string_view raw, int line_no) {
-    std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '#' || line.front() == ';') return;
-    if (line.front() == '-') line = trim(line.substr(1));  // "-key = v": ignore-failure marker
-    const size_t eq = line.find('=');
-    if (eq == std::string_view::npos) return;
-    const std::string_view key = trim(line.substr(0, eq));
-    if (key.empty()) return;
-    out.entries.push_back({normaliseSysctlKey(key), std::string(trim(line.substr(eq + 1))), line_no});
+    const std::string_view line = trim(raw);
+    if (line.empty()) return;
+    if (const auto body = commentedOut(line, "#;")) {
+      if (auto e = sysctlAssignment(*body, line_no)) out.commented.push_back(std::move(*e));
+      return;
+    }
+    if (auto e = sysctlAssignment(line, line_no)) out.entries.push_back(std::move(*e));
   });
 }
 
@@ -102,31 +134,78 @@ void parseIni(std::string_view text, std::string_view section, ParsedConfig& out
     if (eq == std::string_view::npos) return;
     const std::string_view key = trim(line.substr(0, eq));
     if (key.empty()) return;
-    out.entries.push_back({std::string(key), std::string(trim(line.substr(eq + 1))), line_no});
+    out.entries.push_back({std::string(key), std::string(trim(line.substr(eq + 1))), line_no, ""});
   });
+}
+
+std::optional<ConfigEntry> shellAssignment(std::string_view line, int line_no) {
+  if (line.substr(0, 7) == "export " || line.substr(0, 7) == "export\t") line = trim(line.substr(7));
+  const size_t eq = line.find('=');
+  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  const std::string_view key = line.substr(0, eq);
+  // Shell assignments have no spaces around '='; a line that has them is not an assignment.
+  if (key.find_first_of(" \t") != std::string_view::npos) return std::nullopt;
+  std::string_view value = line.substr(eq + 1);
+  if (!value.empty() && value.front() != '"' && value.front() != '\'') {
+    const size_t hash = value.find(" #");
+    if (hash != std::string_view::npos) value = value.substr(0, hash);
+    value = trim(value);
+  }
+  return ConfigEntry{std::string(key), std::string(unquote(trim(value))), line_no, ""};
 }
 
 void parseKeyValue(std::string_view text, ParsedConfig& out) {
   forEachLine(text, [&](std::string_view raw, int line_no) {
-    std::string_view line = trim(raw);
-    if (line.empty() || line.front() == '#') return;
-    if (line.substr(0, 7) == "export " || line.substr(0, 7) == "export\t") line = trim(line.substr(7));
-    const size_t eq = line.find('=');
-    if (eq == std::string_view::npos || eq == 0) return;
-    const std::string_view key = line.substr(0, eq);
-    // Shell assignments have no spaces around '='; a line that has them is not an assignment.
-    if (key.find_first_of(" \t") != std::string_view::npos) return;
-    std::string_view value = line.substr(eq + 1);
-    if (!value.empty() && value.front() != '"' && value.front() != '\'') {
-      const size_t hash = value.find(" #");
-      if (hash != std::string_view::npos) value = value.substr(0, hash);
-      value = trim(value);
+    const std::string_view line = trim(raw);
+    if (line.empty()) return;
+    if (const auto body = commentedOut(line, "#")) {
+      if (auto e = shellAssignment(*body, line_no)) out.commented.push_back(std::move(*e));
+      return;
     }
-    out.entries.push_back({std::string(key), std::string(unquote(trim(value))), line_no});
+    if (auto e = shellAssignment(line, line_no)) out.entries.push_back(std::move(*e));
   });
 }
 
 }  // namespace
+
+std::string sshdArguments(std::string_view rest) {
+  // As OpenSSH's argv_split(): blanks separate words outside quotes; ' and " quote (anywhere in a
+  // word, and are removed); a backslash takes a quote, a backslash or (outside quotes) a blank
+  // literally; an unquoted word that begins with '#' begins the comment.
+  std::string out, word;
+  bool in_word = false;
+  char quote = 0;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    const char c = rest[i];
+    const bool blank = c == ' ' || c == '\t' || c == '\r';
+    if (!in_word) {
+      if (blank) continue;
+      if (c == '#') break;
+      in_word = true;
+    }
+    if (c == '\\' && i + 1 < rest.size()) {
+      const char n = rest[i + 1];
+      if (n == '\'' || n == '"' || n == '\\' || (quote == 0 && n == ' ')) {
+        word += n;
+        ++i;
+        continue;
+      }
+    }
+    if (quote == 0 && (c == '\'' || c == '"')) {
+      quote = c;
+    } else if (quote != 0 && c == quote) {
+      quote = 0;
+    } else if (quote == 0 && blank) {
+      out += (out.empty() ? "" : " ") + word;
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+    }
+  }
+  if (in_word) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
 
 ParsedConfig parseConfig(ConfigFormat format, std::string_view text, std::string_view section) {
   ParsedConfig out;

@@ -21,6 +21,9 @@ struct ConfigEntry {
   std::string key;
   std::string value;
   int line = 0;  // 1-based
+  /// sshd: the Match line of the block this entry is in ("Match Address 10.0.0.0/8"); "" when
+  /// it applies to every connection.
+  std::string match;
 };
 
 /// An sshd `Include` directive met before the first Match block, in file order.
@@ -31,10 +34,18 @@ struct ConfigInclude {
 
 struct ParsedConfig {
   std::vector<ConfigEntry> entries;    // only those that apply globally (sshd: before any Match)
+  std::vector<ConfigEntry> conditional;  // sshd: those inside Match blocks (`match` set)
+  /// Definitions commented out ("#PermitRootLogin no"): what a reader may take for a setting.
+  std::vector<ConfigEntry> commented;
   std::vector<ConfigInclude> includes; // sshd only; entries and includes keep their relative order
   // Position of each include among `entries`: entries[0..include_pos[i]) come before includes[i].
   std::vector<size_t> include_pos;
 };
+
+/// sshd's reading of a keyword's arguments: words split on blanks, double-quoted words kept
+/// whole (quotes removed), and a word that begins with '#' starts a comment that runs to the end
+/// of the line ("no # legacy" is "no"). The words are joined by one space.
+std::string sshdArguments(std::string_view rest);
 
 /// Extracts the assignments of `text`. For ini, only keys of `section` are returned (keys before
 /// any section header belong to section ""). sysctl keys are normalised to dotted form.

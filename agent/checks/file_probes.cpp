@@ -8,6 +8,7 @@
 #include "checks/probe_registry.h"
 #include "checks/probes.h"
 #include "checks/redaction.h"
+#include "checks/sshd_keywords.h"
 #include "core/sha256.h"
 
 namespace checks {
@@ -20,6 +21,18 @@ std::string fsReason(const std::string& path, const FsError& e) { return path + 
 
 // A host path is "missing" for a probe when it, or a component of it, does not exist.
 bool isMissing(const FsError& e) { return e.code == FsErrc::NotFound || e.code == FsErrc::NotDirectory; }
+
+// A file that does not exist, judged as the probe's `missing:` says.
+ProbeResult missingResult(const std::string& path, const std::string& expected, rules::MissingFile missing) {
+  ProbeResult r;
+  switch (missing) {
+    case rules::MissingFile::Pass: r = compliant(path, expected, "absent"); break;
+    case rules::MissingFile::Fail: r = drifted(path, expected, "absent"); break;
+    case rules::MissingFile::NotApplicable: return notApplicable(path, "absent");
+  }
+  r.details["reason"] = "absent";
+  return r;
+}
 
 std::vector<ProbeResult> fileExists(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::FileExistsProbe>();
@@ -40,7 +53,7 @@ std::vector<ProbeResult> fileMode(const rules::ProbeSpec& spec, ProbeContext& ct
   const std::string expected = "at most " + octalMode(p.max_mode);
   auto st = ctx.files.stat(p.path);
   if (!st.ok()) {
-    if (isMissing(st.error())) return {drifted(p.path, expected, "absent")};
+    if (isMissing(st.error())) return {missingResult(p.path, expected, p.missing)};
     return {probeError(p.path, fsReason(p.path, st.error()))};
   }
   const unsigned mode = st->mode & 07777u;
@@ -62,7 +75,7 @@ std::vector<ProbeResult> fileOwner(const rules::ProbeSpec& spec, ProbeContext& c
   }
   auto st = ctx.files.stat(p.path);
   if (!st.ok()) {
-    if (isMissing(st.error())) return {drifted(p.path, expected, "absent")};
+    if (isMissing(st.error())) return {missingResult(p.path, expected, p.missing)};
     return {probeError(p.path, fsReason(p.path, st.error()))};
   }
   auto nameOr = [](std::string name, std::uint32_t id) { return name.empty() ? std::to_string(id) : name; };
@@ -133,21 +146,16 @@ struct ConfigCollector {
   ProbeContext& ctx;
   const rules::ConfigValueProbe& probe;
   std::vector<LocatedEntry> entries;
+  std::vector<LocatedEntry> conditional;  // sshd: inside Match blocks
+  std::vector<LocatedEntry> commented;
   std::vector<std::string> missing;
   std::size_t files_read = 0;
   std::optional<std::string> error;
 
   // Matches one path component against a glob with '*' and '?' (sshd's Include uses glob(3)).
+  // A leading dot is matched only by a pattern that starts with one.
   static bool globMatch(std::string_view pat, std::string_view name) {
-    size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-    while (n < name.size()) {
-      if (p < pat.size() && (pat[p] == '?' || pat[p] == name[n])) { ++p; ++n; }
-      else if (p < pat.size() && pat[p] == '*') { star = p++; mark = n; }
-      else if (star != std::string_view::npos) { p = star + 1; n = ++mark; }
-      else return false;
-    }
-    while (p < pat.size() && pat[p] == '*') ++p;
-    return p == pat.size() && (name.empty() || name[0] != '.' || pat[0] == '.');
+    return sshdPatternMatch(pat, name) && (name.empty() || name[0] != '.' || (!pat.empty() && pat[0] == '.'));
   }
 
   // Expands a path whose last component may hold a glob; sorted, as glob(3) returns them.
@@ -194,6 +202,8 @@ struct ConfigCollector {
       }
       if (i < parsed.entries.size()) entries.push_back({parsed.entries[i], path});
     }
+    for (const auto& e : parsed.conditional) conditional.push_back({e, path});
+    for (const auto& e : parsed.commented) commented.push_back({e, path});
   }
 
   void addPath(const std::string& path) {
@@ -216,42 +226,121 @@ struct ConfigCollector {
   }
 };
 
+std::string where(const LocatedEntry& e) { return e.file + ":" + std::to_string(e.entry.line); }
+
+bool equalsIgnoringCase(const std::string& a, const std::string& b, bool ignore_case) {
+  rules::Expectation same;
+  same.value = b;
+  same.ignore_case = ignore_case;
+  return satisfies(same, a);
+}
+
 std::vector<ProbeResult> configValue(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::ConfigValueProbe>();
   const std::string target = p.paths.front();
-  ConfigCollector c{ctx, p, {}, {}, 0, std::nullopt};
+  ConfigCollector c{ctx, p, {}, {}, {}, {}, 0, std::nullopt};
   for (const auto& path : p.paths) c.addPath(path);
   if (c.error) return {probeError(target, *c.error)};
+  const bool sshd = p.format == rules::ConfigFormat::Sshd;
+  const auto ofKey = [&](const std::vector<LocatedEntry>& from) {
+    std::vector<const LocatedEntry*> out;
+    for (const auto& e : from) {
+      if (configKeyEquals(p.format, e.entry.key, p.key)) out.push_back(&e);
+    }
+    return out;
+  };
+  const auto defined = ofKey(c.entries);
+  const auto conditional = ofKey(c.conditional);
+  // What the program takes from a definition: sshd reads it by its keyword's kind (times in
+  // seconds ...), the other formats as written.
+  const auto effective = [&](const LocatedEntry& e) -> SshdValue {
+    return sshd ? readSshdValue(p.key, e.entry.value) : SshdValue{true, e.entry.value, ""};
+  };
+  // sshd's reading of the expectation's case (it reads "No" as "no").
+  rules::Expectation expect = p.expect;
+  if (sshd) expect.ignore_case = true;
+  const bool secret = isSensitiveKey(p.key) || isSensitivePath(target);
+  const auto shown = [&](const std::optional<std::string>& v) {
+    return !v ? std::string("(absent)") : secret ? std::string(kRedacted) : excerpt(*v);
+  };
+  const auto result = [&](bool ok, const std::optional<std::string>& value) {
+    ProbeResult r = ok ? compliant(target, describe(p.expect), shown(value)) : drifted(target, describe(p.expect), shown(value));
+    r.details["key"] = p.key;
+    if (!c.missing.empty()) {
+      std::string m;
+      for (const auto& f : c.missing) m += (m.empty() ? "" : ", ") + f;
+      r.details["missing_files"] = m;
+    }
+    return r;
+  };
+
+  // A definition the program refuses makes the whole file refused (sshd -t fails): wherever it
+  // is, it is drifted, whatever the other definitions say.
+  std::vector<const LocatedEntry*> all = defined;
+  all.insert(all.end(), conditional.begin(), conditional.end());
+  for (const LocatedEntry* e : all) {
+    const SshdValue v = effective(*e);
+    if (v.valid) continue;
+    ProbeResult r = result(false, e->entry.value);
+    r.details["source"] = where(*e);
+    r.details["reason"] = "sshd refuses '" + e->entry.key + " " + (secret ? std::string(kRedacted) : e->entry.value) +
+                          "' at " + where(*e) + ": " + v.why + " (sshd -t fails on this file)";
+    return {r};
+  }
 
   const LocatedEntry* found = nullptr;
-  for (const auto& e : c.entries) {
-    if (!configKeyEquals(p.format, e.entry.key, p.key)) continue;
-    found = &e;
-    if (firstValueWins(p.format)) break;
-  }
+  if (!defined.empty()) found = firstValueWins(p.format) ? defined.front() : defined.back();
   std::optional<std::string> value;
   std::map<std::string, std::string> details;
   if (found) {
-    value = found->entry.value;
-    details["source"] = found->file + ":" + std::to_string(found->entry.line);
+    value = effective(*found).effective;
+    details["source"] = where(*found);
+  } else if (p.explicit_setting) {
+    // The default does not count: the setting must be written, whatever the program's default.
+    const auto commented = ofKey(c.commented);
+    ProbeResult r = result(false, std::nullopt);
+    r.actual = "(not set)";
+    r.details["reason"] = commented.empty() ? "not set in any file; it must be set explicitly"
+                                            : "not set: commented out at " + where(*commented.front()) +
+                                                  "; it must be set explicitly";
+    return {r};
   } else if (p.default_value) {
     value = *p.default_value;
     details["source"] = "default";
   }
-  // sshd reads its keyword arguments case-insensitively ("No" is "no").
-  rules::Expectation expect = p.expect;
-  if (p.format == rules::ConfigFormat::Sshd) expect.ignore_case = true;
-  const bool ok = satisfies(expect, value);
-  const bool secret = isSensitiveKey(p.key) || isSensitivePath(target);
-  const std::string actual = !value ? "(absent)" : secret ? std::string(kRedacted) : excerpt(*value);
-  ProbeResult r = ok ? compliant(target, describe(p.expect), actual) : drifted(target, describe(p.expect), actual);
-  r.details = std::move(details);
-  r.details["key"] = p.key;
-  if (!c.missing.empty()) {
-    std::string m;
-    for (const auto& f : c.missing) m += (m.empty() ? "" : ", ") + f;
-    r.details["missing_files"] = m;
+  if (p.conflict == rules::Conflict::Fail) {
+    std::string listed;
+    bool differ = false;
+    for (const LocatedEntry* e : defined) {
+      differ = differ || !equalsIgnoringCase(effective(*e).effective, *value, sshd);
+      listed += (listed.empty() ? "" : ", ") + where(*e) + " '" + (secret ? std::string(kRedacted) : e->entry.value) + "'";
+    }
+    if (differ) {
+      ProbeResult r = result(false, value);
+      r.details.merge(details);
+      r.details["reason"] = "conflicting definitions: " + listed;
+      return {r};
+    }
   }
+  if (!satisfies(expect, value)) {
+    ProbeResult r = result(false, value);
+    r.details.merge(details);
+    return {r};
+  }
+  // sshd: a Match block that sets a value the check refuses weakens it for the connections the
+  // block matches (what `sshd -T -C` shows for such a connection).
+  for (const LocatedEntry* e : conditional) {
+    const std::string v = effective(*e).effective;
+    if (satisfies(expect, v)) continue;
+    ProbeResult r = result(false, v);
+    r.details["source"] = where(*e);
+    r.details["match"] = e->entry.match;
+    r.details["reason"] = "'" + e->entry.match + "' (" + where(*e) + ") sets it to " + shown(v) +
+                          " for the connections it matches";
+    return {r};
+  }
+  ProbeResult r = result(true, value);
+  r.details.merge(details);
   return {r};
 }
 

@@ -35,6 +35,11 @@ enum class MatchOp { Eq, Ne, Contains, Regex, Gt, Lt, In, NotIn, Exists };
 enum class ConfigFormat { Sshd, Sysctl, Ini, KeyValue };
 enum class ScanFind { Suid, Sgid, SuidSgid, WorldWritable };
 enum class Protocol { Tcp, Udp };
+/// A file probe's verdict on a file that does not exist (YAML `missing:`).
+enum class MissingFile { Pass, Fail, NotApplicable };
+/// config_value with several definitions of the key (YAML `conflict:`): the format's precedence
+/// decides (sshd: the first, the others: the last), or differing values are drifted.
+enum class Conflict { Precedence, Fail };
 
 constexpr std::string_view toString(Severity v) {
   switch (v) {
@@ -83,6 +88,21 @@ constexpr std::string_view toString(ScanFind v) {
   return "?";
 }
 constexpr std::string_view toString(Protocol v) { return v == Protocol::Tcp ? "tcp" : "udp"; }
+constexpr std::string_view toString(MissingFile v) {
+  switch (v) {
+    case MissingFile::Pass: return "pass";
+    case MissingFile::Fail: return "fail";
+    case MissingFile::NotApplicable: return "not_applicable";
+  }
+  return "?";
+}
+constexpr std::string_view toString(Conflict v) {
+  switch (v) {
+    case Conflict::Precedence: return "precedence";
+    case Conflict::Fail: return "fail";
+  }
+  return "?";
+}
 
 /// Where a spec was written: file (as named to the loader), 1-based line and column (0: unknown).
 struct SourcePos {
@@ -131,11 +151,15 @@ struct FileModeProbe {
   std::string path;
   /// The file's permission bits must be a subset of this (YAML: octal string, e.g. "0640").
   unsigned max_mode = 0;
+  /// A file that does not exist has no mode to be wrong: it passes (details.reason: absent), as
+  /// the benchmarks judge it; whether it must exist is a check of its own (file_exists).
+  MissingFile missing = MissingFile::Pass;
 };
 struct FileOwnerProbe {
   std::string path;
   std::string owner;                 // user name or numeric uid, as written
   std::optional<std::string> group;  // group name or numeric gid
+  MissingFile missing = MissingFile::Pass;  // as FileModeProbe
 };
 struct FileRegexProbe {
   std::string path;
@@ -158,6 +182,10 @@ struct ConfigValueProbe {
   /// actual "(absent)".
   std::optional<std::string> default_value;  // YAML `default`
   Expectation expect;
+  /// YAML `explicit: true`: the key must be set in a file; the default does not count (a missing
+  /// or commented-out key is drifted, details.reason saying which).
+  bool explicit_setting = false;
+  Conflict conflict = Conflict::Precedence;
 };
 struct FileHashProbe {
   std::string path;

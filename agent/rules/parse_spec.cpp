@@ -509,6 +509,17 @@ Expectation requiredExpectation(Spec& s, Ctx& ctx) {
   return out;
 }
 
+// `missing: pass | fail | not_applicable` of a file probe.
+MissingFile missingFile(Spec& s, MissingFile fallback) {
+  const auto v = s.m.str("missing", false);
+  if (!v) return fallback;
+  for (const MissingFile m : {MissingFile::Pass, MissingFile::Fail, MissingFile::NotApplicable}) {
+    if (*v == toString(m)) return m;
+  }
+  s.m.badValue("missing", "unknown value '" + *v + "'; expected pass, fail or not_applicable");
+  return fallback;
+}
+
 ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
   if (type == "file_exists") return FileExistsProbe{s.hostPath("path", true, false)};
   if (type == "file_absent") return FileAbsentProbe{s.hostPath("path", true, false)};
@@ -516,6 +527,7 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
     FileModeProbe p;
     p.path = s.hostPath("path", true, false);
     p.max_mode = s.mode("max_mode", true).value_or(0);
+    p.missing = missingFile(s, p.missing);
     return p;
   }
   if (type == "file_owner") {
@@ -524,6 +536,7 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
     p.owner = s.account("owner", true);
     if (s.m.has("group")) p.group = s.account("group", false);
     else s.m.node("group");
+    p.missing = missingFile(s, p.missing);
     return p;
   }
   if (type == "file_regex") {
@@ -552,6 +565,11 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
     if (s.m.has("default")) p.default_value = s.text("default", false, true);
     else s.m.node("default");
     p.expect = requiredExpectation(s, ctx);
+    p.explicit_setting = s.m.boolean("explicit").value_or(false);
+    if (const auto c = s.m.str("conflict", false)) {
+      if (*c == "fail") p.conflict = Conflict::Fail;
+      else if (*c != "precedence") s.m.badValue("conflict", "unknown value '" + *c + "'; expected precedence or fail");
+    }
     return p;
   }
   if (type == "file_hash") {

@@ -28,7 +28,7 @@
 namespace rules {
 
 /// Bump on any change of model.h or of the layout: a cache written by another version is refused.
-inline constexpr std::uint32_t kRuleSetCodecVersion = 2;  // 2: dir_scan cross_mounts
+inline constexpr std::uint32_t kRuleSetCodecVersion = 3;  // 2: dir_scan cross_mounts; 3: explicit, conflict, missing
 inline constexpr std::string_view kRuleSetCodecMagic = "CARS";
 /// Bytes before the body: magic, version, checksum.
 inline constexpr std::size_t kRuleSetCodecHeaderBytes = 16;
@@ -71,13 +71,18 @@ template <class V, Like<MatchCondition>... S> void visitFields(V& v, S&... s) { 
 // Probes, in ProbeBody order.
 template <class V, Like<FileExistsProbe>... S> void visitFields(V& v, S&... s) { v(s.path...); }
 template <class V, Like<FileAbsentProbe>... S> void visitFields(V& v, S&... s) { v(s.path...); }
-template <class V, Like<FileModeProbe>... S> void visitFields(V& v, S&... s) { v(s.path...); v(s.max_mode...); }
-template <class V, Like<FileOwnerProbe>... S> void visitFields(V& v, S&... s) { v(s.path...); v(s.owner...); v(s.group...); }
+template <class V, Like<FileModeProbe>... S> void visitFields(V& v, S&... s) {
+  v(s.path...); v(s.max_mode...); v(s.missing...);
+}
+template <class V, Like<FileOwnerProbe>... S> void visitFields(V& v, S&... s) {
+  v(s.path...); v(s.owner...); v(s.group...); v(s.missing...);
+}
 template <class V, Like<FileRegexProbe>... S> void visitFields(V& v, S&... s) {
   v(s.path...); v(s.pattern...); v(s.regex...); v(s.present...); v(s.skip_comments...); v(s.comment_prefix...);
 }
 template <class V, Like<ConfigValueProbe>... S> void visitFields(V& v, S&... s) {
   v(s.paths...); v(s.key...); v(s.format...); v(s.section...); v(s.default_value...); v(s.expect...);
+  v(s.explicit_setting...); v(s.conflict...);
 }
 template <class V, Like<FileHashProbe>... S> void visitFields(V& v, S&... s) { v(s.path...); v(s.sha256...); }
 template <class V, Like<DirScanProbe>... S> void visitFields(V& v, S&... s) {
@@ -161,6 +166,8 @@ constexpr MatchOp lastEnumValue(MatchOp) { return MatchOp::Exists; }
 constexpr ConfigFormat lastEnumValue(ConfigFormat) { return ConfigFormat::KeyValue; }
 constexpr ScanFind lastEnumValue(ScanFind) { return ScanFind::WorldWritable; }
 constexpr Protocol lastEnumValue(Protocol) { return Protocol::Udp; }
+constexpr MissingFile lastEnumValue(MissingFile) { return MissingFile::NotApplicable; }
+constexpr Conflict lastEnumValue(Conflict) { return Conflict::Fail; }
 
 }  // namespace codec
 }  // namespace rules

@@ -289,7 +289,7 @@ TEST_CASE("a file step whose file cannot be read fails: a host error is not a re
   PlanFixture fx;
   fx.mkdir("etc");
   const std::string yaml =
-      "checks:\n  - {id: G-1, title: t, severity: low, hipaa: [x], probe: {type: file_mode, path: /etc/gone, max_mode: \"0644\"}}\n"
+      "checks:\n  - {id: G-1, title: t, severity: low, hipaa: [x], probe: {type: file_mode, path: /etc/gone, max_mode: \"0644\", missing: fail}}\n"
       "rules:\n  - {id: R-G, name: n, tiers: [standard], match: [{field: check_id, op: eq, value: G-1}, {field: status, op: eq, value: drifted}],\n"
       "     actions: [{type: set_file_mode, path: /etc/gone, max_mode: \"0644\"}]}\n";
   auto r = fx.plan(yaml).at(0);
