@@ -68,6 +68,14 @@ bool satisfies(const rules::Expectation& e, const std::optional<std::string>& ac
       const auto n = toNumber(v);
       return n && *n < e.number;
     }
+    case MatchOp::Le: {
+      const auto n = toNumber(v);
+      return n && *n <= e.number;
+    }
+    case MatchOp::Ge: {
+      const auto n = toNumber(v);
+      return n && *n >= e.number;
+    }
     case MatchOp::In: return inList(e, v);
     case MatchOp::NotIn: return !inList(e, v);
     case MatchOp::Exists: break;
@@ -89,6 +97,8 @@ std::string describe(const rules::Expectation& e) {
     case MatchOp::Regex: return "matches " + e.value;
     case MatchOp::Gt: return "> " + e.value;
     case MatchOp::Lt: return "< " + e.value;
+    case MatchOp::Le: return "<= " + e.value;
+    case MatchOp::Ge: return ">= " + e.value;
     case MatchOp::In: return "one of " + list();
     case MatchOp::NotIn: return "none of " + list();
     case MatchOp::Exists: return e.value == "false" ? "absent" : "present";

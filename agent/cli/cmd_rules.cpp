@@ -80,6 +80,16 @@ int runRulesList(const GlobalOptions& global) {
       doc["rules"].push_back({{"id", r.id}, {"name", r.name}, {"tiers", tiers}, {"acts_in_tier", r.actsIn(tier)},
                               {"mode", std::string(rules::toString(r.mode))}, {"actions", actions}});
     }
+    doc["vars"] = nlohmann::ordered_json::array();
+    for (const auto& v : set->vars) {
+      nlohmann::ordered_json var{{"name", v.name}, {"type", std::string(rules::toString(v.type))},
+                                 {"value", v.value}, {"default", v.default_value}, {"source", v.source}};
+      if (v.min) var["min"] = *v.min;
+      if (v.max) var["max"] = *v.max;
+      if (!v.allowed.empty()) var["allowed"] = v.allowed;
+      var["description"] = v.description;
+      doc["vars"].push_back(std::move(var));
+    }
     std::printf("%s\n", doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return kExitOk;
   }
@@ -94,6 +104,19 @@ int runRulesList(const GlobalOptions& global) {
     for (const auto& a : r.actions) actions += (actions.empty() ? "" : ", ") + a.type;
     std::printf("%c %-17s %-7s %s [%s]\n", r.actsIn(tier) ? '*' : ' ', r.id.c_str(),
                 std::string(rules::toString(r.mode)).c_str(), r.name.c_str(), actions.c_str());
+  }
+  if (!set->vars.empty()) {
+    std::printf("\nVARIABLES (%zu; set in agent.yaml vars:)\n", set->vars.size());
+    for (const auto& v : set->vars) {
+      std::string range;
+      if (v.type == rules::VarType::Int && (v.min || v.max)) {
+        range = " " + (v.min ? std::to_string(*v.min) : std::string()) + ".." + (v.max ? std::to_string(*v.max) : std::string());
+      }
+      for (std::size_t i = 0; i < v.allowed.size(); ++i) range += (i ? "|" : " ") + v.allowed[i];
+      const std::string origin = v.overridden() ? v.source + ", default " + v.default_value : "default";
+      std::printf("  %-32s %-10s %s%s (%s)\n", v.name.c_str(), v.value.c_str(),
+                  std::string(rules::toString(v.type)).c_str(), range.c_str(), origin.c_str());
+    }
   }
   return kExitOk;
 }

@@ -118,6 +118,8 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   facts.tier = std::string(config::toString(cfg.rules.tier));
   facts.started = started;
   facts.rules_version = agent->rules.version;
+  facts.rules_source_version = agent->rules.source_version;
+  for (const auto& v : agent->rules.vars) facts.vars[v.name] = {v.value, v.default_value, v.source};
   facts.rules_source = "shipped";
   facts.rule_checks = agent->rules.checks.size();
   facts.rule_count = agent->rules.rules.size();

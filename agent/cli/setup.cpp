@@ -1,5 +1,7 @@
 #include "cli/setup.h"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -96,10 +98,21 @@ core::Result<rules::RuleSet, Failure> loadRules(const config::AgentConfig& cfg, 
   }
   // The validated set is cached in state_dir by writers; readers only read the cache.
   const rules::CacheOptions cache{cfg.state_dir + "/cache", write_cache};
-  auto set = rules::loadRulePathCached(cfg.rules.dir, known, cache);
+  rules::VarOverrides overrides;
+  for (const auto& [name, v] : cfg.vars) {
+    overrides[name] = rules::VarOverride{v.value, rules::SourcePos{cfg.origin.file, v.line, v.column}};
+  }
+  auto set = rules::loadRulePathCached(cfg.rules.dir, known, cache, overrides);
   if (!set.ok()) {
     const int code = set.error().code == rules::RulesErrc::Io ? kExitRuntime : kExitUsage;
-    return core::fail(Failure{code, "invalid rules in " + cfg.rules.dir + ":\n" + set.error().format()});
+    // Problems only with agent.yaml's vars: are the operator's configuration, not the rules.
+    const auto& problems = set.error().problems;
+    const bool only_vars = !problems.empty() && std::all_of(problems.begin(), problems.end(), [&](const auto& p) {
+      return !cfg.origin.file.empty() && p.file == cfg.origin.file;
+    });
+    const std::string what = only_vars ? "invalid vars: in " + cfg.origin.file + " for the rules in " + cfg.rules.dir
+                                       : "invalid rules in " + cfg.rules.dir;
+    return core::fail(Failure{code, what + ":\n" + set.error().format()});
   }
   return std::move(*set);
 }

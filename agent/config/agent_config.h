@@ -151,6 +151,15 @@ struct ConfigOrigin {
   bool operator==(const ConfigOrigin&) const = default;
 };
 
+/// A site's value for a rule-set variable (agent.yaml `vars:`), as written, with its position in
+/// the file (the rules validate it against the variable's declaration).
+struct VarSetting {
+  std::string value;
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+  bool operator==(const VarSetting&) const = default;
+};
+
 struct AgentConfig {
   std::string site_id;
   std::string appliance_id;  // empty: derived from etc/machine-id under host_root
@@ -168,6 +177,8 @@ struct AgentConfig {
   GatewayConfig gateway;
   // Merged over defaultTools(): a file entry replaces the default of that name only.
   std::map<std::string, std::string> tools = defaultTools();
+  /// Rule-set variables tuned for this site (name -> value): see the README, "Variables".
+  std::map<std::string, VarSetting> vars;
 
   ConfigOrigin origin;
   bool operator==(const AgentConfig&) const = default;

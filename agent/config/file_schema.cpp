@@ -340,6 +340,34 @@ void readTools(MapReader& root, AgentConfig& cfg) {
   if (ok) cfg.tools = std::move(merged);
 }
 
+// vars: rule-set variable name -> value. The names and values are the rules' to judge (they
+// declare the variables, with types and bounds); here only the shape is checked.
+void readVars(MapReader& root, AgentConfig& cfg) {
+  const YAML::Node vars = root.node("vars");
+  if (!vars.IsDefined() || vars.IsNull()) return;
+  Diagnostics& diag = root.diagnostics();
+  const std::string& file = root.file();
+  if (!vars.IsMap()) {
+    diag.add(YamlErrc::Type, file, vars.Mark(), "vars", "expected a map of rule variable name to value");
+    return;
+  }
+  for (const auto& kv : vars) {
+    const YAML::Node& k = kv.first;
+    const std::string name = k.IsScalar() ? k.Scalar() : std::string("(not a string)");
+    bool ok = k.IsScalar() && !name.empty() && name.size() <= 64 && name[0] >= 'a' && name[0] <= 'z';
+    for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    if (!ok) {
+      diag.add(YamlErrc::BadValue, file, k.Mark(), "vars." + name,
+               "variable names use a-z, 0-9 and '_', starting with a letter, got " + quoted(name));
+      continue;
+    }
+    auto value = core::yaml::scalarString(kv.second, file, "vars." + name, diag);
+    if (!value) continue;
+    const YAML::Mark m = kv.second.Mark();
+    cfg.vars[name] = VarSetting{*value, m.line + 1, m.column + 1};
+  }
+}
+
 // Two settings that only work together (a certificate and its key).
 void requirePair(MapReader& m, const std::string& a, const std::string& va, const std::string& b,
                  const std::string& vb) {
@@ -480,6 +508,7 @@ void applyFile(const YAML::Node& doc, const std::string& file, AgentConfig& cfg,
   readMetrics(root, cfg.metrics);
   readGateway(root, cfg.gateway);
   readTools(root, cfg);
+  readVars(root, cfg);
   root.finish();
 }
 

@@ -92,6 +92,7 @@ std::vector<Setting> settingsOf(const AgentConfig& c) {
   k.str("gateway.cert_file", c.gateway.cert_file);
   k.str("gateway.key_file", c.gateway.key_file);
   for (const auto& [name, path] : c.tools) k.str("tools." + name, path);  // std::map: name order
+  for (const auto& [name, v] : c.vars) k.str("vars." + name, v.value);
   return std::move(k).take();
 }
 

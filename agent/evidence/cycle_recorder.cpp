@@ -176,9 +176,13 @@ core::Status<RecordError> CycleRecorder::append(Kind kind, const json& body) {
 
 core::Status<RecordError> CycleRecorder::observe(const CycleFacts& facts, const std::vector<checks::Finding>& findings) {
   if (state_.rules_version != facts.rules_version) {
-    json body{{"version", facts.rules_version}, {"source", facts.rules_source},
-              {"checks", facts.rule_checks}, {"rules", facts.rule_count},
-              {"previous_version", state_.rules_version}};
+    json vars = json::object();
+    for (const auto& [name, v] : facts.vars) {
+      vars[name] = {{"value", v.value}, {"default", v.default_value}, {"source", v.source}};
+    }
+    json body{{"version", facts.rules_version}, {"source_version", facts.rules_source_version},
+              {"source", facts.rules_source}, {"checks", facts.rule_checks}, {"rules", facts.rule_count},
+              {"vars", vars}, {"previous_version", state_.rules_version}};
     if (auto st = append(Kind::Rules, body); !st.ok()) return st;
   }
   if (state_.present) return recordChanges(findings);

@@ -33,8 +33,14 @@ struct CycleFacts {
   std::string tier;
   core::Clock::WallTime started;
   std::int64_t duration_ms = 0;
-  std::string rules_version;
+  std::string rules_version;         // of the rules in force (RuleSet::version)
+  std::string rules_source_version;  // of the files alone (RuleSet::source_version)
   std::string rules_source;  // shipped | bundle
+  /// The rule set's variables: name -> {value, default, source}; part of the rules version.
+  struct Var {
+    std::string value, default_value, source;
+  };
+  std::map<std::string, Var> vars;
   std::size_t rule_checks = 0;
   std::size_t rule_count = 0;
   std::vector<std::string> health;  // health flags, e.g. evidence_disk_cap

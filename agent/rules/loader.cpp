@@ -15,6 +15,7 @@
 
 #include "rules/legacy_import.h"
 #include "rules/parse_spec.h"
+#include "rules/vars.h"
 
 namespace rules {
 namespace {
@@ -134,6 +135,7 @@ void parseList(MapReader& m, const std::string& key, Diagnostics& diag, const st
 
 void parseDocument(const YAML::Node& doc, const std::string& file, const KnownTypes& known,
                    Diagnostics& diag, Parsed& p) {
+  const std::vector<Variable>* vars = &p.set.vars;
   if (!doc.IsDefined() || doc.IsNull()) {
     diag.add(YamlError{YamlErrc::BadValue, file, 0, 0, "",
                        "empty rule file: expected a map with checks, rules or waivers"});
@@ -145,11 +147,11 @@ void parseDocument(const YAML::Node& doc, const std::string& file, const KnownTy
   }
   MapReader m(doc, file, "", diag);
   auto check = [&](const YAML::Node& n, const std::string& f, Diagnostics& d) {
-    detail::Ctx ctx{file, d, known};
+    detail::Ctx ctx{file, d, known, vars};
     return detail::parseCheck(n, f, ctx);
   };
   auto rule = [&](const YAML::Node& n, const std::string& f, Diagnostics& d) {
-    detail::Ctx ctx{file, d, known};
+    detail::Ctx ctx{file, d, known, vars};
     return detail::parseRule(n, f, ctx);
   };
   parseList(m, "checks", diag, file, p.set.checks, p.check_fields, check);
@@ -162,15 +164,16 @@ void parseDocument(const YAML::Node& doc, const std::string& file, const KnownTy
     for (std::size_t i = 0; i < waivers.size(); ++i) {
       const std::string field = "waivers[" + std::to_string(i) + "]";
       Diagnostics local;
-      detail::Ctx ctx{file, local, known};
+      detail::Ctx ctx{file, local, known, vars};
       Waiver w = detail::parseWaiver(waivers[i], field, ctx);
       detail::mergeWithId(local, w.check_id, diag);
       p.set.waivers.push_back(std::move(w));
       p.waiver_fields.push_back(field);
     }
   }
-  if (!m.has("checks") && !m.has("rules") && !m.has("waivers")) {
-    diag.add(YamlErrc::MissingKey, file, doc.Mark(), "", "the file holds no checks, rules or waivers");
+  (void)m.node("vars");  // read before any document (declarations of the whole set)
+  if (!m.has("checks") && !m.has("rules") && !m.has("waivers") && !m.has("vars")) {
+    diag.add(YamlErrc::MissingKey, file, doc.Mark(), "", "the file holds no checks, rules, waivers or vars");
   }
   m.finish();
 }
@@ -285,7 +288,7 @@ std::string ruleSetVersion(const std::vector<SourceFile>& files) {
 }
 
 core::Result<RuleSet, RulesError> loadRuleSources(const std::vector<SourceFile>& files,
-                                                  const KnownTypes& known) {
+                                                  const KnownTypes& known, const VarOverrides& overrides) {
   Diagnostics diag;
   bool limit = false;
   auto display = [](const SourceFile& f) { return f.display.empty() ? f.name : f.display; };
@@ -311,6 +314,14 @@ core::Result<RuleSet, RulesError> loadRuleSources(const std::vector<SourceFile>&
     }
   }
 
+  // Pass 1: parse every document and collect the variable declarations of the whole set, so a
+  // check may use a variable declared in another file. Pass 2 turns the documents into the model.
+  struct Doc {
+    std::string file;
+    YAML::Node doc;
+    bool legacy = false;
+  };
+  std::vector<Doc> docs;
   Parsed parsed;
   std::size_t entries = 0;
   for (const SourceFile* f : order) {
@@ -342,16 +353,25 @@ core::Result<RuleSet, RulesError> loadRuleSources(const std::vector<SourceFile>&
       break;  // the rest would only add noise, and work
     }
     // (Duplicate keys were refused by parseGuarded: yaml-cpp would silently keep the first.)
+    if (!legacy && doc->IsMap()) {
+      const YAML::Node& root = *doc;  // const: operator[] must not add the key
+      detail::parseVars(root["vars"], file, diag, parsed.set.vars);
+    }
+    docs.push_back(Doc{file, *doc, legacy});
+  }
+  if (!limit) detail::resolveVars(parsed.set.vars, overrides, diag);
+  for (const Doc& d : docs) {
+    const std::string& file = d.file;
     Diagnostics local;
-    if (legacy) {
-      const std::string base = doc->IsSequence() ? "" : "rules";
+    if (d.legacy) {
+      const std::string base = d.doc.IsSequence() ? "" : "rules";
       std::size_t i = 0;
-      for (auto& r : importLegacyRules(*doc, file, known, local)) {
+      for (auto& r : importLegacyRules(d.doc, file, known, local)) {
         parsed.rule_fields.push_back(base + "[" + std::to_string(i++) + "]");
         parsed.set.rules.push_back(std::move(r));
       }
     } else {
-      parseDocument(*doc, file, known, local, parsed);
+      parseDocument(d.doc, file, known, local, parsed);
     }
     // Getters report in the order they are called; operators read a file top to bottom.
     std::vector<YamlError> problems = local.errors();
@@ -363,14 +383,16 @@ core::Result<RuleSet, RulesError> loadRuleSources(const std::vector<SourceFile>&
   }
   if (!limit) crossCheck(parsed, diag);
   if (!diag.empty()) return failWith(diag, limit, false);
-  parsed.set.version = ruleSetVersion(files);
+  parsed.set.source_version = ruleSetVersion(files);
+  parsed.set.version = detail::versionInForce(parsed.set.source_version, parsed.set.vars);
   return std::move(parsed.set);
 }
 
-core::Result<RuleSet, RulesError> loadRulePath(const std::string& path, const KnownTypes& known) {
+core::Result<RuleSet, RulesError> loadRulePath(const std::string& path, const KnownTypes& known,
+                                               const VarOverrides& overrides) {
   auto sources = readRuleSources(path);
   if (!sources.ok()) return core::fail(std::move(sources).error());
-  return loadRuleSources(*sources, known);
+  return loadRuleSources(*sources, known, overrides);
 }
 
 core::Result<std::vector<SourceFile>, RulesError> readRuleSources(const std::string& path) {

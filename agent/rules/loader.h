@@ -4,6 +4,7 @@
 // error lists every problem found (up to kMaxReportedProblems), each with file, line, column,
 // field path and the check or rule id.
 #include <cstddef>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,6 +47,14 @@ struct SourceFile {
   std::string display;
 };
 
+/// A site's value for a rule-set variable (agent.yaml `vars:`; later a synced bundle's), with
+/// where it was written: a problem with it is reported there. Keyed by variable name.
+struct VarOverride {
+  std::string value;
+  SourcePos pos;
+};
+using VarOverrides = std::map<std::string, VarOverride>;
+
 enum class RulesErrc {
   Io,       // a file or directory could not be read
   Limit,    // a limit was exceeded (file size, set size, file count, depth, entry count)
@@ -67,7 +76,10 @@ struct RulesError {
 /// starting with '.' are skipped; symlinked directories are not followed), in byte order of their
 /// relative paths. `path` is an agent path, read directly. Fails with Io when the path or a file
 /// cannot be read, Limit/Invalid as loadRuleSources; an empty directory is an (empty) success.
-core::Result<RuleSet, RulesError> loadRulePath(const std::string& path, const KnownTypes& known);
+/// `overrides` set variables (RuleSet::vars): an unknown name or a value outside its declaration
+/// is an Invalid error at the override's position.
+core::Result<RuleSet, RulesError> loadRulePath(const std::string& path, const KnownTypes& known,
+                                               const VarOverrides& overrides = {});
 
 /// Reads the rule files of `path` as loadRulePath does (the same order, limits and Io errors),
 /// without parsing them: what the rule-set cache hashes before deciding whether to parse.
@@ -77,9 +89,11 @@ core::Result<std::vector<SourceFile>, RulesError> readRuleSources(const std::str
 /// legacy JSON rule list (recognised by shape, see legacy_import.h). Fails with Limit or Invalid
 /// and every problem found; never throws.
 core::Result<RuleSet, RulesError> loadRuleSources(const std::vector<SourceFile>& files,
-                                                  const KnownTypes& known);
+                                                  const KnownTypes& known,
+                                                  const VarOverrides& overrides = {});
 
-/// The version of a set of sources: SHA-256 hex over the files in `name` order, each as
+/// The version of a set of sources (RuleSet::source_version; RuleSet::version adds the values of
+/// variables that differ from their defaults): SHA-256 hex over the files in `name` order, each as
 /// "<name>\0<byte count>\0<bytes>". Independent of where the files lie and of `display`.
 std::string ruleSetVersion(const std::vector<SourceFile>& files);
 

@@ -30,7 +30,8 @@ enum class Severity { Low, Medium, High, Critical };
 enum class Tier { Standard, FullCoverage };
 enum class RuleMode { Enforce, Audit };
 enum class Platform { Linux, Nixos };
-enum class MatchOp { Eq, Ne, Contains, Regex, Gt, Lt, In, NotIn, Exists };
+/// Le and Ge came last (appended, so the other values keep their numbers in caches).
+enum class MatchOp { Eq, Ne, Contains, Regex, Gt, Lt, In, NotIn, Exists, Le, Ge };
 /// How config_value / set_config_value read and write a file; see the README for each dialect.
 enum class ConfigFormat { Sshd, Sysctl, Ini, KeyValue };
 enum class ScanFind { Suid, Sgid, SuidSgid, WorldWritable };
@@ -40,6 +41,9 @@ enum class MissingFile { Pass, Fail, NotApplicable };
 /// config_value with several definitions of the key (YAML `conflict:`): the format's precedence
 /// decides (sshd: the first, the others: the last), or differing values are drifted.
 enum class Conflict { Precedence, Fail };
+/// The type of a rule-set variable (YAML `vars:`): an integer with optional bounds, or a string
+/// with an optional list of allowed values.
+enum class VarType { Int, String };
 
 constexpr std::string_view toString(Severity v) {
   switch (v) {
@@ -66,8 +70,14 @@ constexpr std::string_view toString(MatchOp v) {
     case MatchOp::In: return "in";
     case MatchOp::NotIn: return "not_in";
     case MatchOp::Exists: return "exists";
+    case MatchOp::Le: return "le";
+    case MatchOp::Ge: return "ge";
   }
   return "?";
+}
+/// The ops that compare numbers (`value` parsed at load time into Expectation::number).
+constexpr bool isNumericOp(MatchOp op) {
+  return op == MatchOp::Gt || op == MatchOp::Lt || op == MatchOp::Le || op == MatchOp::Ge;
 }
 constexpr std::string_view toString(ConfigFormat v) {
   switch (v) {
@@ -104,6 +114,8 @@ constexpr std::string_view toString(Conflict v) {
   return "?";
 }
 
+constexpr std::string_view toString(VarType v) { return v == VarType::Int ? "int" : "string"; }
+
 /// Where a spec was written: file (as named to the loader), 1-based line and column (0: unknown).
 struct SourcePos {
   std::string file;
@@ -117,7 +129,7 @@ struct SourcePos {
 /// A comparison of one actual string value. Written `{op: eq, value: "no"}`.
 struct Expectation {
   MatchOp op = MatchOp::Eq;
-  /// eq ne contains: the operand. regex: the pattern source. gt lt: the number as written.
+  /// eq ne contains: the operand. regex: the pattern source. gt lt le ge: the number as written.
   /// exists: "true" (the value must be present) or "false" (it must be absent); default "true".
   std::string value;
   /// in / not_in: the allowed (or refused) values. Empty for the other ops.
@@ -125,7 +137,7 @@ struct Expectation {
   /// op == Regex: compiled once at load (RE2, linear time); matched unanchored (RE2::PartialMatch)
   /// unless the pattern anchors itself. Null for the other ops.
   std::shared_ptr<const re2::RE2> regex;
-  /// op == Gt / Lt: `value` parsed as a number at load time; the actual value must parse too,
+  /// op == Gt / Lt / Le / Ge: `value` parsed as a number at load time; the actual value must parse too,
   /// otherwise the comparison does not hold.
   double number = 0;
   /// eq ne contains in not_in: compare ASCII case-insensitively (YAML key `ignore_case`).
@@ -412,6 +424,27 @@ inline ActionTraits actionTraits(const ActionSpec& a) { return actionTraits(a.ty
 // ---------------------------------------------------------------------------------------------
 // Checks, L1 rules, waivers, the rule set.
 
+/// A site-tunable value of the rule set (YAML `vars:`), referred to as `{var.NAME}` in
+/// expectation values, action values, titles and descriptions; substituted when the set is
+/// loaded, so probes and actions only ever see the value in force. Where a variable is the same
+/// tunable as an SSG XCCDF value it carries that value's id as its name and its default, so a
+/// site's SSG tailoring carries over.
+struct Variable {
+  std::string name;  // [a-z][a-z0-9_]*, at most 64
+  VarType type = VarType::Int;
+  std::string description;
+  std::string default_value;  // canonical: an int in decimal
+  std::optional<std::int64_t> min, max;  // int only; inclusive
+  std::vector<std::string> allowed;      // string only; empty: any single-line value
+  /// The value in force (canonical) and where it came from: "default", or the override's origin
+  /// ("/etc/compliance-agent/agent.yaml:31").
+  std::string value;
+  std::string source = "default";
+  SourcePos pos;
+
+  bool overridden() const { return value != default_value; }
+};
+
 struct Check {
   std::string id;
   std::string title;
@@ -483,9 +516,14 @@ struct RuleSet {
   std::vector<Check> checks;   // in file order, files in name order
   std::vector<L1Rule> rules;
   std::vector<Waiver> waivers;
+  std::vector<Variable> vars;  // in name order
+  /// The version of the rules in force: source_version when every variable has its default,
+  /// else a SHA-256 over source_version and the values that differ (rules::ruleSetVersion), so
+  /// a tuned site's evidence names rules that differ from the shipped ones.
+  std::string version;
   /// SHA-256 (64 lowercase hex) over the sources in name order, each as
   /// "<name>\0<byte count>\0<bytes>": identical files give an identical version wherever they lie.
-  std::string version;
+  std::string source_version;
   std::vector<std::string> source_files;  // as named in messages, in name order
 
   /// nullptr when absent. Linear: rule sets are small and lookups are per finding, not per line.
@@ -495,6 +533,10 @@ struct RuleSet {
   }
   const L1Rule* findRule(std::string_view id) const {
     for (const auto& r : rules) if (r.id == id) return &r;
+    return nullptr;
+  }
+  const Variable* findVar(std::string_view name) const {
+    for (const auto& v : vars) if (v.name == name) return &v;
     return nullptr;
   }
 };

@@ -11,6 +11,7 @@
 #include "core/duration.h"
 #include "core/host_path.h"
 #include "rules/regex.h"
+#include "rules/vars.h"
 
 namespace rules::detail {
 namespace {
@@ -21,6 +22,7 @@ using std::chrono::milliseconds;
 
 constexpr std::string_view kTarget = "{target}";
 constexpr std::string_view kFile = "{file}";
+constexpr std::string_view kVarRef = "{var.";
 // A command or verification that needs longer than this is a job, not a check or a heal step.
 constexpr milliseconds kMaxStepTimeout = std::chrono::hours(1);
 constexpr milliseconds kMaxCooldown = std::chrono::hours(24 * 30);
@@ -155,21 +157,36 @@ class Spec {
     ctx_.diag.add(code, ctx_.file, at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), field, msg);
   }
 
-  /// A single-line string (no control characters); `allow_empty` for values like "".
-  std::string text(const std::string& key, bool required, bool allow_empty = false) {
+  /// A single-line string (no control characters); `allow_empty` for values like "". With
+  /// `vars`, `{var.NAME}` is replaced by the variable's value in force; without, a reference is
+  /// refused (variables are substituted in values, titles and descriptions only).
+  std::string text(const std::string& key, bool required, bool allow_empty = false, bool vars = false) {
     auto v = m.str(key, required);
     if (!v) return {};
+    if (vars) {
+      *v = withVars(*v, m.node(key), m.field(key));
+    } else if (contains(*v, kVarRef)) {
+      m.badValue(key, "variables ({var.NAME}) are substituted only in expectation and action values, titles and descriptions");
+    }
     if (!allow_empty && v->empty()) m.badValue(key, "must not be empty");
     if (hasControl(*v)) m.badValue(key, "must be a single line without control characters");
     return *v;
   }
 
-  /// Free text (file content, descriptions): any bytes but NUL.
+  /// Free text (file content, descriptions): any bytes but NUL; `{var.NAME}` substituted.
   std::string blob(const std::string& key, bool required) {
     auto v = m.str(key, required);
     if (!v) return {};
     if (contains(*v, std::string_view("\0", 1))) m.badValue(key, "must not contain NUL");
-    return *v;
+    return withVars(*v, m.node(key), m.field(key));
+  }
+
+  /// `text` with every `{var.NAME}` replaced (Ctx::vars); an unknown name is reported at `at`.
+  std::string withVars(std::string text, const YAML::Node& at, const std::string& field) {
+    static const std::vector<Variable> kNone;
+    const std::string problem = substituteVars(text, ctx_.vars ? *ctx_.vars : kNone);
+    if (!problem.empty()) error(YamlErrc::BadValue, at, field, problem);
+    return text;
   }
 
   std::string id(const std::string& key) {
@@ -189,6 +206,10 @@ class Spec {
 
   std::string checkHostPath(const std::string& v, const YAML::Node& at, const std::string& field,
                             bool in_action) {
+    if (contains(v, kVarRef)) {
+      error(YamlErrc::BadValue, at, field, "variables ({var.NAME}) are not substituted in paths");
+      return v;
+    }
     if (contains(v, kTarget)) {
       if (!in_action) {
         error(YamlErrc::BadValue, at, field, "the {target} placeholder is only substituted in actions");
@@ -383,11 +404,11 @@ class Spec {
     if (!op_text) return e;
     auto op = parseMatchOp(*op_text);
     if (!op) {
-      m.badValue("op", "unknown op '" + *op_text + "'; expected eq, ne, contains, regex, gt, lt, in, not_in or exists");
+      m.badValue("op", "unknown op '" + *op_text + "'; expected eq, ne, contains, regex, gt, lt, ge, le, in, not_in or exists");
       return e;
     }
     e.op = *op;
-    if (e.ignore_case && (e.op == MatchOp::Gt || e.op == MatchOp::Lt || e.op == MatchOp::Exists)) {
+    if (e.ignore_case && (isNumericOp(e.op) || e.op == MatchOp::Exists)) {
       m.badValue("ignore_case", "ignore_case applies to eq, ne, contains, regex, in and not_in");
     }
     if (e.op == MatchOp::In || e.op == MatchOp::NotIn) {
@@ -410,7 +431,7 @@ class Spec {
         if (!list[i].IsScalar()) {
           error(YamlErrc::Type, list[i], itemField(m.field(key), i), std::string("expected a string, got ") + kindName(list[i]));
         } else {
-          e.values.push_back(list[i].Scalar());
+          e.values.push_back(withVars(list[i].Scalar(), list[i], itemField(m.field(key), i)));
         }
       }
       if (list.size() == 0) m.badValue(key, "must not be empty");
@@ -433,6 +454,13 @@ class Spec {
         return e;
       }
       e.value = value.Scalar();
+      if (e.op == MatchOp::Regex && contains(e.value, kVarRef)) {
+        // A value pasted into a pattern would be read as regex syntax: compare with eq, in,
+        // lt/le/gt/ge instead.
+        m.badValue("value", "a variable cannot be used in a regex pattern; use eq, in, lt, le, gt or ge");
+      } else {
+        e.value = withVars(e.value, value, m.field("value"));
+      }
     }
     const std::string problem = finishExpectation(e);
     if (!problem.empty()) m.badValue("value", problem);
@@ -774,7 +802,7 @@ ActionBody actionBody(const std::string& type, Spec& s) {
     a.path = s.hostPath("path", true, true);
     a.key = s.configKey("key", true);
     // A newline in the value would write a second, unreviewed directive.
-    a.value = s.text("value", true, true);
+    a.value = s.text("value", true, true, true);
     a.format = s.format("format");
     a.section = s.section("section", a.format);
     a.validate = validateArgv(s);
@@ -783,7 +811,7 @@ ActionBody actionBody(const std::string& type, Spec& s) {
   if (type == "ensure_line") {
     EnsureLineAction a;
     a.path = s.hostPath("path", true, true);
-    a.line = s.text("line", true);
+    a.line = s.text("line", true, false, true);
     a.validate = validateArgv(s);
     return a;
   }
@@ -808,7 +836,7 @@ ActionBody actionBody(const std::string& type, Spec& s) {
   if (type == "set_sysctl") {
     SetSysctlAction a;
     a.key = s.sysctlKey("key", true, true);
-    a.value = s.text("value", true, true);
+    a.value = s.text("value", true, true, true);
     a.persist_file = s.hostPath("persist_file", true, true);
     return a;
   }
@@ -819,8 +847,8 @@ ActionBody actionBody(const std::string& type, Spec& s) {
     if (a.timeout && a.timeout->count() == 0) s.m.badValue("timeout", "must be more than 0s");
     return a;
   }
-  if (type == "alert") return AlertAction{s.text("message", true)};
-  if (type == "escalate") return EscalateAction{s.text("reason", true)};
+  if (type == "alert") return AlertAction{s.text("message", true, false, true)};
+  if (type == "escalate") return EscalateAction{s.text("reason", true, false, true)};
   if (type == "agent_heal") {
     AgentHealAction a;
     a.check_type = s.text("check_type", true);
@@ -841,7 +869,7 @@ ActionBody actionBody(const std::string& type, Spec& s) {
           } else if (hasControl(kv.second.Scalar())) {
             s.error(YamlErrc::BadValue, kv.second, f, "must be a single line without control characters");
           } else {
-            a.params[kv.first.Scalar()] = kv.second.Scalar();
+            a.params[kv.first.Scalar()] = s.withVars(kv.second.Scalar(), kv.second, f);
           }
         }
       }
@@ -923,6 +951,8 @@ std::optional<MatchOp> parseMatchOp(std::string_view s) {
   if (s == "regex") return MatchOp::Regex;
   if (s == "gt") return MatchOp::Gt;
   if (s == "lt") return MatchOp::Lt;
+  if (s == "le") return MatchOp::Le;
+  if (s == "ge") return MatchOp::Ge;
   if (s == "in") return MatchOp::In;
   if (s == "not_in") return MatchOp::NotIn;
   if (s == "exists") return MatchOp::Exists;
@@ -930,7 +960,7 @@ std::optional<MatchOp> parseMatchOp(std::string_view s) {
 }
 
 std::string finishExpectation(Expectation& e) {
-  if (e.op == MatchOp::Gt || e.op == MatchOp::Lt) {
+  if (isNumericOp(e.op)) {
     double d = 0;
     const char* b = e.value.data();
     const char* end = b + e.value.size();
@@ -962,7 +992,7 @@ Check parseCheck(const YAML::Node& node, const std::string& field, Ctx& ctx) {
   Spec s(node, field, ctx);
   if (!s.m.valid()) return c;
   c.id = s.id("id");
-  c.title = s.text("title", true);
+  c.title = s.text("title", true, false, true);
   c.description = s.blob("description", false);
   if (auto p = s.m.strList("platforms")) {
     c.platforms.clear();
@@ -1003,7 +1033,7 @@ L1Rule parseRule(const YAML::Node& node, const std::string& field, Ctx& ctx) {
   Spec s(node, field, ctx);
   if (!s.m.valid()) return r;
   r.id = s.id("id");
-  r.name = s.text("name", true);
+  r.name = s.text("name", true, false, true);
   r.description = s.blob("description", false);
   if (auto tiers = s.m.strList("tiers", true)) {
     if (tiers->empty()) s.m.badValue("tiers", "must not be empty: list standard, full_coverage or both");

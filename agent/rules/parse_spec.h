@@ -19,6 +19,8 @@ struct Ctx {
   const std::string& file;
   core::yaml::Diagnostics& diag;
   const KnownTypes& known;
+  /// The set's variables with their values in force, for `{var.NAME}`; null: none declared.
+  const std::vector<Variable>* vars = nullptr;
 };
 
 Check parseCheck(const YAML::Node& node, const std::string& field, Ctx& ctx);

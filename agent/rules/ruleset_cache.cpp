@@ -90,7 +90,7 @@ void writeCache(const std::string& dir, const std::string& key, const std::strin
 }  // namespace
 
 std::string ruleSetCacheKey(const std::string& version, const std::vector<SourceFile>& sources,
-                            const KnownTypes& known) {
+                            const KnownTypes& known, const VarOverrides& overrides) {
   core::Sha256 h;
   h.update("codec " + std::to_string(kRuleSetCodecVersion) + "\nagent " + core::kAgentVersion + "\nbinary " +
            binaryIdentity() + "\n");
@@ -99,24 +99,29 @@ std::string ruleSetCacheKey(const std::string& version, const std::vector<Source
   h.update("sources " + version + "\n");
   // Messages and SourcePos name files as they were found: the same files elsewhere are another set.
   for (const auto& s : sources) h.update("file " + (s.display.empty() ? s.name : s.display) + "\n");
+  // The overrides are substituted into the cached set, and their positions name agent.yaml lines.
+  for (const auto& [name, o] : overrides) {
+    h.update("var " + std::to_string(name.size()) + ":" + name + " " + std::to_string(o.value.size()) + ":" + o.value +
+             " at " + o.pos.file + ":" + std::to_string(o.pos.line) + "\n");
+  }
   return h.hexDigest();
 }
 
 core::Result<RuleSet, RulesError> loadRulePathCached(const std::string& path, const KnownTypes& known,
-                                                     const CacheOptions& options) {
+                                                     const CacheOptions& options, const VarOverrides& overrides) {
   auto sources = readRuleSources(path);
   if (!sources.ok()) return core::fail(std::move(sources).error());
-  if (options.dir.empty()) return loadRuleSources(*sources, known);
+  if (options.dir.empty()) return loadRuleSources(*sources, known, overrides);
 
   const std::string version = ruleSetVersion(*sources);
-  const std::string key = ruleSetCacheKey(version, *sources, known);
+  const std::string key = ruleSetCacheKey(version, *sources, known, overrides);
   std::string bytes;
   if (readCache(options.dir, cachePath(options.dir, key), bytes)) {
     auto decoded = decodeRuleSet(bytes);
     // The version re-derived from the files must be the one the cache was made from.
-    if (decoded.ok() && decoded->version == version) return std::move(*decoded);
+    if (decoded.ok() && decoded->source_version == version) return std::move(*decoded);
   }
-  auto set = loadRuleSources(*sources, known);
+  auto set = loadRuleSources(*sources, known, overrides);
   if (set.ok() && options.write) writeCache(options.dir, key, encodeRuleSet(*set));
   return set;
 }

@@ -20,14 +20,16 @@ struct CacheOptions {
   bool write = false;  // store the validated set after a parse (writers only)
 };
 
-/// The cache key (64 hex digits) of `sources`, whose ruleSetVersion is `version`, under `known`.
+/// The cache key (64 hex digits) of `sources`, whose ruleSetVersion is `version`, under `known`
+/// with `overrides` (their values and positions: both are in the cached set).
 std::string ruleSetCacheKey(const std::string& version, const std::vector<SourceFile>& sources,
-                            const KnownTypes& known);
+                            const KnownTypes& known, const VarOverrides& overrides = {});
 
 /// As loadRulePath, through the cache in `options.dir`. Fails exactly as loadRulePath does; a
 /// missing, unreadable or corrupt cache is never an error (the files are parsed instead), and a
 /// cache that cannot be written is only skipped.
 core::Result<RuleSet, RulesError> loadRulePathCached(const std::string& path, const KnownTypes& known,
-                                                     const CacheOptions& options);
+                                                     const CacheOptions& options,
+                                                     const VarOverrides& overrides = {});
 
 }  // namespace rules

@@ -28,7 +28,8 @@
 namespace rules {
 
 /// Bump on any change of model.h or of the layout: a cache written by another version is refused.
-inline constexpr std::uint32_t kRuleSetCodecVersion = 3;  // 2: dir_scan cross_mounts; 3: explicit, conflict, missing
+// 2: dir_scan cross_mounts; 3: explicit, conflict, missing; 4: vars, le/ge, source_version
+inline constexpr std::uint32_t kRuleSetCodecVersion = 4;
 inline constexpr std::string_view kRuleSetCodecMagic = "CARS";
 /// Bytes before the body: magic, version, checksum.
 inline constexpr std::size_t kRuleSetCodecHeaderBytes = 16;
@@ -143,8 +144,13 @@ template <class V, Like<L1Rule>... S> void visitFields(V& v, S&... s) {
 template <class V, Like<Waiver>... S> void visitFields(V& v, S&... s) {
   v(s.check_id...); v(s.target...); v(s.reason...); v(s.approved_by...); v(s.expires...); v(s.pos...);
 }
+template <class V, Like<Variable>... S> void visitFields(V& v, S&... s) {
+  v(s.name...); v(s.type...); v(s.description...); v(s.default_value...); v(s.min...); v(s.max...);
+  v(s.allowed...); v(s.value...); v(s.source...); v(s.pos...);
+}
 template <class V, Like<RuleSet>... S> void visitFields(V& v, S&... s) {
-  v(s.checks...); v(s.rules...); v(s.waivers...); v(s.version...); v(s.source_files...);
+  v(s.checks...); v(s.rules...); v(s.waivers...); v(s.vars...); v(s.version...); v(s.source_version...);
+  v(s.source_files...);
 }
 
 /// A visitor accepting anything: only to ask whether a type has a visitFields().
@@ -162,12 +168,13 @@ constexpr Severity lastEnumValue(Severity) { return Severity::Critical; }
 constexpr Tier lastEnumValue(Tier) { return Tier::FullCoverage; }
 constexpr RuleMode lastEnumValue(RuleMode) { return RuleMode::Audit; }
 constexpr Platform lastEnumValue(Platform) { return Platform::Nixos; }
-constexpr MatchOp lastEnumValue(MatchOp) { return MatchOp::Exists; }
+constexpr MatchOp lastEnumValue(MatchOp) { return MatchOp::Ge; }
 constexpr ConfigFormat lastEnumValue(ConfigFormat) { return ConfigFormat::KeyValue; }
 constexpr ScanFind lastEnumValue(ScanFind) { return ScanFind::WorldWritable; }
 constexpr Protocol lastEnumValue(Protocol) { return Protocol::Udp; }
 constexpr MissingFile lastEnumValue(MissingFile) { return MissingFile::NotApplicable; }
 constexpr Conflict lastEnumValue(Conflict) { return Conflict::Fail; }
+constexpr VarType lastEnumValue(VarType) { return VarType::String; }
 
 }  // namespace codec
 }  // namespace rules

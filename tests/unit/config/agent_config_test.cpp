@@ -6,6 +6,7 @@
 #include <string>
 
 #include "config/agent_config.h"
+#include "config/config_hash.h"
 #include "config/loader.h"
 #include "config/settings.h"
 #include "core/install_paths.h"
@@ -220,4 +221,27 @@ TEST_CASE("the settings list has every key once, and docs/configuration.md docum
     INFO(key);
     CHECK(text.find("`" + shown) != std::string::npos);
   }
+}
+
+TEST_CASE("vars: keeps each rule variable's value as written with its position, and enters the settings") {
+  Environment env;
+  auto cfg = loadConfigText("site_id: c1\nvars:\n  var_sshd_max_auth_tries: 3\n  var_b: \"keep_logs\"\n", "/etc/a.yaml",
+                            {}, env);
+  REQUIRE(cfg.ok());
+  REQUIRE(cfg->vars.size() == 2);
+  CHECK(cfg->vars.at("var_sshd_max_auth_tries") == VarSetting{"3", 3, 28});
+  CHECK(cfg->vars.at("var_b").value == "keep_logs");
+  CHECK(sourceOf(*cfg, "vars.var_b") == "/etc/a.yaml:4");
+  bool listed = false;
+  for (const auto& s : settingsOf(*cfg)) listed = listed || (s.key == "vars.var_sshd_max_auth_tries" && s.str == "3");
+  CHECK(listed);
+  // A value changes the config hash (the rules in force differ).
+  auto other = loadConfigText("site_id: c1\nvars:\n  var_sshd_max_auth_tries: 4\n  var_b: \"keep_logs\"\n",
+                              "/etc/a.yaml", {}, env);
+  REQUIRE(other.ok());
+  CHECK(configHash(*cfg) != configHash(*other));
+  // Names are the rules' kind of name; values are scalars.
+  CHECK_FALSE(loadConfigText("vars:\n  Var-X: 3\n", "a.yaml", {}, env).ok());
+  CHECK_FALSE(loadConfigText("vars:\n  v: [1, 2]\n", "a.yaml", {}, env).ok());
+  CHECK_FALSE(loadConfigText("vars: 3\n", "a.yaml", {}, env).ok());
 }

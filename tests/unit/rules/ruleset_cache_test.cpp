@@ -24,6 +24,7 @@ void plantForgedCache(const testsupport::TempDir& dir, const std::string& rules_
   auto forged = rules::loadRuleSources({{"f.yaml", kForged, ""}}, known);
   REQUIRE(forged.ok());
   forged->version = rules::ruleSetVersion(*sources);  // what a careful forger would do
+  forged->source_version = forged->version;
   fs::create_directories(cache_dir);
   std::ofstream(cache_dir + "/ruleset-" + key + ".bin", std::ios::binary) << rules::encodeRuleSet(*forged);
   (void)dir;

@@ -215,6 +215,9 @@ struct Coverage {
 // both set and unset; two files, one of them a legacy JSON list (L1Rule::severity, legacy).
 
 const char* kEveryType = R"~(
+vars:
+  v_int: {type: int, default: 3, min: 1, max: 9, description: d}
+  v_str: {type: string, default: a, allowed: [a, b]}
 checks:
   - id: P-EXISTS
     title: exists
@@ -263,6 +266,8 @@ checks:
   - {id: E-NE, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: ne, value: "1"}}}
   - {id: E-CONTAINS, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: contains, value: x, ignore_case: true}}}
   - {id: E-LT, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: lt, value: -3.25}}}
+  - {id: E-LE, title: "at most {var.v_int}", severity: low, probe: {type: sysctl, key: a.b, expect: {op: le, value: "{var.v_int}"}}}
+  - {id: E-GE, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: ge, value: "{var.v_int}0"}}}
   - {id: E-NOTIN, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: not_in, value: [a, b]}}}
   - {id: E-EXISTS, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: exists, value: false}}}
   - {id: E-REGEX-I, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: regex, value: '^ab$', ignore_case: true}}}
@@ -472,7 +477,7 @@ TEST_CASE("codec: the hand-written set uses every probe type, action type and op
   for (auto t : kProbeTypeNames) CHECK(cov.probe_types.count(std::string(t)) == 1);
   for (auto t : kActionTypeNames) CHECK(cov.action_types.count(std::string(t)) == 1);
   // Every optional field the visitors reach, set somewhere and unset somewhere.
-  CHECK(cov.optionals.size() == 15);
+  CHECK(cov.optionals.size() == 17);
   for (const auto& [field, n] : cov.optionals) {
     INFO(field);
     CHECK(n.first > 0);
@@ -486,7 +491,7 @@ TEST_CASE("codec: the hand-written set uses every probe type, action type and op
   for (const auto& c : everyType().checks) walk(c.probe);
   for (const auto& r : everyType().rules)
     for (const auto& m : r.match) ops.insert(m.expect.op);
-  CHECK(ops.size() == 9);
+  CHECK(ops.size() == 11);
   CHECK(everyType().rules.back().legacy);
   CHECK(everyType().rules.back().severity == std::optional<Severity>(Severity::Critical));
 }
@@ -504,7 +509,9 @@ TEST_CASE("codec: the hand-written set round-trips field by field") {
   const Check* c = decoded.findCheck("P-EXISTS");
   REQUIRE(c != nullptr);
   CHECK(c->pos.file == "/srv/rules/a/every.yaml");
-  CHECK(c->pos.line == 3);
+  CHECK(c->pos.line == 6);
+  CHECK(decoded.findVar("v_int")->max == std::optional<std::int64_t>(9));
+  CHECK(decoded.findCheck("E-LE")->title == "at most 3");
   CHECK(c->probe.pos.line > 0);
   CHECK(c->probe.pos.column > 0);
   CHECK(c->description == "Two lines\nof description.\n");
@@ -581,7 +588,7 @@ TEST_CASE("codec: encoding is deterministic and an empty set round-trips") {
   CHECK(encodeRuleSet(everyType()) == encodeRuleSet(everyType()));
   const RuleSet empty;
   const std::string bytes = encodeRuleSet(empty);
-  CHECK(bytes.size() == kRuleSetCodecHeaderBytes + 5);  // three empty lists, version, files
+  CHECK(bytes.size() == kRuleSetCodecHeaderBytes + 7);  // four empty lists, two versions, files
   CHECK(bytes.substr(0, 4) == "CARS");
   requireEqual(empty, roundTrip(empty));
 }
@@ -712,7 +719,8 @@ TEST_CASE("codec: crafted huge counts and lengths are refused without allocating
             "byte 17: a string of 1099511627776 bytes, over the limit of 1048576"));
   CHECK(has(decodeError(craft(varint(1) + varint(1 << 20) + padding)), "truncated: a string of 1048576 bytes, 100 left"));
   // Strings, hipaa etc. in lists: bounded by the bytes left (each takes at least one).
-  const std::string empty_lists = varint(0) + varint(0) + varint(0) + varint(0);
+  // checks, rules, waivers, vars, version, source_version.
+  const std::string empty_lists = varint(0) + varint(0) + varint(0) + varint(0) + varint(0) + varint(0);
   CHECK(has(decodeError(craft(empty_lists + varint(std::uint64_t(1) << 60))), "truncated: a count of 1152921504606846976 entries"));
   CHECK(has(decodeError(craft(empty_lists + varint(1001) + std::string(1001, '\0'))), "1001 source files, over the limit of 1000"));
   // The sum of checks, rules and waivers.
@@ -723,7 +731,7 @@ TEST_CASE("codec: crafted huge counts and lengths are refused without allocating
 }
 
 TEST_CASE("codec: malformed integers, flags and enums are refused") {
-  const std::string four_empty = varint(0) + varint(0) + varint(0) + varint(0);
+  const std::string four_empty = varint(0) + varint(0) + varint(0) + varint(0) + varint(0) + varint(0);
   CHECK(has(decodeError(craft(std::string(10, '\xff') + '\x01')), "a count does not fit in 64 bits"));
   CHECK(has(decodeError(craft(std::string("\x80\x00", 2))), "a count is not minimally encoded"));
   CHECK(has(decodeError(craft(std::string("\x80", 1))), "truncated: a count"));
@@ -835,7 +843,7 @@ TEST_CASE("codec: the enum bounds match model.h") {
   auto past = [](auto last) { return toString(static_cast<decltype(last)>(static_cast<int>(last) + 1)); };
   CHECK(toString(codec::lastEnumValue(Severity{})) == "critical");
   CHECK(past(codec::lastEnumValue(Severity{})) == "?");
-  CHECK(toString(codec::lastEnumValue(MatchOp{})) == "exists");
+  CHECK(toString(codec::lastEnumValue(MatchOp{})) == "ge");
   CHECK(past(codec::lastEnumValue(MatchOp{})) == "?");
   CHECK(toString(codec::lastEnumValue(ConfigFormat{})) == "keyvalue");
   CHECK(past(codec::lastEnumValue(ConfigFormat{})) == "?");
@@ -845,6 +853,7 @@ TEST_CASE("codec: the enum bounds match model.h") {
   CHECK(toString(codec::lastEnumValue(RuleMode{})) == "audit");
   CHECK(toString(codec::lastEnumValue(Platform{})) == "nixos");
   CHECK(toString(codec::lastEnumValue(Protocol{})) == "udp");
+  CHECK(toString(codec::lastEnumValue(VarType{})) == "string");
   STATIC_REQUIRE(std::variant_size_v<ProbeBody> == kProbeTypeNames.size());
   STATIC_REQUIRE(std::variant_size_v<ActionBody> == kActionTypeNames.size());
 }

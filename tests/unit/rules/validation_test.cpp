@@ -187,7 +187,7 @@ TEST_CASE("values: tiers, severity, op, duration, dates, targets") {
                      "  - {check_id: C-1, target: x, reason: r, approved_by: a, expires: 31/03/2027}\n");
   INFO(out);
   CHECK(has(out, "rules[0].tiers: (R-1) must not be empty"));
-  CHECK(has(out, "rules[0].match[0].op: (R-1) unknown op 'equals'; expected eq, ne, contains, regex, gt, lt, in, not_in or exists"));
+  CHECK(has(out, "rules[0].match[0].op: (R-1) unknown op 'equals'; expected eq, ne, contains, regex, gt, lt, ge, le, in, not_in or exists"));
   CHECK(has(out, "rules[0].verify_after: (R-1)"));
   CHECK(has(out, "rules[0].mode: (R-1) unknown mode 'maybe'; expected enforce or audit"));
   CHECK(has(out, "rules[0].priority: (R-1) -1 is out of range 0..1000000"));
@@ -337,7 +337,7 @@ TEST_CASE("document shape: empty, scalar, no sections, unknown top-level keys") 
   CHECK(has(loadErr(""), "t.yaml: empty rule file: expected a map with checks, rules or waivers"));
   CHECK(has(loadErr("# only a comment\n"), "empty rule file"));
   CHECK(has(loadErr("just text\n"), "t.yaml:1:1: expected a map with checks, rules or waivers"));
-  CHECK(has(loadErr("{}\n"), "the file holds no checks, rules or waivers"));
+  CHECK(has(loadErr("{}\n"), "the file holds no checks, rules, waivers or vars"));
   CHECK(has(loadErr("checks: []\nchecsk: []\n"), "t.yaml:2:1: checsk: unknown key"));
   CHECK(has(loadErr("checks: {id: x}\n"), "t.yaml:1:9: checks: expected a list"));
   CHECK(has(loadErr("checks:\n  - just a string\n"), "t.yaml:2:5: checks[0]: expected a map, got a scalar"));
