@@ -76,6 +76,10 @@ bool satisfies(const rules::Expectation& e, const std::optional<std::string>& ac
       const auto n = toNumber(v);
       return n && *n >= e.number;
     }
+    case MatchOp::Between: {
+      const auto n = toNumber(v);
+      return n && *n >= e.number && *n <= e.number_max;
+    }
     case MatchOp::In: return inList(e, v);
     case MatchOp::NotIn: return !inList(e, v);
     case MatchOp::Exists: break;
@@ -99,6 +103,7 @@ std::string describe(const rules::Expectation& e) {
     case MatchOp::Lt: return "< " + e.value;
     case MatchOp::Le: return "<= " + e.value;
     case MatchOp::Ge: return ">= " + e.value;
+    case MatchOp::Between: return e.values.size() == 2 ? e.values[0] + ".." + e.values[1] : "";
     case MatchOp::In: return "one of " + list();
     case MatchOp::NotIn: return "none of " + list();
     case MatchOp::Exists: return e.value == "false" ? "absent" : "present";

@@ -30,8 +30,8 @@ enum class Severity { Low, Medium, High, Critical };
 enum class Tier { Standard, FullCoverage };
 enum class RuleMode { Enforce, Audit };
 enum class Platform { Linux, Nixos };
-/// Le and Ge came last (appended, so the other values keep their numbers in caches).
-enum class MatchOp { Eq, Ne, Contains, Regex, Gt, Lt, In, NotIn, Exists, Le, Ge };
+/// Le, Ge and Between came last (appended, so the other values keep their numbers in caches).
+enum class MatchOp { Eq, Ne, Contains, Regex, Gt, Lt, In, NotIn, Exists, Le, Ge, Between };
 /// How config_value / set_config_value read and write a file; see the README for each dialect.
 enum class ConfigFormat { Sshd, Sysctl, Ini, KeyValue };
 enum class ScanFind { Suid, Sgid, SuidSgid, WorldWritable };
@@ -72,12 +72,13 @@ constexpr std::string_view toString(MatchOp v) {
     case MatchOp::Exists: return "exists";
     case MatchOp::Le: return "le";
     case MatchOp::Ge: return "ge";
+    case MatchOp::Between: return "between";
   }
   return "?";
 }
 /// The ops that compare numbers (`value` parsed at load time into Expectation::number).
 constexpr bool isNumericOp(MatchOp op) {
-  return op == MatchOp::Gt || op == MatchOp::Lt || op == MatchOp::Le || op == MatchOp::Ge;
+  return op == MatchOp::Gt || op == MatchOp::Lt || op == MatchOp::Le || op == MatchOp::Ge || op == MatchOp::Between;
 }
 constexpr std::string_view toString(ConfigFormat v) {
   switch (v) {
@@ -132,7 +133,8 @@ struct Expectation {
   /// eq ne contains: the operand. regex: the pattern source. gt lt le ge: the number as written.
   /// exists: "true" (the value must be present) or "false" (it must be absent); default "true".
   std::string value;
-  /// in / not_in: the allowed (or refused) values. Empty for the other ops.
+  /// in / not_in: the allowed (or refused) values. between: the two bounds as written. Empty for
+  /// the other ops.
   std::vector<std::string> values;
   /// op == Regex: compiled once at load (RE2, linear time); matched unanchored (RE2::PartialMatch)
   /// unless the pattern anchors itself. Null for the other ops.
@@ -140,6 +142,8 @@ struct Expectation {
   /// op == Gt / Lt / Le / Ge: `value` parsed as a number at load time; the actual value must parse too,
   /// otherwise the comparison does not hold.
   double number = 0;
+  /// op == Between: the bounds, inclusive (number <= actual <= number_max); `number` the lower.
+  double number_max = 0;
   /// eq ne contains in not_in: compare ASCII case-insensitively (YAML key `ignore_case`).
   /// For regex use `(?i)` in the pattern instead.
   bool ignore_case = false;

@@ -404,14 +404,14 @@ class Spec {
     if (!op_text) return e;
     auto op = parseMatchOp(*op_text);
     if (!op) {
-      m.badValue("op", "unknown op '" + *op_text + "'; expected eq, ne, contains, regex, gt, lt, ge, le, in, not_in or exists");
+      m.badValue("op", "unknown op '" + *op_text + "'; expected eq, ne, contains, regex, gt, lt, ge, le, between, in, not_in or exists");
       return e;
     }
     e.op = *op;
     if (e.ignore_case && (isNumericOp(e.op) || e.op == MatchOp::Exists)) {
       m.badValue("ignore_case", "ignore_case applies to eq, ne, contains, regex, in and not_in");
     }
-    if (e.op == MatchOp::In || e.op == MatchOp::NotIn) {
+    if (e.op == MatchOp::In || e.op == MatchOp::NotIn || e.op == MatchOp::Between) {
       if (value.IsDefined() && values.IsDefined()) {
         m.badValue("values", "give value or values, not both");
         return e;
@@ -953,6 +953,7 @@ std::optional<MatchOp> parseMatchOp(std::string_view s) {
   if (s == "lt") return MatchOp::Lt;
   if (s == "le") return MatchOp::Le;
   if (s == "ge") return MatchOp::Ge;
+  if (s == "between") return MatchOp::Between;
   if (s == "in") return MatchOp::In;
   if (s == "not_in") return MatchOp::NotIn;
   if (s == "exists") return MatchOp::Exists;
@@ -960,16 +961,23 @@ std::optional<MatchOp> parseMatchOp(std::string_view s) {
 }
 
 std::string finishExpectation(Expectation& e) {
-  if (isNumericOp(e.op)) {
-    double d = 0;
-    const char* b = e.value.data();
-    const char* end = b + e.value.size();
+  auto number = [&](const std::string& text, double& out) -> std::string {
+    const char* b = text.data();
+    const char* end = b + text.size();
     if (b != end && *b == '+') ++b;  // from_chars takes no '+', operators may write one
-    const auto [ptr, ec] = std::from_chars(b, end, d);
-    if (b == end || ec != std::errc() || ptr != end || !std::isfinite(d)) {
-      return std::string(toString(e.op)) + " compares numbers; '" + e.value + "' is not a number";
+    const auto [ptr, ec] = std::from_chars(b, end, out);
+    if (b == end || ec != std::errc() || ptr != end || !std::isfinite(out)) {
+      return std::string(toString(e.op)) + " compares numbers; '" + text + "' is not a number";
     }
-    e.number = d;
+    return {};
+  };
+  if (e.op == MatchOp::Between) {
+    if (e.values.size() != 2) return "between takes two bounds, [low, high] (inclusive)";
+    if (auto p = number(e.values[0], e.number); !p.empty()) return p;
+    if (auto p = number(e.values[1], e.number_max); !p.empty()) return p;
+    if (e.number > e.number_max) return "between: the low bound " + e.values[0] + " is above the high bound " + e.values[1];
+  } else if (isNumericOp(e.op)) {
+    if (auto p = number(e.value, e.number); !p.empty()) return p;
   }
   if (e.op == MatchOp::Regex) {
     auto re = compileRegex(e.ignore_case ? "(?i)" + e.value : e.value);

@@ -28,7 +28,7 @@
 namespace rules {
 
 /// Bump on any change of model.h or of the layout: a cache written by another version is refused.
-// 2: dir_scan cross_mounts; 3: explicit, conflict, missing; 4: vars, le/ge, source_version
+// 2: dir_scan cross_mounts; 3: explicit, conflict, missing; 4: vars, le/ge/between, source_version
 inline constexpr std::uint32_t kRuleSetCodecVersion = 4;
 inline constexpr std::string_view kRuleSetCodecMagic = "CARS";
 /// Bytes before the body: magic, version, checksum.
@@ -65,7 +65,7 @@ concept Like = std::same_as<std::remove_const_t<S>, T>;
 
 template <class V, Like<SourcePos>... S> void visitFields(V& v, S&... s) { v(s.file...); v(s.line...); v(s.column...); }
 template <class V, Like<Expectation>... S> void visitFields(V& v, S&... s) {
-  v(s.op...); v(s.value...); v(s.values...); v(s.regex...); v(s.number...); v(s.ignore_case...);
+  v(s.op...); v(s.value...); v(s.values...); v(s.regex...); v(s.number...); v(s.number_max...); v(s.ignore_case...);
 }
 template <class V, Like<MatchCondition>... S> void visitFields(V& v, S&... s) { v(s.field...); v(s.expect...); v(s.pos...); }
 
@@ -168,7 +168,7 @@ constexpr Severity lastEnumValue(Severity) { return Severity::Critical; }
 constexpr Tier lastEnumValue(Tier) { return Tier::FullCoverage; }
 constexpr RuleMode lastEnumValue(RuleMode) { return RuleMode::Audit; }
 constexpr Platform lastEnumValue(Platform) { return Platform::Nixos; }
-constexpr MatchOp lastEnumValue(MatchOp) { return MatchOp::Ge; }
+constexpr MatchOp lastEnumValue(MatchOp) { return MatchOp::Between; }
 constexpr ConfigFormat lastEnumValue(ConfigFormat) { return ConfigFormat::KeyValue; }
 constexpr ScanFind lastEnumValue(ScanFind) { return ScanFind::WorldWritable; }
 constexpr Protocol lastEnumValue(Protocol) { return Protocol::Udp; }

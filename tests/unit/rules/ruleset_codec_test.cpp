@@ -268,6 +268,7 @@ checks:
   - {id: E-LT, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: lt, value: -3.25}}}
   - {id: E-LE, title: "at most {var.v_int}", severity: low, probe: {type: sysctl, key: a.b, expect: {op: le, value: "{var.v_int}"}}}
   - {id: E-GE, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: ge, value: "{var.v_int}0"}}}
+  - {id: E-BETWEEN, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: between, values: ["1", "{var.v_int}"]}}}
   - {id: E-NOTIN, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: not_in, value: [a, b]}}}
   - {id: E-EXISTS, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: exists, value: false}}}
   - {id: E-REGEX-I, title: t, severity: low, probe: {type: sysctl, key: a.b, expect: {op: regex, value: '^ab$', ignore_case: true}}}
@@ -491,7 +492,7 @@ TEST_CASE("codec: the hand-written set uses every probe type, action type and op
   for (const auto& c : everyType().checks) walk(c.probe);
   for (const auto& r : everyType().rules)
     for (const auto& m : r.match) ops.insert(m.expect.op);
-  CHECK(ops.size() == 11);
+  CHECK(ops.size() == 12);
   CHECK(everyType().rules.back().legacy);
   CHECK(everyType().rules.back().severity == std::optional<Severity>(Severity::Critical));
 }
@@ -512,6 +513,7 @@ TEST_CASE("codec: the hand-written set round-trips field by field") {
   CHECK(c->pos.line == 6);
   CHECK(decoded.findVar("v_int")->max == std::optional<std::int64_t>(9));
   CHECK(decoded.findCheck("E-LE")->title == "at most 3");
+  CHECK(decoded.findCheck("E-BETWEEN")->probe.as<SysctlProbe>()->expect.number_max == 3);
   CHECK(c->probe.pos.line > 0);
   CHECK(c->probe.pos.column > 0);
   CHECK(c->description == "Two lines\nof description.\n");
@@ -843,7 +845,7 @@ TEST_CASE("codec: the enum bounds match model.h") {
   auto past = [](auto last) { return toString(static_cast<decltype(last)>(static_cast<int>(last) + 1)); };
   CHECK(toString(codec::lastEnumValue(Severity{})) == "critical");
   CHECK(past(codec::lastEnumValue(Severity{})) == "?");
-  CHECK(toString(codec::lastEnumValue(MatchOp{})) == "ge");
+  CHECK(toString(codec::lastEnumValue(MatchOp{})) == "between");
   CHECK(past(codec::lastEnumValue(MatchOp{})) == "?");
   CHECK(toString(codec::lastEnumValue(ConfigFormat{})) == "keyvalue");
   CHECK(past(codec::lastEnumValue(ConfigFormat{})) == "?");

@@ -187,7 +187,7 @@ TEST_CASE("values: tiers, severity, op, duration, dates, targets") {
                      "  - {check_id: C-1, target: x, reason: r, approved_by: a, expires: 31/03/2027}\n");
   INFO(out);
   CHECK(has(out, "rules[0].tiers: (R-1) must not be empty"));
-  CHECK(has(out, "rules[0].match[0].op: (R-1) unknown op 'equals'; expected eq, ne, contains, regex, gt, lt, ge, le, in, not_in or exists"));
+  CHECK(has(out, "rules[0].match[0].op: (R-1) unknown op 'equals'; expected eq, ne, contains, regex, gt, lt, ge, le, between, in, not_in or exists"));
   CHECK(has(out, "rules[0].verify_after: (R-1)"));
   CHECK(has(out, "rules[0].mode: (R-1) unknown mode 'maybe'; expected enforce or audit"));
   CHECK(has(out, "rules[0].priority: (R-1) -1 is out of range 0..1000000"));

@@ -178,6 +178,25 @@ TEST_CASE("references are refused where they are not substituted, unknown, or in
             "unterminated variable reference"));
 }
 
+TEST_CASE("between takes two inclusive bounds, variables allowed") {
+  const RuleSet s = rulestest::loadOk(
+      "vars:\n  v: {type: int, default: 4, min: 1, max: 10}\n"
+      "checks:\n"
+      "  - {id: C-1, title: t, severity: low, probe: {type: sysctl, key: net.x, expect: {op: between, values: [\"1\", "
+      "\"{var.v}\"]}}}\n");
+  const Expectation& e = s.checks[0].probe.as<SysctlProbe>()->expect;
+  CHECK(e.op == MatchOp::Between);
+  CHECK(e.number == 1);
+  CHECK(e.number_max == 4);
+  auto err = [](const std::string& values) {
+    return rulestest::loadErr("checks:\n  - {id: C-1, title: t, severity: low, probe: {type: sysctl, key: net.x, "
+                              "expect: {op: between, values: " + values + "}}}\n");
+  };
+  CHECK(has(err("[\"1\"]"), "between takes two bounds"));
+  CHECK(has(err("[\"5\", \"1\"]"), "the low bound 5 is above the high bound 1"));
+  CHECK(has(err("[\"1\", x]"), "'x' is not a number"));
+}
+
 TEST_CASE("le and ge compare numbers, inclusive") {
   const RuleSet s = rulestest::loadOk(
       "checks:\n"
