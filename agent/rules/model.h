@@ -412,6 +412,15 @@ inline ActionTraits actionTraits(const ActionSpec& a) { return actionTraits(a.ty
 // ---------------------------------------------------------------------------------------------
 // Checks, L1 rules, waivers, the rule set.
 
+/// Where a check comes from in the public benchmarks (YAML `refs: {ssg: ..., cis: "..."}`), so
+/// an auditor can hold the verdict against the rule it implements. Empty = not given.
+struct CheckRefs {
+  std::string ssg;   // a ComplianceAsCode (SCAP Security Guide) rule id: sshd_disable_root_login
+  std::string cis;   // a CIS benchmark section number: "5.2.10"
+  std::string stig;  // a DISA STIG id: SV-230296r1017207_rule, RHEL-08-010550
+  bool empty() const { return ssg.empty() && cis.empty() && stig.empty(); }
+};
+
 struct Check {
   std::string id;
   std::string title;
@@ -422,6 +431,7 @@ struct Check {
   ProbeSpec probe;
   /// The check is not_applicable when this probe does not pass.
   std::optional<ProbeSpec> applies_if;
+  CheckRefs refs;  // optional
   SourcePos pos;
 
   bool runsOn(Platform p) const {

@@ -223,6 +223,7 @@ checks:
       of description.
     severity: low
     hipaa: ["164.312(a)(1)", "164.312(d)"]
+    refs: {ssg: sshd_disable_root_login, cis: "5.1.20", stig: SV-230296r1017207_rule}
     probe: {type: file_exists, path: /etc/ssh/sshd_config}
     applies_if: {type: file_exists, path: /etc/ssh}
   - {id: P-ABSENT, title: absent, severity: critical, probe: {type: file_absent, path: /etc/hosts.equiv}}
@@ -553,6 +554,8 @@ TEST_CASE("codec: the comparison notices a change in any kind of field") {
   CHECK(differs([](RuleSet& s) { s.source_files.pop_back(); }));
   CHECK(differs([](RuleSet& s) { s.checks[3].probe.pos.column++; }));
   CHECK(differs([](RuleSet& s) { s.checks[0].applies_if.reset(); }));
+  CHECK(differs([](RuleSet& s) { s.checks[0].refs.cis = "5.1.2"; }));
+  CHECK(differs([](RuleSet& s) { s.checks[0].refs.stig.clear(); }));
   CHECK(differs([](RuleSet& s) { s.checks[0].platforms.pop_back(); }));
   CHECK(differs([](RuleSet& s) { s.waivers[0].expires += std::chrono::days(1); }));
   CHECK(differs([](RuleSet& s) { s.rules[0].verify_after += std::chrono::milliseconds(1); }));
