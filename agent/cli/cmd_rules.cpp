@@ -12,10 +12,11 @@
 namespace cli {
 namespace {
 
-// The check's benchmark references: {"ssg": ..., "cis": ...}, only the keys given ({} for none).
+// The check's benchmark references: {"ssg": [...], "cis": ...}, only the keys given ({} for
+// none); ssg is always a list, of one rule id or several.
 nlohmann::ordered_json refsJson(const rules::CheckRefs& r) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  if (!r.ssg.empty()) j["ssg"] = r.ssg;
+  if (!r.ssg.empty()) j["ssg"] = r.ssg;  // a list
   if (!r.cis.empty()) j["cis"] = r.cis;
   if (!r.stig.empty()) j["stig"] = r.stig;
   return j;
@@ -27,7 +28,9 @@ std::string refsText(const rules::CheckRefs& r) {
   auto add = [&](const char* name, const std::string& v) {
     if (!v.empty()) out += (out.empty() ? "" : "  ") + std::string(name) + " " + v;
   };
-  add("ssg", r.ssg);
+  std::string ssg;
+  for (const auto& id : r.ssg) ssg += (ssg.empty() ? "" : ", ") + id;
+  add("ssg", ssg);
   add("cis", r.cis);
   add("stig", r.stig);
   return out;

@@ -415,7 +415,9 @@ inline ActionTraits actionTraits(const ActionSpec& a) { return actionTraits(a.ty
 /// Where a check comes from in the public benchmarks (YAML `refs: {ssg: ..., cis: "..."}`), so
 /// an auditor can hold the verdict against the rule it implements. Empty = not given.
 struct CheckRefs {
-  std::string ssg;   // a ComplianceAsCode (SCAP Security Guide) rule id: sshd_disable_root_login
+  /// ComplianceAsCode (SCAP Security Guide) rule ids: sshd_disable_root_login. Several when the
+  /// check covers several rules (owner and group owner: file_owner_X, file_groupowner_X).
+  std::vector<std::string> ssg;
   std::string cis;   // a CIS benchmark section number: "5.2.10"
   std::string stig;  // a DISA STIG id: SV-230296r1017207_rule, RHEL-08-010550
   bool empty() const { return ssg.empty() && cis.empty() && stig.empty(); }

@@ -1002,8 +1002,25 @@ static CheckRefs parseRefs(const YAML::Node& node, const std::string& field, Ctx
     if (!v.empty() && !ok(v)) s.m.badValue(key, "invalid " + std::string(what) + " '" + v + "': " + hint);
     return v;
   };
-  r.ssg = get("ssg", isSsgRuleId, "SSG rule id",
-              "up to 128 of a-z 0-9 _, starting with a letter, e.g. sshd_disable_root_login");
+  // ssg: one rule id, or a list of them (a check of owner and group implements two SSG rules).
+  constexpr const char* kSsgHint = "up to 128 of a-z 0-9 _, starting with a letter, e.g. sshd_disable_root_login";
+  if (const YAML::Node n = s.m.node("ssg"); n.IsDefined() && n.IsSequence()) {
+    if (auto list = s.m.strList("ssg")) {
+      if (list->empty()) s.m.badValue("ssg", "must not be empty (leave it out, or name a rule)");
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const std::string& v = (*list)[i];
+        if (!isSsgRuleId(v)) {
+          s.error(YamlErrc::BadValue, n[i], itemField(s.m.field("ssg"), i), "invalid SSG rule id '" + v + "': " + kSsgHint);
+        } else if (std::find(r.ssg.begin(), r.ssg.end(), v) != r.ssg.end()) {
+          s.error(YamlErrc::BadValue, n[i], itemField(s.m.field("ssg"), i), "SSG rule '" + v + "' is listed twice");
+        } else {
+          r.ssg.push_back(v);
+        }
+      }
+    }
+  } else if (std::string v = get("ssg", isSsgRuleId, "SSG rule id", kSsgHint); !v.empty()) {
+    r.ssg.push_back(std::move(v));
+  }
   r.cis = get("cis", isCisSection, "CIS section", "dotted numbers, e.g. \"5.2.10\"");
   r.stig = get("stig", isStigId, "STIG id", "up to 64 of A-Z a-z 0-9 _ - ., e.g. SV-230296r1017207_rule");
   if (r.empty() && node.IsMap() && node.size() == 0) s.m.badValue("ssg", "refs must name at least one of ssg, cis, stig");

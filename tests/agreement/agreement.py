@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Agreement with the SSG rules' own test scenarios (see README.md in this directory).
 
-    agreement.py --agent BIN [--floor FILE] [--rules DIR] [--only RULE[,RULE]] [--json OUT] [--keep DIR]
+    agreement.py --agent BIN [--floor FILE] [--rules DIR [--make-host PY]] [--only RULE[,RULE]] [--json OUT] [--keep DIR] [-v]
 
 For every rule of scenarios.table() and every scenario that can run here: a pristine Debian 12
 fixture root (tests/fixtures/make_host.py --platform linux), the scenario's state applied to it,
@@ -83,11 +83,11 @@ def var_name(ssg_var: str, declared: set[str]) -> str | None:
 class Fixture:
     """One fixture directory; the root is restored from a saved copy before each scenario."""
 
-    def __init__(self, work: str, rules_dir: str):
+    def __init__(self, work: str, rules_dir: str, make_host: str):
         self.dir = os.path.join(work, "fx")
         self.base = os.path.join(work, "base-root")
         self.root = os.path.join(self.dir, "root")
-        r = run([sys.executable, os.path.join(REPO, "tests/fixtures/make_host.py"), self.dir,
+        r = run([sys.executable, make_host, self.dir,
                  "--platform", "linux", "--drift", "none", "--rules", rules_dir], timeout=120)
         if r.returncode != 0:
             die("make_host.py failed (%d): %s" % (r.returncode, r.stderr.strip()))
@@ -138,9 +138,10 @@ def checks_by_ssg(agent: str, config: str) -> dict[str, list[str]]:
         die("rules list failed (%d): %s" % (r.returncode, r.stderr.strip()))
     out: dict[str, list[str]] = {}
     for c in json.loads(r.stdout)["checks"]:
-        ssg = (c.get("refs") or {}).get("ssg")
-        if ssg and "linux" in c.get("platforms", ["linux"]):
-            out.setdefault(ssg, []).append(c["id"])
+        ssg = (c.get("refs") or {}).get("ssg") or []
+        for rule in [ssg] if isinstance(ssg, str) else ssg:
+            if "linux" in c.get("platforms", ["linux"]):
+                out.setdefault(rule, []).append(c["id"])
     return out
 
 
@@ -170,6 +171,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--agent", required=True, help="the compliance-agent binary")
     ap.add_argument("--rules", default=os.path.join(REPO, "rules"), help="rule directory (default: the shipped rules)")
+    ap.add_argument("--make-host", default=os.path.join(REPO, "tests/fixtures/make_host.py"),
+                    help="the fixture generator (another branch's, with --rules of that branch)")
     ap.add_argument("--floor", default=os.path.join(HERE, "floor.json"), help="the thresholds and known disagreements")
     ap.add_argument("--only", default="", help="comma-separated SSG rule ids")
     ap.add_argument("--json", default="", help="also write the results as JSON to this file")
@@ -189,7 +192,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
     try:
-        fx = Fixture(work, a.rules)
+        fx = Fixture(work, a.rules, a.make_host)
         by_ssg = checks_by_ssg(a.agent, fx.config)
         declared = declared_vars(a.rules)
         table = scenarios.table()

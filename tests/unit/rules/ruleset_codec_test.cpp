@@ -228,7 +228,8 @@ checks:
     applies_if: {type: file_exists, path: /etc/ssh}
   - {id: P-ABSENT, title: absent, severity: critical, probe: {type: file_absent, path: /etc/hosts.equiv}}
   - {id: P-MODE, title: mode, severity: medium, probe: {type: file_mode, path: /etc/shadow, max_mode: "07640"}}
-  - {id: P-OWNER, title: owner, severity: high, probe: {type: file_owner, path: /etc/shadow, owner: root, group: "42"}}
+  - {id: P-OWNER, title: owner, severity: high, probe: {type: file_owner, path: /etc/shadow, owner: root, group: "42"},
+     refs: {ssg: [file_owner_etc_shadow, file_groupowner_etc_shadow], cis: "7.1.5"}}
   - {id: P-OWNER-NOGROUP, title: owner, severity: high, probe: {type: file_owner, path: /etc/passwd, owner: "0"}}
   - id: P-REGEX
     title: regex
@@ -556,6 +557,7 @@ TEST_CASE("codec: the comparison notices a change in any kind of field") {
   CHECK(differs([](RuleSet& s) { s.checks[0].applies_if.reset(); }));
   CHECK(differs([](RuleSet& s) { s.checks[0].refs.cis = "5.1.2"; }));
   CHECK(differs([](RuleSet& s) { s.checks[0].refs.stig.clear(); }));
+  CHECK(differs([](RuleSet& s) { s.checks[0].refs.ssg.push_back("x"); }));
   CHECK(differs([](RuleSet& s) { s.checks[0].platforms.pop_back(); }));
   CHECK(differs([](RuleSet& s) { s.waivers[0].expires += std::chrono::days(1); }));
   CHECK(differs([](RuleSet& s) { s.rules[0].verify_after += std::chrono::milliseconds(1); }));
