@@ -21,8 +21,10 @@ covered (a rule is covered when a check names it and at least one scenario ran).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -116,10 +118,11 @@ class Fixture:
             f.write("".join(l + "\n" for l in lines))
 
     def reset(self) -> None:
-        shutil.rmtree(self.root)
-        r = run(["cp", "-a", self.base, self.root])
-        if r.returncode != 0:
-            die("cp -a: " + r.stderr.strip())
+        """/etc restored from the saved copy (the scenarios write only there: Host refuses other
+        paths), in-process: contents, modes, owners and links, extra files removed."""
+        etc, base = os.path.join(self.root, "etc"), os.path.join(self.base, "etc")
+        shutil.rmtree(etc)
+        copy_tree(base, etc)
 
     def config_with(self, overrides: dict[str, str]) -> str:
         if not overrides:
@@ -130,6 +133,25 @@ class Fixture:
             for k, v in sorted(overrides.items()):
                 f.write("  %s: %s\n" % (k, json.dumps(v)))
         return path
+
+
+def copy_tree(src: str, dst: str) -> None:
+    """cp -a for a small tree: links as links, mode and owner kept."""
+    def one(s: str, d: str) -> None:
+        st = os.lstat(s)
+        if os.path.islink(s):
+            os.symlink(os.readlink(s), d)
+            os.lchown(d, st.st_uid, st.st_gid)
+            return
+        if os.path.isdir(s):
+            os.mkdir(d)
+            for name in sorted(os.listdir(s)):
+                one(os.path.join(s, name), os.path.join(d, name))
+        else:
+            shutil.copyfile(s, d, follow_symlinks=False)
+        os.lchown(d, st.st_uid, st.st_gid)  # first: a chown clears set-id bits
+        os.chmod(d, st.st_mode & 0o7777)
+    one(src, dst)
 
 
 def checks_by_ssg(agent: str, config: str) -> dict[str, list[str]]:
@@ -177,6 +199,7 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated SSG rule ids")
     ap.add_argument("--json", default="", help="also write the results as JSON to this file")
     ap.add_argument("--keep", default="", help="work in this directory and keep it")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="scenarios run in parallel (one fixture each; default 2)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every scenario, skipped ones too")
     a = ap.parse_args()
 
@@ -192,8 +215,11 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
     try:
-        fx = Fixture(work, a.rules, a.make_host)
-        by_ssg = checks_by_ssg(a.agent, fx.config)
+        fixtures = queue.Queue()
+        for i in range(max(1, a.jobs)):
+            fixtures.put(Fixture(os.path.join(work, "w%d" % i), a.rules, a.make_host))
+        first = fixtures.queue[0]
+        by_ssg = checks_by_ssg(a.agent, first.config)
         declared = declared_vars(a.rules)
         table = scenarios.table()
         only = {x for x in a.only.split(",") if x}
@@ -201,7 +227,8 @@ def main() -> int:
         if unknown:
             die("no scenarios for: " + ", ".join(sorted(unknown)))
 
-        results = []  # one dict per scenario
+        results = []  # one dict per scenario, in table order
+        jobs = []     # (row, scenario, overrides) to run
         for rule, scens in table.items():
             if only and rule not in only:
                 continue
@@ -209,35 +236,48 @@ def main() -> int:
             for s in scens:
                 row = {"rule": rule, "scenario": s.name, "origin": s.origin, "expect": s.expect,
                        "checks": checks, "ubuntu": s.ubuntu}
+                results.append(row)
                 overrides, notes = {}, []
                 if s.skip:
                     row.update(state="skipped", reason=s.skip)
-                elif not checks:
+                    continue
+                if not checks:
                     row.update(state="no_check")
-                else:
-                    missing = []
-                    for var, val in s.variables.items():
-                        name = var_name(var, declared)
-                        if name:
-                            overrides[name] = val
-                        elif val == scenarios.VAR_DEFAULTS.get(var):
-                            notes.append("%s at its default" % var)
-                        elif s.neutral:
-                            notes.append("%s=%s not settable; holds under the default" % (var, val))
-                        else:
-                            missing.append("%s=%s" % (var, val))
-                    if missing:
-                        row.update(state="skipped", reason="needs variable " + ", ".join(missing) +
-                                   " (the rule set declares no such vars:)")
-                if "state" not in row:
-                    fx.reset()
-                    s.apply(scenarios.Host(fx.root))
-                    got, said = verdict(a.agent, fx.config_with(overrides), checks)
-                    agreed = got == s.expect
-                    key = rule + "/" + s.name
-                    row.update(state="agreed" if agreed else "disagreed", got=got, agent=said,
-                               notes=notes, vars=overrides, known=(not agreed and key in known))
-                results.append(row)
+                    continue
+                missing = []
+                for var, val in s.variables.items():
+                    name = var_name(var, declared)
+                    if name:
+                        overrides[name] = val
+                    elif val == scenarios.VAR_DEFAULTS.get(var):
+                        notes.append("%s at its default" % var)
+                    elif s.neutral:
+                        notes.append("%s=%s not settable; holds under the default" % (var, val))
+                    else:
+                        missing.append("%s=%s" % (var, val))
+                if missing:
+                    row.update(state="skipped", reason="needs variable " + ", ".join(missing) +
+                               " (the rule set declares no such vars:)")
+                    continue
+                row["notes"] = notes
+                jobs.append((row, s, overrides))
+
+        def run_one(job) -> None:
+            row, s, overrides = job
+            fx = fixtures.get()
+            try:
+                fx.reset()
+                s.apply(scenarios.Host(fx.root))
+                got, said = verdict(a.agent, fx.config_with(overrides), row["checks"])
+            finally:
+                fixtures.put(fx)
+            agreed = got == row["expect"]
+            row.update(state="agreed" if agreed else "disagreed", got=got, agent=said, vars=overrides,
+                       known=(not agreed and row["rule"] + "/" + row["scenario"] in known))
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+            for f in [pool.submit(run_one, j) for j in jobs]:
+                f.result()
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -54,6 +54,9 @@ class Host:
         self._next_id = 8100
 
     def p(self, path: str) -> str:
+        # The runner restores only /etc between scenarios (agreement.py, Fixture.reset).
+        if not (path + "/").startswith("/etc/") or "/../" in path + "/":
+            raise ValueError("scenarios write only under /etc: " + path)
         return os.path.join(self.root, path.lstrip("/"))
 
     def exists(self, path: str) -> bool:
