@@ -167,6 +167,24 @@ def checks_by_ssg(agent: str, config: str) -> dict[str, list[str]]:
     return out
 
 
+def checks_from_comments(rules_dir: str) -> dict[str, list[str]]:
+    """ssg rule -> check ids from `# ssg: RULE[, RULE]` comments on id lines (a branch written
+    before refs: existed, measured with its own binary)."""
+    import comments_to_refs
+    out: dict[str, list[str]] = {}
+    for path in comments_to_refs.files([rules_dir]):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                m = comments_to_refs.ID_LINE.match(line.rstrip("\n"))
+                if not m:
+                    continue
+                for k, v in comments_to_refs.PAIR.findall(m.group("comment")):
+                    if k == "ssg" and v != "-":
+                        for rule in (x.strip() for x in v.split(",")):
+                            out.setdefault(rule, []).append(m.group("id"))
+    return out
+
+
 def verdict(agent: str, config: str, check_ids: list[str]) -> tuple[str, str]:
     """('pass' | 'fail' | 'error', a short note naming what the agent said). One `check --check
     ID` per check: the others (a dir_scan of the whole root...) would only cost time."""
@@ -199,6 +217,8 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated SSG rule ids")
     ap.add_argument("--json", default="", help="also write the results as JSON to this file")
     ap.add_argument("--keep", default="", help="work in this directory and keep it")
+    ap.add_argument("--refs-from-comments", action="store_true",
+                    help="take the rule -> check map from `# ssg:` comments, not from refs: (another branch)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="scenarios run in parallel (one fixture each; default 2)")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every scenario, skipped ones too")
     a = ap.parse_args()
@@ -219,7 +239,7 @@ def main() -> int:
         for i in range(max(1, a.jobs)):
             fixtures.put(Fixture(os.path.join(work, "w%d" % i), a.rules, a.make_host))
         first = fixtures.queue[0]
-        by_ssg = checks_by_ssg(a.agent, first.config)
+        by_ssg = checks_from_comments(a.rules) if a.refs_from_comments else checks_by_ssg(a.agent, first.config)
         declared = declared_vars(a.rules)
         table = scenarios.table()
         only = {x for x in a.only.split(",") if x}
