@@ -1,5 +1,6 @@
 // `rules validate PATH...` and `rules list [--tier T]`.
 #include <cstdio>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "checks/probe_registry.h"
@@ -9,6 +10,33 @@
 #include "config/agent_config.h"
 
 namespace cli {
+namespace {
+
+// The check's benchmark references: {"ssg": [...], "cis": ...}, only the keys given ({} for
+// none); ssg is always a list, of one rule id or several.
+nlohmann::ordered_json refsJson(const rules::CheckRefs& r) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  if (!r.ssg.empty()) j["ssg"] = r.ssg;  // a list
+  if (!r.cis.empty()) j["cis"] = r.cis;
+  if (!r.stig.empty()) j["stig"] = r.stig;
+  return j;
+}
+
+// "ssg sshd_disable_root_login  cis 5.2.10" for the table's continuation line.
+std::string refsText(const rules::CheckRefs& r) {
+  std::string out;
+  auto add = [&](const char* name, const std::string& v) {
+    if (!v.empty()) out += (out.empty() ? "" : "  ") + std::string(name) + " " + v;
+  };
+  std::string ssg;
+  for (const auto& id : r.ssg) ssg += (ssg.empty() ? "" : ", ") + id;
+  add("ssg", ssg);
+  add("cis", r.cis);
+  add("stig", r.stig);
+  return out;
+}
+
+}  // namespace
 
 int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>& paths) {
   checks::ProbeRegistry probes;
@@ -69,7 +97,8 @@ int runRulesList(const GlobalOptions& global) {
       nlohmann::ordered_json platforms = nlohmann::ordered_json::array();
       for (auto p : c.platforms) platforms.push_back(std::string(rules::toString(p)));
       doc["checks"].push_back({{"id", c.id}, {"title", c.title}, {"severity", std::string(rules::toString(c.severity))},
-                               {"hipaa", c.hipaa}, {"platforms", platforms}, {"probe", c.probe.type}});
+                               {"hipaa", c.hipaa}, {"platforms", platforms}, {"probe", c.probe.type},
+                               {"refs", refsJson(c.refs)}});
     }
     doc["rules"] = nlohmann::ordered_json::array();
     for (const auto& r : set->rules) {
@@ -97,6 +126,8 @@ int runRulesList(const GlobalOptions& global) {
               set->version.substr(0, 12).c_str(), set->checks.size());
   for (const auto& c : set->checks) {
     std::printf("  %-14s %-9s %s\n", c.id.c_str(), std::string(rules::toString(c.severity)).c_str(), c.title.c_str());
+    // The references on a continuation line under the title: the title column keeps its width.
+    if (!c.refs.empty()) std::printf("  %-14s %-9s   %s\n", "", "", refsText(c.refs).c_str());
   }
   std::printf("\nL1 RULES (%zu; * = acts in tier %s)\n", set->rules.size(), std::string(rules::toString(tier)).c_str());
   for (const auto& r : set->rules) {

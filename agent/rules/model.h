@@ -449,6 +449,17 @@ struct Variable {
   bool overridden() const { return value != default_value; }
 };
 
+/// Where a check comes from in the public benchmarks (YAML `refs: {ssg: ..., cis: "..."}`), so
+/// an auditor can hold the verdict against the rule it implements. Empty = not given.
+struct CheckRefs {
+  /// ComplianceAsCode (SCAP Security Guide) rule ids: sshd_disable_root_login. Several when the
+  /// check covers several rules (owner and group owner: file_owner_X, file_groupowner_X).
+  std::vector<std::string> ssg;
+  std::string cis;   // a CIS benchmark section number: "5.2.10"
+  std::string stig;  // a DISA STIG id: SV-230296r1017207_rule, RHEL-08-010550
+  bool empty() const { return ssg.empty() && cis.empty() && stig.empty(); }
+};
+
 struct Check {
   std::string id;
   std::string title;
@@ -459,6 +470,7 @@ struct Check {
   ProbeSpec probe;
   /// The check is not_applicable when this probe does not pass.
   std::optional<ProbeSpec> applies_if;
+  CheckRefs refs;  // optional
   SourcePos pos;
 
   bool runsOn(Platform p) const {

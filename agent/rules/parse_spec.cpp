@@ -102,6 +102,29 @@ bool isConfigKey(std::string_view s) {
   return true;
 }
 
+// refs: ComplianceAsCode rule ids are lower-case snake case; CIS sections dotted numbers; STIG ids
+// (SV-230296r1017207_rule, RHEL-08-010550, V-238201) letters, digits, '-', '_' and '.'.
+constexpr std::size_t kMaxRefLength = 128;
+bool isSsgRuleId(std::string_view s) {
+  if (s.empty() || s.size() > kMaxRefLength || !(s.front() >= 'a' && s.front() <= 'z')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+bool isCisSection(std::string_view s) {
+  if (s.empty() || s.size() > 32 || s.front() == '.' || s.back() == '.') return false;
+  char prev = 0;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || c == '.') || (c == '.' && prev == '.')) return false;
+    prev = c;
+  }
+  return true;
+}
+bool isStigId(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !((s.front() >= 'A' && s.front() <= 'Z') || (s.front() >= '0' && s.front() <= '9'))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+  });
+}
+
 std::optional<Severity> parseSeverity(std::string_view s) {
   if (s == "low") return Severity::Low;
   if (s == "medium") return Severity::Medium;
@@ -994,6 +1017,55 @@ SourcePos posOf(const std::string& file, const YAML::Node& node) {
   return SourcePos{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
 }
 
+// `refs: {ssg: sshd_disable_root_login, cis: "5.2.10"}`: at least one key, each a string (a CIS
+// section must be quoted: 5.2 would be a YAML number and 5.10 would read as 5.1).
+static CheckRefs parseRefs(const YAML::Node& node, const std::string& field, Ctx& ctx) {
+  CheckRefs r;
+  Spec s(node, field, ctx);
+  if (!s.m.valid()) return r;
+  auto get = [&](const std::string& key, bool (*ok)(std::string_view), const char* what, const char* hint) {
+    const YAML::Node n = s.m.node(key);
+    if (n.IsDefined() && n.IsScalar() && n.Tag() == "?") {
+      // An unquoted 5.2.10 is a string to YAML, but 5.2 is a float: refuse what a parser could
+      // have turned into a number, so "5.10" never silently becomes 5.1 in another tool.
+      const std::string& raw = n.Scalar();
+      const bool numeric = !raw.empty() && std::all_of(raw.begin(), raw.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                           std::count(raw.begin(), raw.end(), '.') <= 1;
+      if (numeric) {
+        s.m.badValue(key, "'" + raw + "' reads as a number in YAML; quote it: \"" + raw + "\"");
+        return std::string();
+      }
+    }
+    std::string v = s.text(key, false);
+    if (!v.empty() && !ok(v)) s.m.badValue(key, "invalid " + std::string(what) + " '" + v + "': " + hint);
+    return v;
+  };
+  // ssg: one rule id, or a list of them (a check of owner and group implements two SSG rules).
+  constexpr const char* kSsgHint = "up to 128 of a-z 0-9 _, starting with a letter, e.g. sshd_disable_root_login";
+  if (const YAML::Node n = s.m.node("ssg"); n.IsDefined() && n.IsSequence()) {
+    if (auto list = s.m.strList("ssg")) {
+      if (list->empty()) s.m.badValue("ssg", "must not be empty (leave it out, or name a rule)");
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const std::string& v = (*list)[i];
+        if (!isSsgRuleId(v)) {
+          s.error(YamlErrc::BadValue, n[i], itemField(s.m.field("ssg"), i), "invalid SSG rule id '" + v + "': " + kSsgHint);
+        } else if (std::find(r.ssg.begin(), r.ssg.end(), v) != r.ssg.end()) {
+          s.error(YamlErrc::BadValue, n[i], itemField(s.m.field("ssg"), i), "SSG rule '" + v + "' is listed twice");
+        } else {
+          r.ssg.push_back(v);
+        }
+      }
+    }
+  } else if (std::string v = get("ssg", isSsgRuleId, "SSG rule id", kSsgHint); !v.empty()) {
+    r.ssg.push_back(std::move(v));
+  }
+  r.cis = get("cis", isCisSection, "CIS section", "dotted numbers, e.g. \"5.2.10\"");
+  r.stig = get("stig", isStigId, "STIG id", "up to 64 of A-Z a-z 0-9 _ - ., e.g. SV-230296r1017207_rule");
+  if (r.empty() && node.IsMap() && node.size() == 0) s.m.badValue("ssg", "refs must name at least one of ssg, cis, stig");
+  s.m.finish();
+  return r;
+}
+
 Check parseCheck(const YAML::Node& node, const std::string& field, Ctx& ctx) {
   Check c;
   c.pos = posOf(ctx.file, node);
@@ -1031,6 +1103,8 @@ Check parseCheck(const YAML::Node& node, const std::string& field, Ctx& ctx) {
   if (probe.IsDefined()) c.probe = parseProbe(probe, s.m.field("probe"), ctx);
   const YAML::Node gate = s.m.node("applies_if");
   if (gate.IsDefined()) c.applies_if = parseProbe(gate, s.m.field("applies_if"), ctx);
+  const YAML::Node refs = s.m.node("refs");
+  if (refs.IsDefined()) c.refs = parseRefs(refs, s.m.field("refs"), ctx);
   s.m.finish();
   return c;
 }

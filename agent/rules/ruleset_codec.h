@@ -28,7 +28,8 @@
 namespace rules {
 
 /// Bump on any change of model.h or of the layout: a cache written by another version is refused.
-// 2: dir_scan cross_mounts; 3: explicit, conflict, missing; 4: vars, le/ge/between, source_version
+// 2: dir_scan cross_mounts; 3: explicit, conflict, missing; 4: vars, le/ge/between, source_version,
+// refs
 inline constexpr std::uint32_t kRuleSetCodecVersion = 4;
 inline constexpr std::string_view kRuleSetCodecMagic = "CARS";
 /// Bytes before the body: magic, version, checksum.
@@ -132,9 +133,10 @@ template <class V, Like<AgentHealAction>... S> void visitFields(V& v, S&... s) {
 template <class V, Like<ActionSpec>... S> void visitFields(V& v, S&... s) { v(s.type...); v(s.pos...); v(s.body...); }
 
 // Checks, rules, waivers, the set.
+template <class V, Like<CheckRefs>... S> void visitFields(V& v, S&... s) { v(s.ssg...); v(s.cis...); v(s.stig...); }
 template <class V, Like<Check>... S> void visitFields(V& v, S&... s) {
   v(s.id...); v(s.title...); v(s.description...); v(s.platforms...); v(s.severity...); v(s.hipaa...);
-  v(s.probe...); v(s.applies_if...); v(s.pos...);
+  v(s.probe...); v(s.applies_if...); v(s.refs...); v(s.pos...);
 }
 template <class V, Like<L1Rule>... S> void visitFields(V& v, S&... s) {
   v(s.id...); v(s.name...); v(s.description...); v(s.tiers...); v(s.match...); v(s.actions...);

@@ -121,3 +121,30 @@ TEST_CASE("shipped checks: every drift at once, and check writes nothing") {
   CHECK(FixtureHost::treeHash(host.root()) == before);
   CHECK_FALSE(std::filesystem::exists(host.out / "state-agent"));
 }
+
+// `refs:` through `rules list`: the JSON carries a refs object for every check (empty when none),
+// and the table shows the references on a continuation line under the check's title.
+TEST_CASE("rules list shows the shipped checks' benchmark references") {
+  FixtureHost host("linux", "none");
+  auto r = runAgent({"rules", "list", "--json", "--config", host.config()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json doc = json::parse(r.out);
+  std::map<std::string, json> refs;
+  for (const auto& c : doc.at("checks")) {
+    REQUIRE(c.contains("refs"));
+    CHECK(c.at("refs").is_object());
+    refs[c.at("id").get<std::string>()] = c.at("refs");
+  }
+  CHECK(refs.at("LIN-SSH-001") == json({{"ssg", {"sshd_disable_root_login"}}, {"cis", "5.1.20"}}));
+  CHECK(refs.at("LIN-ACC-009").at("ssg") == json::array({"accounts_no_uid_except_zero"}));
+  CHECK(refs.at("LIN-TLS-001") == json::object());  // no benchmark rule: an empty object
+
+  auto t = runAgent({"rules", "list", "--config", host.config()});
+  REQUIRE(t.exit_code == 0);
+  const auto at = t.out.find("LIN-SSH-001 ");
+  REQUIRE(at != std::string::npos);
+  const auto eol = t.out.find('\n', at);
+  const auto next = t.out.substr(eol + 1, t.out.find('\n', eol + 1) - eol - 1);
+  CHECK(next == std::string(29, ' ') + "ssg sshd_disable_root_login  cis 5.1.20");
+}

@@ -43,6 +43,7 @@ const std::map<std::string, std::string> kExpected = {
     {"unknown_action_type.yaml", "rules[0].actions[0].type: (R-1) unknown action type 'shell'"},
     {"wrong_tier.yaml", "rules[0].tiers: (R-1) unknown tier 'premium'; expected standard or full_coverage"},
     {"bad_severity.yaml", "checks[0].severity: (C-1) unknown severity 'severe'"},
+    {"bad_refs.yaml", "checks[0].refs.ssg: (C-1) invalid SSG rule id 'xccdf_org.ssgproject.content_rule_x; rm -rf /'"},
     {"bad_op.yaml", "checks[0].probe.expect.op: (C-1) unknown op '=='"},
     {"bad_duration.yaml", "rules[0].cooldown: (R-1)"},
     {"empty.yaml", "empty rule file"},

@@ -226,11 +226,13 @@ checks:
       of description.
     severity: low
     hipaa: ["164.312(a)(1)", "164.312(d)"]
+    refs: {ssg: sshd_disable_root_login, cis: "5.1.20", stig: SV-230296r1017207_rule}
     probe: {type: file_exists, path: /etc/ssh/sshd_config}
     applies_if: {type: file_exists, path: /etc/ssh}
   - {id: P-ABSENT, title: absent, severity: critical, probe: {type: file_absent, path: /etc/hosts.equiv}}
   - {id: P-MODE, title: mode, severity: medium, probe: {type: file_mode, path: /etc/shadow, max_mode: "07640"}}
-  - {id: P-OWNER, title: owner, severity: high, probe: {type: file_owner, path: /etc/shadow, owner: root, group: "42"}}
+  - {id: P-OWNER, title: owner, severity: high, probe: {type: file_owner, path: /etc/shadow, owner: root, group: "42"},
+     refs: {ssg: [file_owner_etc_shadow, file_groupowner_etc_shadow], cis: "7.1.5"}}
   - {id: P-OWNER-NOGROUP, title: owner, severity: high, probe: {type: file_owner, path: /etc/passwd, owner: "0"}}
   - id: P-REGEX
     title: regex
@@ -562,6 +564,9 @@ TEST_CASE("codec: the comparison notices a change in any kind of field") {
   CHECK(differs([](RuleSet& s) { s.source_files.pop_back(); }));
   CHECK(differs([](RuleSet& s) { s.checks[3].probe.pos.column++; }));
   CHECK(differs([](RuleSet& s) { s.checks[0].applies_if.reset(); }));
+  CHECK(differs([](RuleSet& s) { s.checks[0].refs.cis = "5.1.2"; }));
+  CHECK(differs([](RuleSet& s) { s.checks[0].refs.stig.clear(); }));
+  CHECK(differs([](RuleSet& s) { s.checks[0].refs.ssg.push_back("x"); }));
   CHECK(differs([](RuleSet& s) { s.checks[0].platforms.pop_back(); }));
   CHECK(differs([](RuleSet& s) { s.waivers[0].expires += std::chrono::days(1); }));
   CHECK(differs([](RuleSet& s) { s.rules[0].verify_after += std::chrono::milliseconds(1); }));
