@@ -91,7 +91,7 @@ TEST_CASE("AgentConfig defaults are design.md's documented values") {
   CHECK(d.checks.command_timeout == 30s);
   CHECK(d.checks.disabled.empty());
   CHECK(d.healing.dry_run);
-  CHECK(d.healing.writable_paths.size() == 14);
+  CHECK(d.healing.writable_paths.size() == 20);
   REQUIRE(d.healing.maintenance_window.has_value());
   CHECK(d.healing.maintenance_window->format() == "02:00-04:00");
   CHECK(d.healing.max_actions_per_hour == 30);
