@@ -129,7 +129,9 @@ std::vector<std::string> defaultWritablePaths() {
   return {"/etc/ssh",    "/etc/sysctl.d", "/etc/audit",  "/etc/nftables.conf",
           "/etc/passwd", "/etc/shadow",   "/etc/group",  "/etc/gshadow",
           "/etc/systemd/journald.conf",   "/etc/issue",  "/etc/issue.net",
-          "/etc/motd",   "/etc/crontab",  "/etc/cron.d"};
+          "/etc/motd",   "/etc/crontab",  "/etc/cron.d",
+          "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly",
+          "/etc/cron.allow",  "/etc/at.allow"};
 }
 
 std::string_view toString(ToolPlatform p) { return p == ToolPlatform::Nixos ? "nixos" : "linux"; }

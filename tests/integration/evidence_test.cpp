@@ -23,6 +23,8 @@ namespace {
 
 const fs::path kPythonVerifier = fs::path(CA_SOURCE_DIR) / "tests/evidence/verify_evidence.py";
 
+std::vector<std::string> lines(const std::string& text);
+
 struct EvidenceHost : FixtureHost {
   explicit EvidenceHost(const std::string& drift, int segment_kb = 4096) : FixtureHost("nixos", drift) {
     std::ofstream(config(), std::ios::app) << "evidence:\n  segment_kb: " << segment_kb << "\n";
@@ -54,6 +56,16 @@ struct EvidenceHost : FixtureHost {
     for (const auto& e : fs::directory_iterator(store())) out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
+  }
+  // The first segment after the first with at least `n` lines (a header and n - 1 records). The
+  // first cycle's findings record holds every shipped check and may fill a small segment alone.
+  fs::path segmentWithLines(std::size_t n) const {
+    const auto segs = segments();
+    for (std::size_t i = 1; i < segs.size(); ++i) {
+      if (lines(slurp(segs[i])).size() >= n) return segs[i];
+    }
+    FAIL("no segment after the first has " << n << " lines");
+    return {};
   }
 };
 
@@ -208,7 +220,10 @@ TEST_CASE("every kind of tampering is caught by both verifiers at the same recor
       CHECK(tailed["records"][i]["seq"] == intact["head_seq"].get<int>() - n + 1 + i);
     }
   }
-  const fs::path target = segs[1];
+  const fs::path target = host.segmentWithLines(6);
+  const auto at = std::find(segs.begin(), segs.end(), target);
+  REQUIRE(at + 1 < segs.end());
+  const fs::path next = *(at + 1);  // the segment after the tampered one
   const std::string original = slurp(target);
   const auto ls = lines(original);
   REQUIRE(ls.size() >= 6);
@@ -241,7 +256,7 @@ TEST_CASE("every kind of tampering is caught by both verifiers at the same recor
       {"reorder", [&] { auto c = ls; std::swap(c[2], c[3]); return joinLines(c); }, name, 3, "seq_mismatch"},
       {"truncate mid-line", [&] { return original.substr(0, original.size() / 2); }, name,
        static_cast<int>(std::count(original.begin(), original.begin() + original.size() / 2, '\n')) + 1, "torn_tail"},
-      {"truncate at a line", [&] { auto c = ls; c.resize(3); return joinLines(c); }, segs[2].filename().string(), 1,
+      {"truncate at a line", [&] { auto c = ls; c.resize(3); return joinLines(c); }, next.filename().string(), 1,
        "seq_mismatch"},
       {"whitespace", edit(2, [](std::string l) { return l.replace(l.find(",\"kind\""), 1, ", "); }), name, 2,
        "not_canonical"},
@@ -279,7 +294,7 @@ TEST_CASE("every kind of tampering is caught by both verifiers at the same recor
     INFO("case: a deleted segment");
     fs::remove(target);
     auto v = bothVerdicts(host, {});
-    CHECK(v["file"] == segs[2].filename().string());
+    CHECK(v["file"] == next.filename().string());
     CHECK(v["reason"] == "seq_mismatch");
   }
 }
@@ -428,7 +443,7 @@ TEST_CASE("verify --from starts a fresh chain: after a removed record it verifie
   host.runOnce(4);
   const json intact = bothVerdicts(host, {});
   REQUIRE(intact["verdict"] == "intact");
-  const fs::path target = host.segments()[1];
+  const fs::path target = host.segmentWithLines(5);
   auto ls = lines(slurp(target));
   REQUIRE(ls.size() >= 5);
   const int removed = json::parse(ls[2])["seq"].get<int>();  // line 3

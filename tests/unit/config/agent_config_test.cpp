@@ -17,6 +17,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // design.md's agent.yaml, verbatim apart from the comments: every value is a default except site_id.
+// (writable_paths: the current defaults; design.md's copy lists the first 14 and is updated at merge.)
 const char* kDesignExample = R"(
 site_id: clinic-0042
 appliance_id: ""
@@ -46,7 +47,9 @@ healing:
   dry_run: true
   writable_paths: [/etc/ssh, /etc/sysctl.d, /etc/audit, /etc/nftables.conf, /etc/passwd,
                    /etc/shadow, /etc/group, /etc/gshadow, /etc/systemd/journald.conf,
-                   /etc/issue, /etc/issue.net, /etc/motd, /etc/crontab, /etc/cron.d]
+                   /etc/issue, /etc/issue.net, /etc/motd, /etc/crontab, /etc/cron.d,
+                   /etc/cron.hourly, /etc/cron.daily, /etc/cron.weekly, /etc/cron.monthly,
+                   /etc/cron.allow, /etc/at.allow]
   maintenance_window: "02:00-04:00"
   max_actions_per_hour: 30
   attempt_window: 1h
@@ -92,7 +95,7 @@ TEST_CASE("AgentConfig defaults are design.md's documented values") {
   CHECK(d.checks.command_timeout == 30s);
   CHECK(d.checks.disabled.empty());
   CHECK(d.healing.dry_run);
-  CHECK(d.healing.writable_paths.size() == 14);
+  CHECK(d.healing.writable_paths.size() == 20);
   REQUIRE(d.healing.maintenance_window.has_value());
   CHECK(d.healing.maintenance_window->format() == "02:00-04:00");
   CHECK(d.healing.max_actions_per_hour == 30);

@@ -10,13 +10,18 @@ using namespace config;
 
 TEST_CASE("configHash is 64 lowercase hex digits and stable") {
   // The defaults of the version that recorded the value below (rules.dir now depends on the
-  // install prefix, tools on the machine): the same settings must keep the same digest.
+  // install prefix, tools on the machine, writable_paths grew with the shipped rules): the same
+  // settings must keep the same digest.
   AgentConfig a;
   a.rules.dir = "/usr/share/compliance-agent/rules";
   a.tools = {{"systemctl", "/run/current-system/sw/bin/systemctl"},
              {"timedatectl", "/run/current-system/sw/bin/timedatectl"},
              {"nft", "/run/current-system/sw/bin/nft"},
              {"sshd", "/run/current-system/sw/bin/sshd"}};
+  a.healing.writable_paths = {"/etc/ssh",    "/etc/sysctl.d", "/etc/audit", "/etc/nftables.conf",
+                              "/etc/passwd", "/etc/shadow",   "/etc/group", "/etc/gshadow",
+                              "/etc/systemd/journald.conf",   "/etc/issue", "/etc/issue.net",
+                              "/etc/motd",   "/etc/crontab",  "/etc/cron.d"};
   const std::string h = configHash(a);
   REQUIRE(h.size() == 64);
   CHECK(h.find_first_not_of("0123456789abcdef") == std::string::npos);
