@@ -166,6 +166,28 @@ void parseKeyValue(std::string_view text, ParsedConfig& out) {
   });
 }
 
+// login.defs(5) as shadow-utils' getdef reads it: the name up to the first blank, the value the
+// rest of the line without surrounding blanks and double quotes; a later line overrides.
+std::optional<ConfigEntry> keywordAssignment(std::string_view line, int line_no) {
+  const size_t blank = line.find_first_of(" \t");
+  if (blank == 0 || blank == std::string_view::npos) return std::nullopt;
+  std::string_view value = trim(line.substr(blank));
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  return ConfigEntry{std::string(line.substr(0, blank)), std::string(value), line_no, ""};
+}
+
+void parseKeyword(std::string_view text, ParsedConfig& out) {
+  forEachLine(text, [&](std::string_view raw, int line_no) {
+    const std::string_view line = trim(raw);
+    if (line.empty()) return;
+    if (const auto body = commentedOut(line, "#")) {
+      if (auto e = keywordAssignment(*body, line_no)) out.commented.push_back(std::move(*e));
+      return;
+    }
+    if (auto e = keywordAssignment(line, line_no)) out.entries.push_back(std::move(*e));
+  });
+}
+
 }  // namespace
 
 std::string sshdArguments(std::string_view rest) {
@@ -214,6 +236,7 @@ ParsedConfig parseConfig(ConfigFormat format, std::string_view text, std::string
     case ConfigFormat::Sysctl: parseSysctl(text, out); break;
     case ConfigFormat::Ini: parseIni(text, section, out); break;
     case ConfigFormat::KeyValue: parseKeyValue(text, out); break;
+    case ConfigFormat::Keyword: parseKeyword(text, out); break;
   }
   return out;
 }

@@ -79,6 +79,16 @@ bool isAccount(std::string_view s) {
   return true;
 }
 
+// A file-name glob for file_regex `names`: one path component, `*` and `?` only (no bracket
+// classes, no escapes), so what it matches is plain to a reader.
+bool isNameGlob(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength || s == "." || s == "..") return false;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '[' || c == ']' || c == '\\') return false;
+  }
+  return true;
+}
+
 // Dotted sysctl names as /proc/sys spells them with '/' -> '.'. Components must be non-empty so
 // the key can never walk out of /proc/sys.
 bool isSysctlKey(std::string_view s) {
@@ -323,6 +333,7 @@ class Spec {
     if (*v == "sysctl") return ConfigFormat::Sysctl;
     if (*v == "ini") return ConfigFormat::Ini;
     if (*v == "keyvalue") return ConfigFormat::KeyValue;
+    if (*v == "keyword") return ConfigFormat::Keyword;
     m.badValue(key, "unknown format '" + *v + "'; expected sshd, sysctl, ini or keyvalue");
     return ConfigFormat::Sshd;
   }
@@ -533,15 +544,30 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
   if (type == "file_owner") {
     FileOwnerProbe p;
     p.path = s.hostPath("path", true, false);
-    p.owner = s.account("owner", true);
+    if (s.m.has("owner")) p.owner = s.account("owner", false);
+    else s.m.node("owner");
     if (s.m.has("group")) p.group = s.account("group", false);
     else s.m.node("group");
+    if (!s.m.has("owner") && !s.m.has("group")) s.m.badValue("owner", "give owner, group or both");
     p.missing = missingFile(s, p.missing);
     return p;
   }
   if (type == "file_regex") {
     FileRegexProbe p;
-    p.path = s.hostPath("path", true, false);
+    const bool one = s.m.has("path"), many = s.m.has("paths");
+    if (one == many) s.m.badValue(one ? "paths" : "path", "give exactly one of path and paths");
+    if (one) p.paths.push_back(s.hostPath("path", false, false));
+    else s.m.node("path");
+    if (many) p.paths = s.hostPathList("paths", false, true);
+    else s.m.node("paths");
+    if (s.m.has("names")) {
+      p.names = s.text("names", false);
+      if (!p.names.empty() && !isNameGlob(p.names)) {
+        s.m.badValue("names", "invalid glob '" + p.names + "': one file name with * and ?, no '/', '[', ']' or '\\'");
+      }
+    } else {
+      s.m.node("names");
+    }
     p.regex = s.regex("pattern", true, p.pattern);
     p.present = s.m.boolean("present").value_or(true);
     p.skip_comments = s.m.boolean("skip_comments").value_or(true);

@@ -28,7 +28,9 @@
 namespace rules {
 
 /// Bump on any change of model.h or of the layout: a cache written by another version is refused.
-inline constexpr std::uint32_t kRuleSetCodecVersion = 3;  // 2: dir_scan cross_mounts; 3: explicit, conflict, missing
+inline constexpr std::uint32_t kRuleSetCodecVersion = 4;  // 2: dir_scan cross_mounts; 3: explicit, conflict, missing;
+                                                          // 4: file_owner without owner, file_regex paths + names,
+                                                          //    config format keyword
 inline constexpr std::string_view kRuleSetCodecMagic = "CARS";
 /// Bytes before the body: magic, version, checksum.
 inline constexpr std::size_t kRuleSetCodecHeaderBytes = 16;
@@ -78,7 +80,8 @@ template <class V, Like<FileOwnerProbe>... S> void visitFields(V& v, S&... s) {
   v(s.path...); v(s.owner...); v(s.group...); v(s.missing...);
 }
 template <class V, Like<FileRegexProbe>... S> void visitFields(V& v, S&... s) {
-  v(s.path...); v(s.pattern...); v(s.regex...); v(s.present...); v(s.skip_comments...); v(s.comment_prefix...);
+  v(s.paths...); v(s.names...); v(s.pattern...); v(s.regex...); v(s.present...); v(s.skip_comments...);
+  v(s.comment_prefix...);
 }
 template <class V, Like<ConfigValueProbe>... S> void visitFields(V& v, S&... s) {
   v(s.paths...); v(s.key...); v(s.format...); v(s.section...); v(s.default_value...); v(s.expect...);
@@ -163,7 +166,7 @@ constexpr Tier lastEnumValue(Tier) { return Tier::FullCoverage; }
 constexpr RuleMode lastEnumValue(RuleMode) { return RuleMode::Audit; }
 constexpr Platform lastEnumValue(Platform) { return Platform::Nixos; }
 constexpr MatchOp lastEnumValue(MatchOp) { return MatchOp::Exists; }
-constexpr ConfigFormat lastEnumValue(ConfigFormat) { return ConfigFormat::KeyValue; }
+constexpr ConfigFormat lastEnumValue(ConfigFormat) { return ConfigFormat::Keyword; }
 constexpr ScanFind lastEnumValue(ScanFind) { return ScanFind::WorldWritable; }
 constexpr Protocol lastEnumValue(Protocol) { return Protocol::Udp; }
 constexpr MissingFile lastEnumValue(MissingFile) { return MissingFile::NotApplicable; }
