@@ -129,7 +129,12 @@ std::vector<std::string> defaultWritablePaths() {
   return {"/etc/ssh",    "/etc/sysctl.d", "/etc/audit",  "/etc/nftables.conf",
           "/etc/passwd", "/etc/shadow",   "/etc/group",  "/etc/gshadow",
           "/etc/systemd/journald.conf",   "/etc/issue",  "/etc/issue.net",
-          "/etc/motd",   "/etc/crontab",  "/etc/cron.d"};
+          "/etc/motd",   "/etc/crontab",  "/etc/cron.d",
+          // The account databases' backups, password policy, sudo, and the agent's own drop-ins.
+          "/etc/passwd-", "/etc/shadow-", "/etc/group-", "/etc/gshadow-",
+          "/etc/login.defs", "/etc/security/pwquality.conf", "/etc/sudoers", "/etc/sudoers.d",
+          "/etc/modprobe.d/60-compliance-agent.conf", "/etc/rsyslog.conf",
+          "/etc/rsyslog.d/60-compliance-agent.conf"};
 }
 
 std::string_view toString(ToolPlatform p) { return p == ToolPlatform::Nixos ? "nixos" : "linux"; }
