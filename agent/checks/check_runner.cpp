@@ -38,7 +38,7 @@ std::string naturalTarget(const rules::ProbeSpec& spec, const std::string& check
   return std::visit(
       [&](const auto& p) -> std::string {
         using T = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, rules::ConfigValueProbe>) return p.paths.front();
+        if constexpr (std::is_same_v<T, rules::ConfigValueProbe> || std::is_same_v<T, rules::FileRegexProbe>) return p.paths.front();
         else if constexpr (std::is_same_v<T, rules::SysctlProbe>) return p.key;
         else if constexpr (std::is_same_v<T, rules::SystemdUnitProbe>) return p.unit;
         else if constexpr (std::is_same_v<T, rules::TimeSyncProbe>) return "time";

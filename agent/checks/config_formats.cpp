@@ -98,6 +98,21 @@ std::optional<std::string_view> commentedOut(std::string_view line, std::string_
   return trim(line.substr(std::min(line.size(), line.find_first_not_of(marks))));
 }
 
+// One assignment per line; a line commented out with one of `marks` that would be an
+// assignment is kept apart (explicit: says where a setting is only commented out).
+void parseAssignments(std::string_view text, std::string_view marks,
+                      std::optional<ConfigEntry> (*assignment)(std::string_view, int), ParsedConfig& out) {
+  forEachLine(text, [&](std::string_view raw, int line_no) {
+    const std::string_view line = trim(raw);
+    if (line.empty()) return;
+    if (const auto body = commentedOut(line, marks)) {
+      if (auto e = assignment(*body, line_no)) out.commented.push_back(std::move(*e));
+      return;
+    }
+    if (auto e = assignment(line, line_no)) out.entries.push_back(std::move(*e));
+  });
+}
+
 std::optional<ConfigEntry> sysctlAssignment(std::string_view line, int line_no) {
   if (!line.empty() && line.front() == '-') line = trim(line.substr(1));  // "-key = v": ignore-failure marker
   const size_t eq = line.find('=');
@@ -105,18 +120,6 @@ std::optional<ConfigEntry> sysctlAssignment(std::string_view line, int line_no) 
   const std::string_view key = trim(line.substr(0, eq));
   if (key.empty()) return std::nullopt;
   return ConfigEntry{normaliseSysctlKey(key), std::string(trim(line.substr(eq + 1))), line_no, ""};
-}
-
-void parseSysctl(std::string_view text, ParsedConfig& out) {
-  forEachLine(text, [&](std::string_view raw, int line_no) {
-    const std::string_view line = trim(raw);
-    if (line.empty()) return;
-    if (const auto body = commentedOut(line, "#;")) {
-      if (auto e = sysctlAssignment(*body, line_no)) out.commented.push_back(std::move(*e));
-      return;
-    }
-    if (auto e = sysctlAssignment(line, line_no)) out.entries.push_back(std::move(*e));
-  });
 }
 
 void parseIni(std::string_view text, std::string_view section, ParsedConfig& out) {
@@ -154,16 +157,14 @@ std::optional<ConfigEntry> shellAssignment(std::string_view line, int line_no) {
   return ConfigEntry{std::string(key), std::string(unquote(trim(value))), line_no, ""};
 }
 
-void parseKeyValue(std::string_view text, ParsedConfig& out) {
-  forEachLine(text, [&](std::string_view raw, int line_no) {
-    const std::string_view line = trim(raw);
-    if (line.empty()) return;
-    if (const auto body = commentedOut(line, "#")) {
-      if (auto e = shellAssignment(*body, line_no)) out.commented.push_back(std::move(*e));
-      return;
-    }
-    if (auto e = shellAssignment(line, line_no)) out.entries.push_back(std::move(*e));
-  });
+// login.defs(5) as shadow-utils' getdef reads it: the name up to the first blank, the value the
+// rest of the line without surrounding blanks and double quotes; a later line overrides.
+std::optional<ConfigEntry> keywordAssignment(std::string_view line, int line_no) {
+  const size_t blank = line.find_first_of(" \t");
+  if (blank == 0 || blank == std::string_view::npos) return std::nullopt;
+  std::string_view value = trim(line.substr(blank));
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+  return ConfigEntry{std::string(line.substr(0, blank)), std::string(value), line_no, ""};
 }
 
 }  // namespace
@@ -211,9 +212,10 @@ ParsedConfig parseConfig(ConfigFormat format, std::string_view text, std::string
   ParsedConfig out;
   switch (format) {
     case ConfigFormat::Sshd: parseSshd(text, out); break;
-    case ConfigFormat::Sysctl: parseSysctl(text, out); break;
+    case ConfigFormat::Sysctl: parseAssignments(text, "#;", sysctlAssignment, out); break;
     case ConfigFormat::Ini: parseIni(text, section, out); break;
-    case ConfigFormat::KeyValue: parseKeyValue(text, out); break;
+    case ConfigFormat::KeyValue: parseAssignments(text, "#", shellAssignment, out); break;
+    case ConfigFormat::Keyword: parseAssignments(text, "#", keywordAssignment, out); break;
   }
   return out;
 }

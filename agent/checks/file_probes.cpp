@@ -65,23 +65,29 @@ std::vector<ProbeResult> fileMode(const rules::ProbeSpec& spec, ProbeContext& ct
 
 std::vector<ProbeResult> fileOwner(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::FileOwnerProbe>();
-  const std::string expected = p.owner + (p.group ? ":" + *p.group : "");
-  const auto want_uid = ctx.accounts.uid(p.owner);
-  if (!want_uid) return {probeError(p.path, "user '" + p.owner + "' is not in the host's /etc/passwd")};
-  std::optional<std::uint32_t> want_gid;
-  if (p.group) {
-    want_gid = ctx.accounts.gid(*p.group);
-    if (!want_gid) return {probeError(p.path, "group '" + *p.group + "' is not in the host's /etc/group")};
-  }
+  // chown's spelling: "root", "root:shadow", or ":shadow" when only the group is checked.
+  const std::string expected = p.owner.value_or("") + (p.group ? ":" + *p.group : "");
+  // A file that does not exist has no owner to be wrong, whatever the account files say (even
+  // when the file is /etc/group itself, and the names cannot be resolved without it).
   auto st = ctx.files.stat(p.path);
   if (!st.ok()) {
     if (isMissing(st.error())) return {missingResult(p.path, expected, p.missing)};
     return {probeError(p.path, fsReason(p.path, st.error()))};
   }
+  std::optional<std::uint32_t> want_uid, want_gid;
+  if (p.owner) {
+    want_uid = ctx.accounts.uid(*p.owner);
+    if (!want_uid) return {probeError(p.path, "user '" + *p.owner + "' is not in the host's /etc/passwd")};
+  }
+  if (p.group) {
+    want_gid = ctx.accounts.gid(*p.group);
+    if (!want_gid) return {probeError(p.path, "group '" + *p.group + "' is not in the host's /etc/group")};
+  }
   auto nameOr = [](std::string name, std::uint32_t id) { return name.empty() ? std::to_string(id) : name; };
-  std::string actual = nameOr(ctx.accounts.userName(st->uid), st->uid);
+  std::string actual;
+  if (p.owner) actual = nameOr(ctx.accounts.userName(st->uid), st->uid);
   if (p.group) actual += ":" + nameOr(ctx.accounts.groupName(st->gid), st->gid);
-  const bool ok = st->uid == *want_uid && (!want_gid || st->gid == *want_gid);
+  const bool ok = (!want_uid || st->uid == *want_uid) && (!want_gid || st->gid == *want_gid);
   ProbeResult r = ok ? compliant(p.path, expected, actual) : drifted(p.path, expected, actual);
   r.details["uid"] = std::to_string(st->uid);
   r.details["gid"] = std::to_string(st->gid);
@@ -94,40 +100,112 @@ bool isCommentLine(std::string_view line, const std::string& prefix) {
   return !prefix.empty() && line.substr(i, prefix.size()) == prefix;
 }
 
+// Bounds the files one probe reads (a directory of drop-ins, sshd Includes).
+constexpr std::size_t kMaxProbeFiles = 256;
+
+// Matches one path component against a glob with '*' and '?', as glob(3) does for an Include or
+// a shell's `rules.d/*.rules`: a leading dot is matched only by a pattern that starts with one.
+bool globMatch(std::string_view pat, std::string_view name) {
+  return sshdPatternMatch(pat, name) && (name.empty() || name[0] != '.' || (!pat.empty() && pat[0] == '.'));
+}
+
+std::string joinPath(const std::string& dir, const std::string& name) { return (dir == "/" ? "" : dir) + "/" + name; }
+
 std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::FileRegexProbe>();
+  const std::string target = p.paths.front();
   const std::string expected = (p.present ? "a line matching " : "no line matching ") + p.pattern;
-  auto text = ctx.files.readFile(p.path, kMaxProbeFileBytes);
-  if (!text.ok()) {
-    if (isMissing(text.error())) {
-      // Nothing can match in a file that does not exist.
-      return {p.present ? drifted(p.path, expected, "absent") : compliant(p.path, expected, "absent")};
+  // The files, in the order given; a directory contributes its files whose names match `names`
+  // (subdirectories are not entered, as augenrules and modprobe do not).
+  std::vector<std::string> files, missing;
+  bool several = p.paths.size() > 1;
+  for (const auto& path : p.paths) {
+    auto st = ctx.files.stat(path);
+    if (!st.ok()) {
+      if (isMissing(st.error())) {
+        missing.push_back(path);
+        continue;
+      }
+      return {probeError(target, fsReason(path, st.error()))};
     }
-    return {probeError(p.path, fsReason(p.path, text.error()))};
+    if (st->type != platform::FileType::Directory) {
+      files.push_back(path);
+      continue;
+    }
+    several = true;
+    auto list = ctx.files.listDir(path);
+    if (!list.ok()) return {probeError(target, fsReason(path, list.error()))};
+    std::vector<std::string> names;
+    for (const auto& e : *list) {
+      if (!globMatch(p.names, e.name)) continue;
+      if (e.type == platform::FileType::Symlink) {
+        auto to = ctx.files.stat(joinPath(path, e.name));
+        if (!to.ok() || to->type != platform::FileType::Regular) continue;  // dangling or not a file
+      } else if (e.type != platform::FileType::Regular) {
+        continue;
+      }
+      names.push_back(e.name);
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) files.push_back(joinPath(path, n));
   }
-  std::string_view all = *text;
-  int line_no = 0;
+  if (files.size() > kMaxProbeFiles) {
+    return {probeError(target, "more than " + std::to_string(kMaxProbeFiles) + " files to read")};
+  }
+  std::string matched_file;
   int matched_line = 0;
   std::string_view matched;
-  size_t pos = 0;
-  while (pos < all.size()) {
-    const size_t nl = all.find('\n', pos);
-    const std::string_view line = all.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? all.size() : nl + 1;
-    ++line_no;
-    if (p.skip_comments && isCommentLine(line, p.comment_prefix)) continue;
-    if (re2::RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *p.regex)) {
-      matched_line = line_no;
-      matched = line;
+  std::string text_holder;
+  std::size_t files_read = 0;
+  for (const auto& file : files) {
+    auto text = ctx.files.readFile(file, kMaxProbeFileBytes);
+    if (!text.ok()) {
+      if (isMissing(text.error())) {
+        missing.push_back(file);
+        continue;
+      }
+      return {probeError(target, fsReason(file, text.error()))};
+    }
+    ++files_read;
+    text_holder = std::move(*text);
+    std::string_view all = text_holder;
+    int line_no = 0;
+    size_t pos = 0;
+    while (pos < all.size()) {
+      const size_t nl = all.find('\n', pos);
+      const std::string_view line = all.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+      pos = nl == std::string_view::npos ? all.size() : nl + 1;
+      ++line_no;
+      if (p.skip_comments && isCommentLine(line, p.comment_prefix)) continue;
+      if (re2::RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), *p.regex)) {
+        matched_line = line_no;
+        matched = line;
+        break;
+      }
+    }
+    if (matched_line != 0) {
+      matched_file = file;
       break;
     }
   }
   const bool found = matched_line != 0;
-  const std::string actual = found ? "matched at line " + std::to_string(matched_line) : "no matching line";
-  ProbeResult r = found == p.present ? compliant(p.path, expected, actual) : drifted(p.path, expected, actual);
+  // Nothing can match in files that do not exist: "absent" when there was nothing to read.
+  const std::string actual = found ? "matched at line " + std::to_string(matched_line)
+                             : files_read == 0 && !missing.empty() && !several ? "absent"
+                                                                               : "no matching line";
+  ProbeResult r = found == p.present ? compliant(target, expected, actual) : drifted(target, expected, actual);
   if (found) {
     r.details["line"] = std::to_string(matched_line);
-    r.details["text"] = isSensitivePath(p.path) ? std::string(kRedacted) : excerpt(matched);
+    r.details["text"] = isSensitivePath(matched_file) ? std::string(kRedacted) : excerpt(matched);
+    if (several) r.details["file"] = matched_file;
+  }
+  if (several) {
+    r.details["files_read"] = std::to_string(files_read);
+    if (!missing.empty()) {
+      std::string m;
+      for (const auto& f : missing) m += (m.empty() ? "" : ", ") + f;
+      r.details["missing_files"] = excerpt(m);
+    }
   }
   return {r};
 }
@@ -135,7 +213,6 @@ std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& c
 // ---- config_value --------------------------------------------------------------------------
 
 constexpr int kMaxIncludeDepth = 8;  // sshd's own limit is 16; deeper nesting is not sane config
-constexpr std::size_t kMaxConfigFiles = 256;
 
 struct LocatedEntry {
   ConfigEntry entry;
@@ -151,12 +228,6 @@ struct ConfigCollector {
   std::vector<std::string> missing;
   std::size_t files_read = 0;
   std::optional<std::string> error;
-
-  // Matches one path component against a glob with '*' and '?' (sshd's Include uses glob(3)).
-  // A leading dot is matched only by a pattern that starts with one.
-  static bool globMatch(std::string_view pat, std::string_view name) {
-    return sshdPatternMatch(pat, name) && (name.empty() || name[0] != '.' || (!pat.empty() && pat[0] == '.'));
-  }
 
   // Expands a path whose last component may hold a glob; sorted, as glob(3) returns them.
   std::vector<std::string> expand(const std::string& pattern) {
@@ -176,8 +247,8 @@ struct ConfigCollector {
 
   void addFile(const std::string& path, int depth) {
     if (error) return;
-    if (++files_read > kMaxConfigFiles) {
-      error = "more than " + std::to_string(kMaxConfigFiles) + " configuration files";
+    if (++files_read > kMaxProbeFiles) {
+      error = "more than " + std::to_string(kMaxProbeFiles) + " configuration files";
       return;
     }
     auto text = ctx.files.readFile(path, kMaxProbeFileBytes);

@@ -131,7 +131,12 @@ std::vector<std::string> defaultWritablePaths() {
           "/etc/systemd/journald.conf",   "/etc/issue",  "/etc/issue.net",
           "/etc/motd",   "/etc/crontab",  "/etc/cron.d",
           "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly",
-          "/etc/cron.allow",  "/etc/at.allow"};
+          "/etc/cron.allow",  "/etc/at.allow",
+          // The account databases' backups, password policy, sudo, and the agent's own drop-ins.
+          "/etc/passwd-", "/etc/shadow-", "/etc/group-", "/etc/gshadow-",
+          "/etc/login.defs", "/etc/security/pwquality.conf", "/etc/sudoers", "/etc/sudoers.d",
+          "/etc/modprobe.d/60-compliance-agent.conf", "/etc/rsyslog.conf",
+          "/etc/rsyslog.d/60-compliance-agent.conf"};
 }
 
 std::string_view toString(ToolPlatform p) { return p == ToolPlatform::Nixos ? "nixos" : "linux"; }

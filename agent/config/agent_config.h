@@ -84,7 +84,7 @@ struct ChecksConfig {
   bool operator==(const ChecksConfig&) const = default;
 };
 
-/// The default healing.writable_paths of design.md.
+/// The default healing.writable_paths: design.md's, and the files the shipped rules repair.
 std::vector<std::string> defaultWritablePaths();
 
 struct HealingConfig {

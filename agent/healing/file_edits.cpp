@@ -118,6 +118,9 @@ std::optional<std::string> refuseKey(ConfigFormat format, const std::string& key
     case ConfigFormat::KeyValue:
       if (has_blank || key.find('=') != std::string::npos || key.front() == '#') break;
       return std::nullopt;
+    case ConfigFormat::Keyword:
+      if (has_blank || key.front() == '#') break;
+      return std::nullopt;
   }
   return "key '" + key + "' cannot be written in " + std::string(rules::toString(format)) + " format";
 }
@@ -148,6 +151,13 @@ ValueRange valueRange(ConfigFormat format, std::string_view text, const Line& l)
       k = skipBlanks(text, k, e);
       if (k < e && text[k] == '=') k = skipBlanks(text, k + 1, e);
       r.begin = k;
+      r.end = e;
+      break;
+    }
+    case ConfigFormat::Keyword: {
+      size_t k = b;
+      while (k < e && text[k] != ' ' && text[k] != '\t') ++k;
+      r.begin = skipBlanks(text, k, e);
       r.end = e;
       break;
     }
@@ -330,6 +340,9 @@ core::Result<std::string, std::string> setConfigValue(ConfigFormat format, std::
         break;
       case ConfigFormat::Sysctl:
         edited = insertLine(text, lines, lines.size(), key + " = " + value);
+        break;
+      case ConfigFormat::Keyword:
+        edited = insertLine(text, lines, lines.size(), key + " " + value);
         break;
       case ConfigFormat::Ini:
         edited = iniInsert(text, lines, section, key + "=" + value);

@@ -33,7 +33,9 @@ enum class Platform { Linux, Nixos };
 /// Le, Ge and Between came last (appended, so the other values keep their numbers in caches).
 enum class MatchOp { Eq, Ne, Contains, Regex, Gt, Lt, In, NotIn, Exists, Le, Ge, Between };
 /// How config_value / set_config_value read and write a file; see the README for each dialect.
-enum class ConfigFormat { Sshd, Sysctl, Ini, KeyValue };
+/// Keyword: "NAME value" lines split at the first blank, `#` comments, the last value wins
+/// (login.defs(5)).
+enum class ConfigFormat { Sshd, Sysctl, Ini, KeyValue, Keyword };
 enum class ScanFind { Suid, Sgid, SuidSgid, WorldWritable };
 enum class Protocol { Tcp, Udp };
 /// A file probe's verdict on a file that does not exist (YAML `missing:`).
@@ -86,6 +88,7 @@ constexpr std::string_view toString(ConfigFormat v) {
     case ConfigFormat::Sysctl: return "sysctl";
     case ConfigFormat::Ini: return "ini";
     case ConfigFormat::KeyValue: return "keyvalue";
+    case ConfigFormat::Keyword: return "keyword";
   }
   return "?";
 }
@@ -173,15 +176,23 @@ struct FileModeProbe {
 };
 struct FileOwnerProbe {
   std::string path;
-  std::string owner;                 // user name or numeric uid, as written
-  std::optional<std::string> group;  // group name or numeric gid
+  /// User and group: names or numeric ids, as written. At least one of them is set; an unset
+  /// one is not checked (SSG's group-owner rules check only the group).
+  std::optional<std::string> owner;
+  std::optional<std::string> group;
   MissingFile missing = MissingFile::Pass;  // as FileModeProbe
 };
 struct FileRegexProbe {
-  std::string path;
+  /// YAML `path:` (one) or `paths:` (several), in order; never empty. A directory contributes
+  /// its regular files (and links to them) whose name matches `names`, in name order: how
+  /// augenrules reads /etc/audit/rules.d/*.rules and modprobe /etc/modprobe.d/*.conf.
+  std::vector<std::string> paths;
+  /// A glob (`*`, `?`) for the file names a directory contributes; a leading dot is matched
+  /// only by a glob that starts with one.
+  std::string names = "*.conf";
   std::string pattern;
   std::shared_ptr<const re2::RE2> regex;
-  /// true: at least one line must match; false: no line may match.
+  /// true: at least one line of any of the files must match; false: no line of any may match.
   bool present = true;
   /// Lines whose first non-blank characters are `comment_prefix` are ignored when true.
   bool skip_comments = true;

@@ -81,6 +81,16 @@ bool isAccount(std::string_view s) {
   return true;
 }
 
+// A file-name glob for file_regex `names`: one path component, `*` and `?` only (no bracket
+// classes, no escapes), so what it matches is plain to a reader.
+bool isNameGlob(std::string_view s) {
+  if (s.empty() || s.size() > kMaxNameLength || s == "." || s == "..") return false;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f || c == '/' || c == '[' || c == ']' || c == '\\') return false;
+  }
+  return true;
+}
+
 // Dotted sysctl names as /proc/sys spells them with '/' -> '.'. Components must be non-empty so
 // the key can never walk out of /proc/sys.
 bool isSysctlKey(std::string_view s) {
@@ -105,9 +115,11 @@ bool isConfigKey(std::string_view s) {
 // refs: ComplianceAsCode rule ids are lower-case snake case; CIS sections dotted numbers; STIG ids
 // (SV-230296r1017207_rule, RHEL-08-010550, V-238201) letters, digits, '-', '_' and '.'.
 constexpr std::size_t kMaxRefLength = 128;
+// SSG ids are a-z 0-9 _, and '-' where they name a kernel module (kernel_module_usb-storage_disabled).
 bool isSsgRuleId(std::string_view s) {
   if (s.empty() || s.size() > kMaxRefLength || !(s.front() >= 'a' && s.front() <= 'z')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
 }
 bool isCisSection(std::string_view s) {
   if (s.empty() || s.size() > 32 || s.front() == '.' || s.back() == '.') return false;
@@ -367,6 +379,7 @@ class Spec {
     if (*v == "sysctl") return ConfigFormat::Sysctl;
     if (*v == "ini") return ConfigFormat::Ini;
     if (*v == "keyvalue") return ConfigFormat::KeyValue;
+    if (*v == "keyword") return ConfigFormat::Keyword;
     m.badValue(key, "unknown format '" + *v + "'; expected sshd, sysctl, ini or keyvalue");
     return ConfigFormat::Sshd;
   }
@@ -584,15 +597,30 @@ ProbeBody probeBody(const std::string& type, Spec& s, Ctx& ctx) {
   if (type == "file_owner") {
     FileOwnerProbe p;
     p.path = s.hostPath("path", true, false);
-    p.owner = s.account("owner", true);
+    if (s.m.has("owner")) p.owner = s.account("owner", false);
+    else s.m.node("owner");
     if (s.m.has("group")) p.group = s.account("group", false);
     else s.m.node("group");
+    if (!s.m.has("owner") && !s.m.has("group")) s.m.badValue("owner", "give owner, group or both");
     p.missing = missingFile(s, p.missing);
     return p;
   }
   if (type == "file_regex") {
     FileRegexProbe p;
-    p.path = s.hostPath("path", true, false);
+    const bool one = s.m.has("path"), many = s.m.has("paths");
+    if (one == many) s.m.badValue(one ? "paths" : "path", "give exactly one of path and paths");
+    if (one) p.paths.push_back(s.hostPath("path", false, false));
+    else s.m.node("path");
+    if (many) p.paths = s.hostPathList("paths", false, true);
+    else s.m.node("paths");
+    if (s.m.has("names")) {
+      p.names = s.text("names", false);
+      if (!p.names.empty() && !isNameGlob(p.names)) {
+        s.m.badValue("names", "invalid glob '" + p.names + "': one file name with * and ?, no '/', '[', ']' or '\\'");
+      }
+    } else {
+      s.m.node("names");
+    }
     p.regex = s.regex("pattern", true, p.pattern);
     p.present = s.m.boolean("present").value_or(true);
     p.skip_comments = s.m.boolean("skip_comments").value_or(true);
@@ -1041,7 +1069,7 @@ static CheckRefs parseRefs(const YAML::Node& node, const std::string& field, Ctx
     return v;
   };
   // ssg: one rule id, or a list of them (a check of owner and group implements two SSG rules).
-  constexpr const char* kSsgHint = "up to 128 of a-z 0-9 _, starting with a letter, e.g. sshd_disable_root_login";
+  constexpr const char* kSsgHint = "up to 128 of a-z 0-9 _ -, starting with a letter, e.g. sshd_disable_root_login";
   if (const YAML::Node n = s.m.node("ssg"); n.IsDefined() && n.IsSequence()) {
     if (auto list = s.m.strList("ssg")) {
       if (list->empty()) s.m.badValue("ssg", "must not be empty (leave it out, or name a rule)");

@@ -28,8 +28,8 @@
 namespace rules {
 
 /// Bump on any change of model.h or of the layout: a cache written by another version is refused.
-// 2: dir_scan cross_mounts; 3: explicit, conflict, missing; 4: vars, le/ge/between, source_version,
-// refs
+// 2: dir_scan cross_mounts; 3: explicit, conflict, missing; 4 (session 5): vars, le/ge/between,
+// source_version, refs, file_owner without owner, file_regex paths + names, config format keyword
 inline constexpr std::uint32_t kRuleSetCodecVersion = 4;
 inline constexpr std::string_view kRuleSetCodecMagic = "CARS";
 /// Bytes before the body: magic, version, checksum.
@@ -80,7 +80,8 @@ template <class V, Like<FileOwnerProbe>... S> void visitFields(V& v, S&... s) {
   v(s.path...); v(s.owner...); v(s.group...); v(s.missing...);
 }
 template <class V, Like<FileRegexProbe>... S> void visitFields(V& v, S&... s) {
-  v(s.path...); v(s.pattern...); v(s.regex...); v(s.present...); v(s.skip_comments...); v(s.comment_prefix...);
+  v(s.paths...); v(s.names...); v(s.pattern...); v(s.regex...); v(s.present...); v(s.skip_comments...);
+  v(s.comment_prefix...);
 }
 template <class V, Like<ConfigValueProbe>... S> void visitFields(V& v, S&... s) {
   v(s.paths...); v(s.key...); v(s.format...); v(s.section...); v(s.default_value...); v(s.expect...);
@@ -171,7 +172,7 @@ constexpr Tier lastEnumValue(Tier) { return Tier::FullCoverage; }
 constexpr RuleMode lastEnumValue(RuleMode) { return RuleMode::Audit; }
 constexpr Platform lastEnumValue(Platform) { return Platform::Nixos; }
 constexpr MatchOp lastEnumValue(MatchOp) { return MatchOp::Between; }
-constexpr ConfigFormat lastEnumValue(ConfigFormat) { return ConfigFormat::KeyValue; }
+constexpr ConfigFormat lastEnumValue(ConfigFormat) { return ConfigFormat::Keyword; }
 constexpr ScanFind lastEnumValue(ScanFind) { return ScanFind::WorldWritable; }
 constexpr Protocol lastEnumValue(Protocol) { return Protocol::Udp; }
 constexpr MissingFile lastEnumValue(MissingFile) { return MissingFile::NotApplicable; }

@@ -21,6 +21,7 @@ covered (a rule is covered when a check names it and at least one scenario ran).
 from __future__ import annotations
 
 import argparse
+from typing import Optional
 import concurrent.futures
 import json
 import os
@@ -167,6 +168,34 @@ def checks_by_ssg(agent: str, config: str) -> dict[str, list[str]]:
     return out
 
 
+def var_bounds(agent: str, config: str) -> dict[str, dict]:
+    """The rule set's variables as `rules list --json` gives them (type, min, max, allowed)."""
+    r = run([agent, "rules", "list", "--json", "--config", config])
+    if r.returncode != 0:
+        return {}
+    return {v["name"]: v for v in json.loads(r.stdout).get("vars", [])}
+
+
+def outside_bounds(decl: Optional[dict], value: str) -> Optional[str]:
+    """Why `value` is not one the agent accepts for the variable (agent.yaml would be refused
+    with exit 2), or None. A scenario that tailors a value outside the bounds tests a site
+    configuration the agent does not allow: skipped, not counted."""
+    if not decl:
+        return None
+    if decl.get("allowed") and value not in decl["allowed"]:
+        return "%s=%s is not one of %s" % (decl["name"], value, "|".join(decl["allowed"]))
+    if decl.get("type") == "int":
+        try:
+            n = int(value)
+        except ValueError:
+            return "%s=%s is not an integer" % (decl["name"], value)
+        lo, hi = decl.get("min"), decl.get("max")
+        if (lo is not None and n < lo) or (hi is not None and n > hi):
+            return "%s=%s is outside the agent's bounds %s..%s" % (decl["name"], value,
+                                                                   "" if lo is None else lo, "" if hi is None else hi)
+    return None
+
+
 def checks_from_comments(rules_dir: str) -> dict[str, list[str]]:
     """ssg rule -> check ids from `# ssg: RULE[, RULE]` comments on id lines (a branch written
     before refs: existed, measured with its own binary)."""
@@ -241,6 +270,7 @@ def main() -> int:
         first = fixtures.queue[0]
         by_ssg = checks_from_comments(a.rules) if a.refs_from_comments else checks_by_ssg(a.agent, first.config)
         declared = declared_vars(a.rules)
+        bounds = {} if a.refs_from_comments else var_bounds(a.agent, first.config)
         table = scenarios.table()
         only = {x for x in a.only.split(",") if x}
         unknown = only - set(table)
@@ -278,6 +308,11 @@ def main() -> int:
                 if missing:
                     row.update(state="skipped", reason="needs variable " + ", ".join(missing) +
                                " (the rule set declares no such vars:)")
+                    continue
+                refused = [w for w in (outside_bounds(bounds.get(k), v) for k, v in overrides.items()) if w]
+                if refused:
+                    row.update(state="skipped", reason="tailors " + ", ".join(refused) +
+                               " (agent.yaml would be refused, exit 2)")
                     continue
                 row["notes"] = notes
                 jobs.append((row, s, overrides))

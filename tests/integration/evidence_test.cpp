@@ -57,15 +57,15 @@ struct EvidenceHost : FixtureHost {
     std::sort(out.begin(), out.end());
     return out;
   }
-  // The first segment after the first with at least `n` lines (a header and n - 1 records). The
-  // first cycle's findings record holds every shipped check and may fill a small segment alone.
-  fs::path segmentWithLines(std::size_t n) const {
+  // A closed segment after the first with at least `n` records: the cycle's snapshot can fill one
+  // on its own (one long line) when the shipped rules have many checks.
+  std::size_t middleSegmentWith(std::size_t n) const {
     const auto segs = segments();
-    for (std::size_t i = 1; i < segs.size(); ++i) {
-      if (lines(slurp(segs[i])).size() >= n) return segs[i];
+    for (std::size_t i = 1; i + 1 < segs.size(); ++i) {
+      if (lines(slurp(segs[i])).size() >= n + 1) return i;  // + the header line
     }
-    FAIL("no segment after the first has " << n << " lines");
-    return {};
+    FAIL("no segment between the first and the last has " << n << " records");
+    return 0;
   }
 };
 
@@ -220,10 +220,8 @@ TEST_CASE("every kind of tampering is caught by both verifiers at the same recor
       CHECK(tailed["records"][i]["seq"] == intact["head_seq"].get<int>() - n + 1 + i);
     }
   }
-  const fs::path target = host.segmentWithLines(6);
-  const auto at = std::find(segs.begin(), segs.end(), target);
-  REQUIRE(at + 1 < segs.end());
-  const fs::path next = *(at + 1);  // the segment after the tampered one
+  const std::size_t at = host.middleSegmentWith(5);
+  const fs::path target = segs[at];
   const std::string original = slurp(target);
   const auto ls = lines(original);
   REQUIRE(ls.size() >= 6);
@@ -256,7 +254,7 @@ TEST_CASE("every kind of tampering is caught by both verifiers at the same recor
       {"reorder", [&] { auto c = ls; std::swap(c[2], c[3]); return joinLines(c); }, name, 3, "seq_mismatch"},
       {"truncate mid-line", [&] { return original.substr(0, original.size() / 2); }, name,
        static_cast<int>(std::count(original.begin(), original.begin() + original.size() / 2, '\n')) + 1, "torn_tail"},
-      {"truncate at a line", [&] { auto c = ls; c.resize(3); return joinLines(c); }, next.filename().string(), 1,
+      {"truncate at a line", [&] { auto c = ls; c.resize(3); return joinLines(c); }, segs[at + 1].filename().string(), 1,
        "seq_mismatch"},
       {"whitespace", edit(2, [](std::string l) { return l.replace(l.find(",\"kind\""), 1, ", "); }), name, 2,
        "not_canonical"},
@@ -294,7 +292,7 @@ TEST_CASE("every kind of tampering is caught by both verifiers at the same recor
     INFO("case: a deleted segment");
     fs::remove(target);
     auto v = bothVerdicts(host, {});
-    CHECK(v["file"] == next.filename().string());
+    CHECK(v["file"] == segs[at + 1].filename().string());
     CHECK(v["reason"] == "seq_mismatch");
   }
 }
@@ -440,10 +438,10 @@ TEST_CASE("tail and show read the store or an export file, and show prints one r
 
 TEST_CASE("verify --from starts a fresh chain: after a removed record it verifies the rest") {
   EvidenceHost host("LIN-SSH-001,LIN-KRN-001", 16);
-  host.runOnce(4);
+  host.runOnce(8);
   const json intact = bothVerdicts(host, {});
   REQUIRE(intact["verdict"] == "intact");
-  const fs::path target = host.segmentWithLines(5);
+  const fs::path target = host.segments()[host.middleSegmentWith(4)];
   auto ls = lines(slurp(target));
   REQUIRE(ls.size() >= 5);
   const int removed = json::parse(ls[2])["seq"].get<int>();  // line 3

@@ -22,6 +22,14 @@ size_t countOf(const std::string& text, const std::string& needle) {
 }
 
 // The fixture's agent.yaml plus a site_id.
+// In the user namespace of runUnderJournal (unshare -r) only the caller's uid and gid are mapped
+// (to 0): the fixture's files of group shadow (gid 42) read as gid 65534 there, and the checks of
+// that group owner would drift. They are left out of the runs in a namespace.
+void disableUnmappedGroupChecks(const FixtureHost& host) {
+  std::ofstream(host.config(), std::ios::app)
+      << "checks:\n  disabled: [LIN-ACC-013, LIN-ACC-014, LIN-ACC-023, LIN-ACC-026]\n";
+}
+
 std::string configWithSite(const FixtureHost& host) {
   std::ifstream in(host.config());
   std::stringstream text;
@@ -135,6 +143,7 @@ TEST_CASE("under systemd, entries reach the journal socket with their structured
     return;
   }
   FixtureHost host("nixos", "LIN-SSH-001,APP-SVC-001");
+  disableUnmappedGroupChecks(host);
   const auto c = runUnderJournal(
       "live", {"run", "--once", "--json", "--tier", "full_coverage", "--config", configWithSite(host)});
   INFO(c.result.err);
@@ -182,6 +191,7 @@ TEST_CASE("JOURNAL_STREAM set but no journal socket: stderr, said once, and the 
     return;
   }
   FixtureHost host("nixos", "LIN-SSH-001");
+  disableUnmappedGroupChecks(host);
   for (const std::string mode : {"none", "dead"}) {  // no socket file; a socket nobody reads (journald down)
     INFO("socket " << mode);
     const auto c = runUnderJournal(mode, {"run", "--once", "--json", "--tier", "full_coverage", "--config", host.config()});

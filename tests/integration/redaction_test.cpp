@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The secrets. FIXTURESECRET is the salt make_host.py puts into clinic's shadow hash and, with
-// LIN-ACC-009 drifted, into toor's passwd hash.
+// The secrets. FIXTURESECRET is the salt make_host.py puts into clinic's shadow hash, with
+// LIN-ACC-009 drifted into toor's shadow hash, and with LIN-ACC-027 drifted into sync's passwd hash.
 const std::vector<std::string> kMarkers = {"FIXTURESECRET", "PRIVKEYMARKER", "APIKEYMARKER", "TOKENMARKER"};
 
 const char* kSecretRules = R"yaml(checks:
@@ -138,6 +138,7 @@ TEST_CASE("planted secrets reach no output: JSON, tables, logs, evidence, export
   CHECK(status["TEST-SEC-003"] == "drifted");
   CHECK(status["LIN-ACC-009"] == "drifted");
   CHECK(status["LIN-ACC-010"] == "drifted");
+  CHECK(status["LIN-ACC-027"] == "drifted");  // quotes sync's passwd line, hash and all
   std::set<std::string> with_diff;
   for (const auto& a : doc["actions"]) {
     for (const auto& st : a["steps"]) {

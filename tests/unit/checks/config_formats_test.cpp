@@ -58,10 +58,23 @@ TEST_CASE("keyvalue: shell-style quotes, export and trailing comments") {
   CHECK(valueOf(ConfigFormat::KeyValue, text, "BAD") == "(absent)");
 }
 
+TEST_CASE("keyword: login.defs names and values split at the first blank, last wins") {
+  const char* text = "# PASS_MAX_DAYS 99999\nPASS_MAX_DAYS\t99999\nPASS_MAX_DAYS   365  \nENCRYPT_METHOD \"SHA512\"\n"
+                     "UMASK 027 # trailing words are part of the value\nlone\npass_min_days 1\n";
+  CHECK(valueOf(ConfigFormat::Keyword, text, "PASS_MAX_DAYS") == "365");
+  CHECK(valueOf(ConfigFormat::Keyword, text, "ENCRYPT_METHOD") == "SHA512");
+  CHECK(valueOf(ConfigFormat::Keyword, text, "UMASK") == "027 # trailing words are part of the value");
+  CHECK(valueOf(ConfigFormat::Keyword, text, "lone") == "(absent)");
+  CHECK(valueOf(ConfigFormat::Keyword, text, "PASS_MIN_DAYS") == "(absent)");  // names are case-sensitive
+  const auto parsed = parseConfig(ConfigFormat::Keyword, text, "");
+  REQUIRE(parsed.commented.size() == 1);
+  CHECK(parsed.commented[0].key == "PASS_MAX_DAYS");
+}
+
 TEST_CASE("parsers survive binary and pathological input") {
   std::string junk;
   for (int i = 0; i < 5000; ++i) junk += static_cast<char>(i * 37);
-  for (auto f : {ConfigFormat::Sshd, ConfigFormat::Sysctl, ConfigFormat::Ini, ConfigFormat::KeyValue}) {
+  for (auto f : {ConfigFormat::Sshd, ConfigFormat::Sysctl, ConfigFormat::Ini, ConfigFormat::KeyValue, ConfigFormat::Keyword}) {
     (void)parseConfig(f, junk, "x");
     CHECK(parseConfig(f, std::string(3'000'000, 'a'), "").entries.size() <= 1);
     CHECK(parseConfig(f, "", "").entries.empty());

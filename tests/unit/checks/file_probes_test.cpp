@@ -43,6 +43,97 @@ TEST_CASE("file_owner resolves names through the host root's passwd, not the mac
   CHECK(f.details["reason"].find("nobody-here") != std::string::npos);
 }
 
+TEST_CASE("file_owner with only a group checks the group, not the owner") {
+  if (geteuid() != 0) {
+    WARN("not root: owner fixtures cannot be planted");
+    return;
+  }
+  CheckFixture fx;
+  auto p = fx.write("etc/gshadow", "x", 0640);
+  REQUIRE(::chown(p.c_str(), 1000, 42) == 0);  // owner clinic, group shadow
+  auto f = fx.runOne(oneCheck("{type: file_owner, path: /etc/gshadow, group: shadow}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.expected == ":shadow");
+  CHECK(f.actual == ":shadow");
+  CHECK(f.details["uid"] == "1000");
+  REQUIRE(::chown(p.c_str(), 0, 1000) == 0);
+  f = fx.runOne(oneCheck("{type: file_owner, path: /etc/gshadow, group: shadow}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == ":clinic");
+  CHECK(fx.runOne(oneCheck("{type: file_owner, path: /etc/gshadow, owner: root}")).status == Status::Compliant);
+  f = fx.runOne(oneCheck("{type: file_owner, path: /etc/gshadow, group: no-such-group}"));
+  CHECK(f.status == Status::Error);
+  // Missing file: passes by default, as for owner checks.
+  f = fx.runOne(oneCheck("{type: file_owner, path: /etc/gshadow-, group: shadow}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.details["reason"] == "absent");
+}
+
+TEST_CASE("file_regex over a directory: the files matching names, in name order, no subdirectories") {
+  CheckFixture fx;
+  fx.write("etc/audit/rules.d/10-base.rules", "## base\n-D\n# -w /etc/passwd -p wa -k identity\n");
+  fx.write("etc/audit/rules.d/50-identity.rules", "-w /etc/group -p wa -k identity\n-w /etc/passwd -p wa -k identity\n");
+  fx.write("etc/audit/rules.d/99-finalize.conf", "-e 2\n");          // not *.rules: augenrules skips it
+  fx.write("etc/audit/rules.d/.hidden.rules", "-e 2\n");             // a leading dot needs a dotted glob
+  fx.write("etc/audit/rules.d/sub.rules/deep.rules", "-e 2\n");      // a directory is not entered
+  fx.write("etc/audit/real.rules", "-a always,exit -F arch=b64 -S mount -k mounts\n");
+  fx.symlink("/etc/audit/real.rules", "etc/audit/rules.d/60-linked.rules");
+  fx.symlink("/etc/audit/gone.rules", "etc/audit/rules.d/70-dangling.rules");
+  const auto check = [&](const std::string& pattern, bool present) {
+    return fx.runOne(oneCheck("{type: file_regex, path: /etc/audit/rules.d, names: '*.rules', present: " +
+                              std::string(present ? "true" : "false") + ", pattern: '" + pattern + "'}"));
+  };
+  auto f = check("^-w /etc/passwd ", true);
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.target == "/etc/audit/rules.d");
+  CHECK(f.details["file"] == "/etc/audit/rules.d/50-identity.rules");
+  CHECK(f.details["line"] == "2");
+  CHECK(f.details["files_read"] == "2");  // stops at the first file with a match
+  f = check("^-e 2", true);
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.actual == "no matching line");
+  CHECK(f.details["files_read"] == "3");
+  CHECK(check("-S mount", true).status == Status::Compliant);  // through the link
+  f = check("^-D$", false);  // present: false drifts on a line of any file
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.details["file"] == "/etc/audit/rules.d/10-base.rules");
+  // The default names are *.conf, as config_value reads a drop-in directory.
+  CHECK(fx.runOne(oneCheck("{type: file_regex, path: /etc/audit/rules.d, pattern: '^-e 2'}")).status == Status::Compliant);
+  CHECK(fx.runOne(oneCheck("{type: file_regex, path: /etc/audit/rules.d, names: '.*', pattern: '^-e 2'}")).status ==
+        Status::Compliant);
+}
+
+TEST_CASE("file_regex over paths: present in any file, absent from all, missing files listed") {
+  CheckFixture fx;
+  fx.write("etc/sudoers", "Defaults env_reset\n#Defaults use_pty\n", 0440);
+  fx.write("etc/sudoers.d/README", "# Files in this directory are read by sudo\n");
+  const std::string pty = "{type: file_regex, paths: [/etc/sudoers, /etc/sudoers.d], names: '*', pattern: '^\\s*Defaults\\s+use_pty'}";
+  auto f = fx.runOne(oneCheck(pty));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.target == "/etc/sudoers");
+  CHECK(f.details["files_read"] == "2");
+  fx.write("etc/sudoers.d/hardening", "Defaults use_pty\n");
+  f = fx.runOne(oneCheck(pty));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.details["file"] == "/etc/sudoers.d/hardening");
+
+  const std::string no_nopasswd = "{type: file_regex, paths: [/etc/sudoers, /etc/sudoers.local, /etc/sudoers.d], names: '*', "
+                                  "present: false, pattern: 'NOPASSWD'}";
+  f = fx.runOne(oneCheck(no_nopasswd));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.details["missing_files"] == "/etc/sudoers.local");
+  fx.write("etc/sudoers.d/zz-ops", "%ops ALL=(ALL) NOPASSWD: ALL\n");
+  f = fx.runOne(oneCheck(no_nopasswd));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.details["file"] == "/etc/sudoers.d/zz-ops");
+  CHECK(f.details["line"] == "1");
+
+  // Nothing to read at all: present is drifted, absent compliant.
+  f = fx.runOne(oneCheck("{type: file_regex, paths: [/etc/a, /etc/b], pattern: x}"));
+  CHECK(f.status == Status::Drifted);
+  CHECK(f.details["missing_files"] == "/etc/a, /etc/b");
+}
+
 TEST_CASE("file_exists and file_absent") {
   CheckFixture fx;
   fx.write("etc/issue", "hello");
@@ -89,12 +180,17 @@ TEST_CASE("hostile host trees give errors, never hangs: FIFO, directory, symlink
   fx.mkdir("etc/adir");
   fx.symlink("/etc/loop2", "etc/loop1");
   fx.symlink("/etc/loop1", "etc/loop2");
-  for (const char* path : {"/etc/fifo", "/etc/adir", "/etc/loop1"}) {
+  for (const char* path : {"/etc/fifo", "/etc/loop1"}) {
     INFO(path);
     auto f = fx.runOne(oneCheck(std::string("{type: file_regex, path: ") + path + ", present: true, pattern: x}"));
     CHECK(f.status == Status::Error);
     CHECK_FALSE(f.details["reason"].empty());
   }
+  // A directory is read as its *.conf files: none here, so nothing matches.
+  auto dir = fx.runOne(oneCheck("{type: file_regex, path: /etc/adir, present: true, pattern: x}"));
+  CHECK(dir.status == Status::Drifted);
+  CHECK(dir.actual == "no matching line");
+  CHECK(dir.details["files_read"] == "0");
   CHECK(fx.runOne(oneCheck("{type: file_mode, path: /etc/loop1, max_mode: \"0644\"}")).status == Status::Error);
 }
 
@@ -191,4 +287,15 @@ TEST_CASE("secret keys are recognised by their ending, switches are not") {
     INFO(k);
     CHECK_FALSE(checks::isSensitiveKey(k));
   }
+}
+
+TEST_CASE("file_owner of a missing file passes even when the names cannot be resolved (the file is /etc/group)") {
+  CheckFixture fx;
+  std::filesystem::remove(fx.root() / "etc/group");
+  auto f = fx.runOne(oneCheck("{type: file_owner, path: /etc/group, owner: root, group: root}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.details["reason"] == "absent");
+  // The file there but the group unknown: an error, never a verdict.
+  fx.write("etc/issue", "x");
+  CHECK(fx.runOne(oneCheck("{type: file_owner, path: /etc/issue, group: root}")).status == Status::Error);
 }

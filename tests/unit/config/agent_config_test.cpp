@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -95,7 +96,12 @@ TEST_CASE("AgentConfig defaults are design.md's documented values") {
   CHECK(d.checks.command_timeout == 30s);
   CHECK(d.checks.disabled.empty());
   CHECK(d.healing.dry_run);
-  CHECK(d.healing.writable_paths.size() == 20);
+  // design.md's 14, and what the shipped rules of issue 10 repair (docs/configuration.md).
+  CHECK(d.healing.writable_paths.size() == 31);
+  for (const char* p : {"/etc/ssh", "/etc/cron.d", "/etc/shadow-", "/etc/login.defs", "/etc/sudoers",
+                        "/etc/modprobe.d/60-compliance-agent.conf"}) {
+    CHECK(std::count(d.healing.writable_paths.begin(), d.healing.writable_paths.end(), p) == 1);
+  }
   REQUIRE(d.healing.maintenance_window.has_value());
   CHECK(d.healing.maintenance_window->format() == "02:00-04:00");
   CHECK(d.healing.max_actions_per_hour == 30);
@@ -127,6 +133,11 @@ TEST_CASE("design.md's example agent.yaml loads and equals the NixOS defaults pl
   expected.site_id = "clinic-0042";
   expected.rules.dir = "/usr/share/compliance-agent/rules";  // a distribution's prefix; ours is the build's
   expected.tools = defaultTools(ToolPlatform::Nixos);
+  // design.md's list predates the shipped rules of issue 10, whose repairs the default grew for.
+  expected.healing.writable_paths = {"/etc/ssh",    "/etc/sysctl.d", "/etc/audit",  "/etc/nftables.conf",
+                                     "/etc/passwd", "/etc/shadow",   "/etc/group",  "/etc/gshadow",
+                                     "/etc/systemd/journald.conf",   "/etc/issue",  "/etc/issue.net",
+                                     "/etc/motd",   "/etc/crontab",  "/etc/cron.d"};
   expected.origin = r->origin;  // provenance differs by construction
   CHECK(*r == expected);
   CHECK(r->origin.dry_run_source == DryRunSource::File);

@@ -14,6 +14,10 @@ TEST_CASE("configHash is 64 lowercase hex digits and stable") {
   // settings must keep the same digest.
   AgentConfig a;
   a.rules.dir = "/usr/share/compliance-agent/rules";
+  a.healing.writable_paths = {"/etc/ssh",    "/etc/sysctl.d", "/etc/audit",  "/etc/nftables.conf",
+                              "/etc/passwd", "/etc/shadow",   "/etc/group",  "/etc/gshadow",
+                              "/etc/systemd/journald.conf",   "/etc/issue",  "/etc/issue.net",
+                              "/etc/motd",   "/etc/crontab",  "/etc/cron.d"};
   a.tools = {{"systemctl", "/run/current-system/sw/bin/systemctl"},
              {"timedatectl", "/run/current-system/sw/bin/timedatectl"},
              {"nft", "/run/current-system/sw/bin/nft"},

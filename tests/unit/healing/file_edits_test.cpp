@@ -191,6 +191,19 @@ TEST_CASE("setConfigValue: keyvalue") {
   });
 }
 
+TEST_CASE("setConfigValue: keyword") {
+  const ConfigFormat F = ConfigFormat::Keyword;
+  checkEdits({
+      {"value replaced, blanks kept", F, "PASS_MAX_DAYS\t99999\nPASS_MIN_DAYS 0\n", "PASS_MAX_DAYS", "365",
+       "PASS_MAX_DAYS\t365\nPASS_MIN_DAYS 0\n"},
+      {"last line replaced (the last wins)", F, "UMASK 022\nUMASK 002\n", "UMASK", "027", "UMASK 022\nUMASK 027\n"},
+      {"quoted value", F, "ENCRYPT_METHOD \"MD5\"\n", "ENCRYPT_METHOD", "SHA512", "ENCRYPT_METHOD SHA512\n"},
+      {"commented out only: appended", F, "#PASS_WARN_AGE 7\n", "PASS_WARN_AGE", "7",
+       "#PASS_WARN_AGE 7\nPASS_WARN_AGE 7\n"},
+      {"already right: unchanged", F, "UMASK 027\n", "UMASK", "027", "UMASK 027\n"},
+  });
+}
+
 TEST_CASE("setConfigValue: refusals") {
   struct Refusal {
     const char* name;

@@ -48,6 +48,14 @@ checks:
     title: regex defaults
     severity: low
     probe: {type: file_regex, path: /etc/passwd, pattern: 'x'}
+  - id: P-REGEX-PATHS
+    title: regex over files and a directory
+    severity: low
+    probe: {type: file_regex, paths: [/etc/sudoers, /etc/sudoers.d/], names: "*", pattern: 'use_pty'}
+  - id: P-OWNER-GROUP
+    title: group owner only
+    severity: high
+    probe: {type: file_owner, path: /etc/gshadow, group: shadow}
   - id: P-CONFIG
     title: config
     severity: high
@@ -214,6 +222,9 @@ TEST_CASE("file_owner: group optional") {
   REQUIRE(p.group);
   CHECK(*p.group == "42");
   CHECK_FALSE(probe<FileOwnerProbe>("P-OWNER-NOGROUP").group.has_value());
+  const auto& g = probe<FileOwnerProbe>("P-OWNER-GROUP");
+  CHECK_FALSE(g.owner.has_value());
+  CHECK(g.group == "shadow");
 }
 
 TEST_CASE("file_regex compiles its pattern and has defaults") {
@@ -227,6 +238,11 @@ TEST_CASE("file_regex compiles its pattern and has defaults") {
   CHECK(d.present);
   CHECK(d.skip_comments);
   CHECK(d.comment_prefix == "#");
+  CHECK(d.paths == std::vector<std::string>{"/etc/passwd"});
+  CHECK(d.names == "*.conf");
+  const auto& m = probe<FileRegexProbe>("P-REGEX-PATHS");
+  CHECK(m.paths == std::vector<std::string>{"/etc/sudoers", "/etc/sudoers.d"});
+  CHECK(m.names == "*");
 }
 
 TEST_CASE("config_value: path or paths, format, default, expectation") {

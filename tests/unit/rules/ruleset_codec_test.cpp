@@ -240,6 +240,8 @@ checks:
     probe: {type: file_regex, path: /etc/passwd, pattern: '^root:', present: false,
             skip_comments: false, comment_prefix: ";"}
   - {id: P-REGEX-DEFAULTS, title: regex defaults, severity: low, probe: {type: file_regex, path: /etc/passwd, pattern: 'x+y'}}
+  - {id: P-REGEX-PATHS, title: regex paths, severity: low, probe: {type: file_regex, paths: [/etc/a, /etc/a.d], names: "*.rules", pattern: 'z'}}
+  - {id: P-OWNER-GROUP, title: group owner, severity: high, probe: {type: file_owner, path: /etc/gshadow, group: shadow}}
   - id: P-CONFIG
     title: config
     severity: high
@@ -480,7 +482,7 @@ TEST_CASE("codec: the hand-written set uses every probe type, action type and op
   for (auto t : kProbeTypeNames) CHECK(cov.probe_types.count(std::string(t)) == 1);
   for (auto t : kActionTypeNames) CHECK(cov.action_types.count(std::string(t)) == 1);
   // Every optional field the visitors reach, set somewhere and unset somewhere.
-  CHECK(cov.optionals.size() == 17);
+  CHECK(cov.optionals.size() == 18);
   for (const auto& [field, n] : cov.optionals) {
     INFO(field);
     CHECK(n.first > 0);
@@ -526,7 +528,7 @@ TEST_CASE("codec: the hand-written set round-trips field by field") {
   CHECK(decoded.rules.back().actions[0].pos.file == "b/legacy.json");
 
   // Regexes: recompiled from their pattern, with the loader's options, matching alike.
-  REQUIRE(eq.regexes.size() == 7);
+  REQUIRE(eq.regexes.size() == 8);
   const std::vector<std::string> samples = {
       "", "root:x:0:0", "xroot:", "xxy", "y", "42", "4a", "AB", "ab", "abc", "0755", "07", "+ +",
       "chain   input", "chaininput", "x\ny", "\xff\xfe", "PermitRootLogin no"};
@@ -801,10 +803,10 @@ TEST_CASE("codec: probe nesting is bounded by kMaxRuleDepth") {
 TEST_CASE("codec: regexes must compile again and be where the model needs them") {
   // A pattern RE2 took but compileRegex refuses (over kMaxRegexLength).
   const std::string long_pattern(kMaxRegexLength + 1, 'a');
-  RuleSet s = oneCheck(probeOf("file_regex", FileRegexProbe{"/x", long_pattern, std::make_shared<const RE2>(long_pattern)}));
+  RuleSet s = oneCheck(probeOf("file_regex", FileRegexProbe{{"/x"}, "*.conf", long_pattern, std::make_shared<const RE2>(long_pattern)}));
   CHECK(has(decodeError(encodeRuleSet(s)), "does not compile: regex is 1025 bytes, over the limit of 1024"));
 
-  s = oneCheck(probeOf("file_regex", FileRegexProbe{"/x", "a", nullptr}));
+  s = oneCheck(probeOf("file_regex", FileRegexProbe{{"/x"}, "*.conf", "a", nullptr}));
   CHECK(has(decodeError(encodeRuleSet(s)), "a file_regex probe has no compiled regex"));
   CommandProbe cmd;
   cmd.argv = {"x"};
@@ -822,7 +824,7 @@ TEST_CASE("codec: regexes must compile again and be where the model needs them")
   CHECK(has(decodeError(encodeRuleSet(rs)), "a remove_line action has no compiled regex"));
 
   // Invalid in the bytes themselves: patch a compiled pattern "ab" into "a(".
-  s = oneCheck(probeOf("file_regex", FileRegexProbe{"/x", "zz", compileRegex("ab").value()}));
+  s = oneCheck(probeOf("file_regex", FileRegexProbe{{"/x"}, "*.conf", "zz", compileRegex("ab").value()}));
   std::string bytes = encodeRuleSet(s);
   const std::size_t at = bytes.find(std::string("\x01\x02" "ab", 4));
   REQUIRE(at != std::string::npos);
@@ -852,7 +854,7 @@ TEST_CASE("codec: the enum bounds match model.h") {
   CHECK(past(codec::lastEnumValue(Severity{})) == "?");
   CHECK(toString(codec::lastEnumValue(MatchOp{})) == "between");
   CHECK(past(codec::lastEnumValue(MatchOp{})) == "?");
-  CHECK(toString(codec::lastEnumValue(ConfigFormat{})) == "keyvalue");
+  CHECK(toString(codec::lastEnumValue(ConfigFormat{})) == "keyword");
   CHECK(past(codec::lastEnumValue(ConfigFormat{})) == "?");
   CHECK(toString(codec::lastEnumValue(ScanFind{})) == "world_writable");
   CHECK(past(codec::lastEnumValue(ScanFind{})) == "?");

@@ -277,7 +277,13 @@ TEST_CASE("probe field rules") {
       "  - {id: C-11, title: t, severity: low, probe: {type: all, probes: []}}\n"
       "  - {id: C-12, title: t, severity: low, probe: {type: file_owner, path: /x, owner: 'root user'}}\n"
       "  - {id: C-13, title: t, severity: low, probe: {type: dir_scan, path: /, find: setuid, max_depth: 0, cross_mounts: sometimes}}\n"
-      "  - {id: C-14, title: t, severity: low, platforms: [windows], probe: {type: time_sync}}\n");
+      "  - {id: C-14, title: t, severity: low, platforms: [windows], probe: {type: time_sync}}\n"
+      "  - {id: C-15, title: t, severity: low, probe: {type: file_owner, path: /x}}\n"
+      "  - {id: C-16, title: t, severity: low, probe: {type: file_regex, path: /x, paths: [/y], pattern: a}}\n"
+      "  - {id: C-17, title: t, severity: low, probe: {type: file_regex, paths: [], pattern: a}}\n"
+      "  - {id: C-18, title: t, severity: low, probe: {type: file_regex, path: /x, names: '../*.rules', pattern: a}}\n"
+      "  - {id: C-19, title: t, severity: low, probe: {type: file_regex, path: /x, names: '[a-z]*', pattern: a}}\n"
+      "  - {id: C-20, title: t, severity: low, probe: {type: file_regex, paths: [/x, ../y], pattern: a}}\n");
   INFO(out);
   CHECK(has(out, "checks[0].probe.key: (C-1) invalid sysctl key '../../etc/shadow'"));
   CHECK(has(out, "checks[1].probe.unit: (C-2) invalid unit name '--now'"));
@@ -300,6 +306,12 @@ TEST_CASE("probe field rules") {
   CHECK(has(out, "checks[12].probe.max_depth: (C-13) 0 is out of range 1..64"));
   CHECK(has(out, "checks[12].probe.cross_mounts: (C-13) expected true or false, got 'sometimes'"));
   CHECK(has(out, "checks[13].platforms: (C-14) unknown platform 'windows'; expected linux or nixos"));
+  CHECK(has(out, "checks[14].probe.owner: (C-15) give owner, group or both"));
+  CHECK(has(out, "checks[15].probe.paths: (C-16) give exactly one of path and paths"));
+  CHECK(has(out, "checks[16].probe.paths: (C-17) must not be empty"));
+  CHECK(has(out, "checks[17].probe.names: (C-18) invalid glob '../*.rules'"));
+  CHECK(has(out, "checks[18].probe.names: (C-19) invalid glob '[a-z]*'"));
+  CHECK(has(out, "checks[19].probe.paths[1]: (C-20)"));
 }
 
 TEST_CASE("action field rules") {
