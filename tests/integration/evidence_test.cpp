@@ -546,10 +546,12 @@ TEST_CASE("a full disk: the run reports, says so, loses nothing durable, and rec
   const std::string durable_before = slurp(seg);
   const fs::path agent = CA_AGENT_BINARY;
   const fs::path saved = host.dir.path() / "saved";
-  // In the namespace: put the store on a 48 KiB tmpfs, fill it up to about 1 KiB free, run, then
-  // copy the result out for inspection.
+  // In the namespace: put the store on a tmpfs 32 KiB larger than what it holds (the first
+  // snapshot grows with the shipped checks), fill it up to about 1 KiB free, run, then copy the
+  // result out for inspection.
   const std::string script =
-      "set -e; cp -a \"$STORE\"/. \"$SAVED\"/; mount -t tmpfs -o size=48k tmpfs \"$STORE\"; "
+      "set -e; cp -a \"$STORE\"/. \"$SAVED\"/; "
+      "mount -t tmpfs -o size=$(( $(du -sk \"$SAVED\" | cut -f1) + 32 ))k tmpfs \"$STORE\"; "
       "cp -a \"$SAVED\"/. \"$STORE\"/; "
       "dd if=/dev/zero of=\"$STORE\"/filler bs=1024 count=$(( $(df -k --output=avail \"$STORE\" | tail -1) - 1 )) "
       "2>/dev/null || true; "
