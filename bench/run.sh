@@ -61,16 +61,31 @@ fi
 [ -x "$build/bench/check_bench" ] || { echo "bench: $build/bench/check_bench is not built" >&2; exit 1; }
 
 echo "== in-process check engine ($mode; $build)"
-printf '%7s %10s %16s %12s %14s\n' checks load_ms cache_decode_ms eval_us per_check_us
+# Per check: YAML load, cache decode, and evaluation both raw (eval/n) and marginal ((eval - the
+# cycle's fixed cost, an empty set's cycle)/n). Linear = the per-check columns flat across sizes.
+printf '%7s %10s %9s %10s %10s %9s %10s %10s %10s\n' checks load_ms load_us/c decode_ms decode_us/c \
+  eval_us eval_us/c fixed_us marg_us/c
+flat=$work/per_check.tsv
+: > "$flat"
 for n in $sizes; do
   host=$work/host-$n
   rm -rf "$host"
   "$peer/make_host.sh" "$host/root" "$n" "$host/checks.tsv" >/dev/null
   /usr/bin/python3 "$repo/bench/peer/checks_to_rules.py" "$host/checks.tsv" "$host/rules"
   line=$("$build/bench/check_bench" --root "$host/root" --rules "$host/rules" --reps "$reps")
-  eval "$(echo "$line" | tr ' ' '\n' | sed -n 's/^\(checks\|load_ms\|cache_decode_ms\|eval_us\|per_check_us\)=/\1=/p')"
-  printf '%7s %10s %16s %12s %14s\n' "$checks" "$load_ms" "$cache_decode_ms" "$eval_us" "$per_check_us"
+  checks=; load_ms=; cache_decode_ms=; eval_us=; per_check_us=; load_us_per_check=; decode_us_per_check=
+  eval_fixed_us=; marginal_per_check_us=
+  eval "$(echo "$line" | tr ' ' '\n' | sed -n 's/^\(checks\|load_ms\|cache_decode_ms\|eval_us\|per_check_us\|load_us_per_check\|decode_us_per_check\|eval_fixed_us\|marginal_per_check_us\)=/\1=/p')"
+  printf '%7s %10s %9s %10s %10s %9s %10s %10s %10s\n' "$checks" "$load_ms" "$load_us_per_check" "$cache_decode_ms" \
+    "$decode_us_per_check" "$eval_us" "$per_check_us" "$eval_fixed_us" "$marginal_per_check_us"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$checks" "$load_us_per_check" "$decode_us_per_check" "$per_check_us" \
+    "$marginal_per_check_us" >> "$flat"
 done
+# The spread of each per-check column: largest over smallest (1.25 = the issue's "flat within 25%").
+awk -F'\t' '{ for (i = 2; i <= 5; ++i) { if (NR == 1 || $i > hi[i]) hi[i] = $i; if (NR == 1 || $i < lo[i]) lo[i] = $i } }
+  function spread(i) { return lo[i] > 0 ? sprintf("%.2f", hi[i] / lo[i]) : "n/a" }
+  END { printf "per-check spread (max/min over the sizes): load %s, decode %s, eval %s, eval marginal %s\n",
+        spread(2), spread(3), spread(4), spread(5) }' "$flat"
 
 echo
 echo "== durable repair: flushes per live heal (strace -f -c; $mode)"

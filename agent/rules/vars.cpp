@@ -156,7 +156,9 @@ void resolveVars(std::vector<Variable>& vars, const VarOverrides& overrides, Dia
                              std::to_string(p.line)});
     }
   }
-  for (const auto& [name, o] : overrides) {
+  for (const auto& entry : overrides) {
+    const std::string& name = entry.first;  // (clang 14 cannot capture a structured binding)
+    const VarOverride& o = entry.second;
     auto it = std::find_if(vars.begin(), vars.end(), [&](const Variable& v) { return v.name == name; });
     if (it == vars.end()) {
       diag.add(YamlError{YamlErrc::BadValue, o.pos.file, o.pos.line, o.pos.column, "vars." + name,
