@@ -324,6 +324,7 @@ class Spec {
       const std::string& a = (*v)[i];
       const std::string f = itemField(m.field(key), i);
       if (hasControl(a)) error(YamlErrc::BadValue, n[i], f, "must not contain control characters");
+      if (contains(a, kVarRef)) error(YamlErrc::BadValue, n[i], f, "variables ({var.NAME}) are not substituted in commands");
       has_file = has_file || contains(a, kFile);
       if (contains(a, kFile) && kind != ArgvKind::Validate) {
         error(YamlErrc::BadValue, n[i], f, "{file} is only substituted in a validate command");
@@ -422,6 +423,11 @@ class Spec {
     auto v = m.str(key, required);
     if (!v) return nullptr;
     source = *v;
+    if (contains(*v, kVarRef)) {
+      // RE2 would take the reference as literal text: a pattern that never matches what was meant.
+      m.badValue(key, "a variable cannot be used in a regex pattern; compare with an expectation (eq, in, le, between)");
+      return nullptr;
+    }
     auto re = compileRegex(*v);
     if (!re) {
       m.badValue(key, re.error());
@@ -479,7 +485,7 @@ class Spec {
         if (b) e.value = *b ? "true" : "false";
       }
     } else {
-      if (values.IsDefined()) m.badValue("values", "only in and not_in take a list of values");
+      if (values.IsDefined()) m.badValue("values", "only in, not_in and between take a list of values");
       if (!value.IsDefined()) {
         ctx_.diag.add(YamlErrc::MissingKey, ctx_.file, m.markOf("op"), m.field("value"),
                       std::string(toString(e.op)) + " needs a value");
@@ -1016,6 +1022,7 @@ std::string finishExpectation(Expectation& e) {
     const char* b = text.data();
     const char* end = b + text.size();
     if (b != end && *b == '+') ++b;  // from_chars takes no '+', operators may write one
+    if (b != end && *b == '-' && b != text.data()) b = end;  // "+-3" is not a number
     const auto [ptr, ec] = std::from_chars(b, end, out);
     if (b == end || ec != std::errc() || ptr != end || !std::isfinite(out)) {
       return std::string(toString(e.op)) + " compares numbers; '" + text + "' is not a number";

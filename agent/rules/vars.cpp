@@ -25,13 +25,21 @@ bool hasControl(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-std::optional<std::int64_t> parseInt(std::string_view s) {
+/// An optionally signed decimal integer ("+4", "-0", "04"); "+-4" and trailing text are not.
+/// `too_large` says the digits were fine but the value does not fit in 64 bits.
+std::optional<std::int64_t> parseInt(std::string_view s, bool& too_large) {
   std::int64_t v = 0;
   const char* b = s.data();
   const char* e = b + s.size();
-  if (b != e && *b == '+') ++b;
+  too_large = false;
+  if (b != e && *b == '+') {
+    ++b;
+    if (b != e && *b == '-') return std::nullopt;
+  }
   const auto [p, ec] = std::from_chars(b, e, v);
-  if (b == e || ec != std::errc() || p != e) return std::nullopt;
+  if (b == e || p != e) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) too_large = true;
+  if (ec != std::errc()) return std::nullopt;
   return v;
 }
 
@@ -126,7 +134,9 @@ void parseVars(const YAML::Node& vars, const std::string& file, Diagnostics& dia
 
 std::string checkVarValue(const Variable& v, const std::string& value, std::string& canonical) {
   if (v.type == VarType::Int) {
-    const auto n = parseInt(value);
+    bool too_large = false;
+    const auto n = parseInt(value, too_large);
+    if (too_large) return value + " is out of bounds: " + v.name + " is " + bounds(v);
     if (!n) return "'" + value + "' is not " + bounds(v);
     if ((v.min && *n < *v.min) || (v.max && *n > *v.max)) {
       return std::to_string(*n) + " is out of bounds: " + v.name + " is " + bounds(v);

@@ -212,7 +212,7 @@ TEST_CASE("expectations: numbers for gt/lt, lists for in/not_in, no list elsewhe
   INFO(out);
   CHECK(has(out, "checks[0].probe.expect.value: (C-1) gt compares numbers; 'ten' is not a number"));
   CHECK(has(out, "checks[1].probe.expect.value: (C-2) expected a list, got a scalar"));
-  CHECK(has(out, "checks[2].probe.expect.values: (C-3) only in and not_in take a list of values"));
+  CHECK(has(out, "checks[2].probe.expect.values: (C-3) only in, not_in and between take a list of values"));
   CHECK(has(out, "checks[3].probe.expect.value: (C-4) eq needs a value"));
   CHECK(has(out, "checks[4].probe.expect.values: (C-5) must not be empty"));
   CHECK(has(out, "checks[5].probe.expect.value: (C-6) lt compares numbers; 'inf' is not a number"));

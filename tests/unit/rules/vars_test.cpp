@@ -197,6 +197,26 @@ TEST_CASE("between takes two inclusive bounds, variables allowed") {
   CHECK(has(err("[\"1\", x]"), "'x' is not a number"));
 }
 
+TEST_CASE("references in regex patterns and commands are refused, not kept as literal text") {
+  const std::string decl = "vars:\n  v: {type: int, default: 1}\n";
+  CHECK(has(rulestest::loadErr(decl + "checks:\n  - {id: C-1, title: t, severity: low, probe: {type: file_regex, path: /etc/x, "
+                                      "pattern: '^a {var.v}$'}}\n"),
+            "a variable cannot be used in a regex pattern"));
+  CHECK(has(rulestest::loadErr(decl + "checks:\n  - {id: C-1, title: t, severity: low, probe: {type: command, argv: [df, "
+                                      "\"-{var.v}\"]}}\n"),
+            "variables ({var.NAME}) are not substituted in commands"));
+}
+
+TEST_CASE("integers: a sign after '+' is refused, a huge value is out of bounds, not 'not an integer'") {
+  CHECK(has(loadWith(kSsh, override("var_sshd_max_auth_tries", "+-5")).error().format(), "'+-5' is not an integer"));
+  CHECK(has(loadWith(kSsh, override("var_sshd_max_auth_tries", "99999999999999999999")).error().format(),
+            "99999999999999999999 is out of bounds"));
+  CHECK(loadWith(kSsh, override("var_sshd_max_auth_tries", "+4")).ok());
+  CHECK(has(rulestest::loadErr("checks:\n  - {id: C-1, title: t, severity: low, probe: {type: sysctl, key: net.x, "
+                               "expect: {op: le, value: \"+-3\"}}}\n"),
+            "is not a number"));
+}
+
 TEST_CASE("le and ge compare numbers, inclusive") {
   const RuleSet s = rulestest::loadOk(
       "checks:\n"
