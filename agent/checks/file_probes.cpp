@@ -111,6 +111,28 @@ bool globMatch(std::string_view pat, std::string_view name) {
 
 std::string joinPath(const std::string& dir, const std::string& name) { return (dir == "/" ? "" : dir) + "/" + name; }
 
+// The entries of `dir` whose names match `glob`, as full paths in name order (listDir's). With
+// `files_only`, only regular files and links to them: the odd subdirectory, dangling link or a
+// link to /dev/null (systemd's way of masking a drop-in) in a directory of drop-ins is not read,
+// as augenrules, modprobe and systemd-sysctl do not read them.
+core::Result<std::vector<std::string>, platform::FsError> filesMatching(ProbeContext& ctx, const std::string& dir,
+                                                                        std::string_view glob, bool files_only) {
+  auto list = ctx.files.listDir(dir);
+  if (!list.ok()) return core::fail(list.error());
+  std::vector<std::string> out;
+  for (const auto& e : *list) {
+    if (!globMatch(glob, e.name)) continue;
+    const std::string path = joinPath(dir, e.name);
+    if (files_only && e.type != platform::FileType::Regular) {
+      if (e.type != platform::FileType::Symlink) continue;
+      auto to = ctx.files.stat(path);
+      if (!to.ok() || to->type != platform::FileType::Regular) continue;
+    }
+    out.push_back(path);
+  }
+  return out;
+}
+
 std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::FileRegexProbe>();
   const std::string target = p.paths.front();
@@ -133,21 +155,9 @@ std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& c
       continue;
     }
     several = true;
-    auto list = ctx.files.listDir(path);
-    if (!list.ok()) return {probeError(target, fsReason(path, list.error()))};
-    std::vector<std::string> names;
-    for (const auto& e : *list) {
-      if (!globMatch(p.names, e.name)) continue;
-      if (e.type == platform::FileType::Symlink) {
-        auto to = ctx.files.stat(joinPath(path, e.name));
-        if (!to.ok() || to->type != platform::FileType::Regular) continue;  // dangling or not a file
-      } else if (e.type != platform::FileType::Regular) {
-        continue;
-      }
-      names.push_back(e.name);
-    }
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names) files.push_back(joinPath(path, n));
+    auto in_dir = filesMatching(ctx, path, p.names, true);
+    if (!in_dir.ok()) return {probeError(target, fsReason(path, in_dir.error()))};
+    files.insert(files.end(), in_dir->begin(), in_dir->end());
   }
   if (files.size() > kMaxProbeFiles) {
     return {probeError(target, "more than " + std::to_string(kMaxProbeFiles) + " files to read")};
@@ -229,20 +239,15 @@ struct ConfigCollector {
   std::size_t files_read = 0;
   std::optional<std::string> error;
 
-  // Expands a path whose last component may hold a glob; sorted, as glob(3) returns them.
+  // Expands a path whose last component may hold a glob; sorted, as glob(3) returns them (a
+  // directory that cannot be listed matches nothing, as for sshd).
   std::vector<std::string> expand(const std::string& pattern) {
     const size_t slash = pattern.rfind('/');
     const std::string dir = slash == 0 ? "/" : pattern.substr(0, slash);
     const std::string base = pattern.substr(slash + 1);
     if (base.find_first_of("*?") == std::string::npos) return {pattern};
-    std::vector<std::string> out;
-    auto list = ctx.files.listDir(dir);
-    if (!list.ok()) return out;
-    for (const auto& e : *list) {
-      if (globMatch(base, e.name)) out.push_back((dir == "/" ? "" : dir) + "/" + e.name);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
+    auto out = filesMatching(ctx, dir, base, false);
+    return out.ok() ? std::move(*out) : std::vector<std::string>{};
   }
 
   void addFile(const std::string& path, int depth) {
@@ -280,17 +285,12 @@ struct ConfigCollector {
   void addPath(const std::string& path) {
     auto st = ctx.files.stat(path);
     if (st.ok() && st->type == platform::FileType::Directory) {
-      auto list = ctx.files.listDir(path);
-      if (!list.ok()) {
-        error = fsReason(path, list.error());
+      auto files = filesMatching(ctx, path, "*.conf", true);
+      if (!files.ok()) {
+        error = fsReason(path, files.error());
         return;
       }
-      std::vector<std::string> names;
-      for (const auto& e : *list) {
-        if (e.name.size() > 5 && e.name.compare(e.name.size() - 5, 5, ".conf") == 0) names.push_back(e.name);
-      }
-      std::sort(names.begin(), names.end());
-      for (const auto& n : names) addFile((path == "/" ? "" : path) + "/" + n, 0);
+      for (const auto& f : *files) addFile(f, 0);
       return;
     }
     addFile(path, 0);

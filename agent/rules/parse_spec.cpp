@@ -14,6 +14,14 @@
 #include "rules/vars.h"
 
 namespace rules::detail {
+
+bool hasControl(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 namespace {
 
 using core::yaml::MapReader;
@@ -29,13 +37,6 @@ constexpr milliseconds kMaxCooldown = std::chrono::hours(24 * 30);
 // /proc/<pid>/comm holds at most 15 bytes (TASK_COMM_LEN - 1): a longer name can never match.
 constexpr std::size_t kMaxCommLength = 15;
 constexpr std::size_t kMaxNameLength = 256;
-
-bool hasControl(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return true;
-  }
-  return false;
-}
 
 bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
 

@@ -33,6 +33,8 @@ bool isValidId(std::string_view id);
 /// A systemd unit name (or one built around `{target}` when `allow_target`); never starting
 /// with '-', which systemctl would read as an option.
 bool isValidUnit(std::string_view unit, bool allow_target);
+/// Whether `s` holds a control character (below 0x20, or DEL): rule strings are single lines.
+bool hasControl(std::string_view s);
 /// Status words of a Finding: compliant drifted error not_applicable waived.
 bool isFindingStatus(std::string_view s);
 /// Parses a match operator spelling (eq ne contains regex gt lt in not_in exists).

@@ -5,6 +5,7 @@
 
 #include "core/sha256.h"
 #include "core/suggest.h"
+#include "rules/parse_spec.h"
 
 namespace rules::detail {
 namespace {
@@ -19,10 +20,6 @@ constexpr std::string_view kRefOpen = "{var.";
 bool validVarName(std::string_view n) {
   if (n.empty() || n.size() > 64 || n[0] < 'a' || n[0] > 'z') return false;
   return std::all_of(n.begin(), n.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
-}
-
-bool hasControl(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 /// An optionally signed decimal integer ("+4", "-0", "04"); "+-4" and trailing text are not.

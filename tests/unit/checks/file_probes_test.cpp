@@ -237,6 +237,15 @@ TEST_CASE("config_value sysctl over a directory in name order, ini sections") {
                               "expect: {op: eq, value: \"0\"}}"));
   CHECK(f.status == Status::Compliant);
   CHECK(f.details["source"] == "/etc/sysctl.d/90-z.conf:1");
+  // A drop-in masked by a link to /dev/null (systemd's way), a hidden file and a directory named
+  // like a drop-in are not read, as systemd-sysctl does not read them; before, they were errors.
+  std::filesystem::create_symlink("/dev/null", fx.root() / "etc/sysctl.d/95-masked.conf");
+  fx.write("etc/sysctl.d/.96-hidden.conf", "net.ipv4.ip_forward = 1\n");
+  std::filesystem::create_directories(fx.root() / "etc/sysctl.d/97-dir.conf");
+  f = fx.runOne(oneCheck("{type: config_value, format: sysctl, paths: [/etc/sysctl.d], key: net.ipv4.ip_forward, "
+                         "expect: {op: eq, value: \"0\"}}"));
+  CHECK(f.status == Status::Compliant);
+  CHECK(f.details["source"] == "/etc/sysctl.d/90-z.conf:1");
   fx.write("etc/systemd/journald.conf", "[Journal]\n#Storage=persistent\n");
   f = fx.runOne(oneCheck("{type: config_value, format: ini, path: /etc/systemd/journald.conf, section: Journal, key: Storage, "
                          "default: auto, expect: {op: eq, value: persistent}}"));
