@@ -1,7 +1,9 @@
 // In-process cost of the check engine: rule loading and evaluation, measured separately, for one
 // host root and rule file. bench/run.sh runs it for several sizes and prints the table.
 //
-//   check_bench --root DIR --rules FILE [--reps N]
+//   check_bench --root DIR --rules FILE [--reps N] [--phase all|load|decode|eval]
+// --phase repeats only that phase (the others run once), for profiling one phase or counting its
+// instructions with `perf stat` (counts, unlike times, do not move with the machine's load).
 // prints: checks=<n> load_ms=<median YAML load> cache_decode_ms=<median> eval_us=<median per cycle>
 //         per_check_us=<eval/n> load_us_per_check decode_us_per_check eval_fixed_us=<an empty set's
 //         cycle> marginal_per_check_us=<(eval - fixed)/n>
@@ -33,16 +35,20 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   std::string root, rules_path;
   int reps = 20;
+  std::string phase = "all";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--root") root = argv[i + 1];
     else if (flag == "--rules") rules_path = argv[i + 1];
     else if (flag == "--reps") reps = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--phase") phase = argv[i + 1];
   }
-  if (root.empty() || rules_path.empty()) {
-    std::fprintf(stderr, "usage: check_bench --root DIR --rules FILE [--reps N]\n");
+  if (root.empty() || rules_path.empty() ||
+      (phase != "all" && phase != "load" && phase != "decode" && phase != "eval")) {
+    std::fprintf(stderr, "usage: check_bench --root DIR --rules FILE [--reps N] [--phase all|load|decode|eval]\n");
     return 2;
   }
+  auto repsOf = [&](const char* p) { return phase == "all" || phase == p ? reps : 1; };
   using Clock = std::chrono::steady_clock;
   checks::ProbeRegistry registry;
   checks::registerBuiltinProbes(registry);
@@ -50,7 +56,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> load_ms;
   rules::RuleSet set;
-  for (int r = 0; r < reps; ++r) {
+  for (int r = 0; r < repsOf("load"); ++r) {
     const auto t0 = Clock::now();
     auto loaded = rules::loadRulePath(rules_path, known);
     load_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
@@ -71,7 +77,7 @@ int main(int argc, char** argv) {
   platform::NotQueriedLiveState live("benchmark: files only");
   std::vector<double> eval_us;
   std::size_t findings = 0;
-  for (int r = 0; r < reps; ++r) {
+  for (int r = 0; r < repsOf("eval"); ++r) {
     // As the CLI runs a cycle: a fresh per-cycle read cache over the host files.
     const auto t0 = Clock::now();
     platform::CachingHostFiles cycle_files(**files);
@@ -85,7 +91,7 @@ int main(int argc, char** argv) {
   // has a flat marginal cost, which is what the sizes are compared on.
   std::vector<double> fixed_us;
   const rules::RuleSet empty;
-  for (int r = 0; r < reps; ++r) {
+  for (int r = 0; r < repsOf("eval"); ++r) {
     const auto t0 = Clock::now();
     platform::CachingHostFiles cycle_files(**files);
     checks::ProbeContext ctx{cycle_files, live, runner, clock, registry};
@@ -96,7 +102,7 @@ int main(int argc, char** argv) {
   // The compiled cache: what `check` decodes instead of parsing YAML once a writer stored it.
   const std::string encoded = rules::encodeRuleSet(set);
   std::vector<double> decode_ms;
-  for (int r = 0; r < reps; ++r) {
+  for (int r = 0; r < repsOf("decode"); ++r) {
     const auto t0 = Clock::now();
     auto decoded = rules::decodeRuleSet(encoded);
     decode_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
