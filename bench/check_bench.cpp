@@ -2,8 +2,8 @@
 // host root and rule file. bench/run.sh runs it for several sizes and prints the table.
 //
 //   check_bench --root DIR --rules FILE [--reps N] [--phase all|load|decode|eval]
-// --phase repeats only that phase (the others run once), for profiling one phase or counting its
-// instructions with `perf stat` (counts, unlike times, do not move with the machine's load).
+// --phase repeats only that phase (the others run once), for `perf record` of one phase or its CPU
+// time with `perf stat -e task-clock` (this VM has no hardware counters for instruction counts).
 // prints: checks=<n> load_ms=<median YAML load> cache_decode_ms=<median> eval_us=<median per cycle>
 //         per_check_us=<eval/n> load_us_per_check decode_us_per_check eval_fixed_us=<an empty set's
 //         cycle> marginal_per_check_us=<(eval - fixed)/n>
