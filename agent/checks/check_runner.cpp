@@ -92,6 +92,7 @@ void applyWaivers(std::vector<Finding>& findings, const std::vector<rules::Waive
 
 std::vector<Finding> runChecks(const rules::RuleSet& set, ProbeContext& ctx, const RunOptions& options) {
   std::vector<Finding> out;
+  out.reserve(set.checks.size());  // one finding per check but for multi-target probes
   for (const auto& check : set.checks) {
     if (options.only_check && check.id != *options.only_check) continue;
     if (!check.runsOn(options.platform)) {

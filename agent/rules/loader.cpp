@@ -186,6 +186,7 @@ void addAt(Diagnostics& diag, const SourcePos& pos, const std::string& field, st
 void crossCheck(const Parsed& p, Diagnostics& diag) {
   const auto& s = p.set;
   std::unordered_map<std::string, const SourcePos*> checks;
+  checks.reserve(s.checks.size());
   for (std::size_t i = 0; i < s.checks.size(); ++i) {
     const auto& c = s.checks[i];
     if (c.id.empty()) continue;
@@ -196,6 +197,7 @@ void crossCheck(const Parsed& p, Diagnostics& diag) {
     }
   }
   std::unordered_map<std::string, const SourcePos*> rules;
+  rules.reserve(s.rules.size());
   for (std::size_t i = 0; i < s.rules.size(); ++i) {
     const auto& r = s.rules[i];
     if (r.id.empty()) continue;
