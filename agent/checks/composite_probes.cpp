@@ -56,7 +56,7 @@ std::vector<ProbeResult> combine(Combine how, const std::vector<rules::ProbeSpec
   ProbeResult r{target, status, expected, actual, std::move(details)};
   if (status == Status::Error) r.details["reason"] = "a sub-probe failed to evaluate";
   if (status == Status::NotApplicable) r.details["reason"] = "a sub-probe is not applicable";
-  return {r};
+  return single(r);
 }
 
 }  // namespace

@@ -37,14 +37,14 @@ ProbeResult missingResult(const std::string& path, const std::string& expected, 
 std::vector<ProbeResult> fileExists(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::FileExistsProbe>();
   auto r = ctx.files.exists(p.path);
-  if (!r.ok()) return {probeError(p.path, fsReason(p.path, r.error()))};
+  if (!r.ok()) return single(probeError(p.path, fsReason(p.path, r.error())));
   return {*r ? compliant(p.path, "exists", "exists") : drifted(p.path, "exists", "absent")};
 }
 
 std::vector<ProbeResult> fileAbsent(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::FileAbsentProbe>();
   auto r = ctx.files.exists(p.path);
-  if (!r.ok()) return {probeError(p.path, fsReason(p.path, r.error()))};
+  if (!r.ok()) return single(probeError(p.path, fsReason(p.path, r.error())));
   return {*r ? drifted(p.path, "absent", "exists") : compliant(p.path, "absent", "absent")};
 }
 
@@ -53,14 +53,14 @@ std::vector<ProbeResult> fileMode(const rules::ProbeSpec& spec, ProbeContext& ct
   const std::string expected = "at most " + octalMode(p.max_mode);
   auto st = ctx.files.stat(p.path);
   if (!st.ok()) {
-    if (isMissing(st.error())) return {missingResult(p.path, expected, p.missing)};
-    return {probeError(p.path, fsReason(p.path, st.error()))};
+    if (isMissing(st.error())) return single(missingResult(p.path, expected, p.missing));
+    return single(probeError(p.path, fsReason(p.path, st.error())));
   }
   const unsigned mode = st->mode & 07777u;
   const unsigned extra = mode & ~p.max_mode;
   ProbeResult r = extra == 0 ? compliant(p.path, expected, octalMode(mode)) : drifted(p.path, expected, octalMode(mode));
   if (extra) r.details["excess_bits"] = octalMode(extra);
-  return {r};
+  return single(r);
 }
 
 std::vector<ProbeResult> fileOwner(const rules::ProbeSpec& spec, ProbeContext& ctx) {
@@ -71,17 +71,17 @@ std::vector<ProbeResult> fileOwner(const rules::ProbeSpec& spec, ProbeContext& c
   // when the file is /etc/group itself, and the names cannot be resolved without it).
   auto st = ctx.files.stat(p.path);
   if (!st.ok()) {
-    if (isMissing(st.error())) return {missingResult(p.path, expected, p.missing)};
-    return {probeError(p.path, fsReason(p.path, st.error()))};
+    if (isMissing(st.error())) return single(missingResult(p.path, expected, p.missing));
+    return single(probeError(p.path, fsReason(p.path, st.error())));
   }
   std::optional<std::uint32_t> want_uid, want_gid;
   if (p.owner) {
     want_uid = ctx.accounts.uid(*p.owner);
-    if (!want_uid) return {probeError(p.path, "user '" + *p.owner + "' is not in the host's /etc/passwd")};
+    if (!want_uid) return single(probeError(p.path, "user '" + *p.owner + "' is not in the host's /etc/passwd"));
   }
   if (p.group) {
     want_gid = ctx.accounts.gid(*p.group);
-    if (!want_gid) return {probeError(p.path, "group '" + *p.group + "' is not in the host's /etc/group")};
+    if (!want_gid) return single(probeError(p.path, "group '" + *p.group + "' is not in the host's /etc/group"));
   }
   auto nameOr = [](std::string name, std::uint32_t id) { return name.empty() ? std::to_string(id) : name; };
   std::string actual;
@@ -91,7 +91,7 @@ std::vector<ProbeResult> fileOwner(const rules::ProbeSpec& spec, ProbeContext& c
   ProbeResult r = ok ? compliant(p.path, expected, actual) : drifted(p.path, expected, actual);
   r.details["uid"] = std::to_string(st->uid);
   r.details["gid"] = std::to_string(st->gid);
-  return {r};
+  return single(r);
 }
 
 bool isCommentLine(std::string_view line, const std::string& prefix) {
@@ -148,7 +148,7 @@ std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& c
         missing.push_back(path);
         continue;
       }
-      return {probeError(target, fsReason(path, st.error()))};
+      return single(probeError(target, fsReason(path, st.error())));
     }
     if (st->type != platform::FileType::Directory) {
       files.push_back(path);
@@ -156,11 +156,11 @@ std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& c
     }
     several = true;
     auto in_dir = filesMatching(ctx, path, p.names, true);
-    if (!in_dir.ok()) return {probeError(target, fsReason(path, in_dir.error()))};
+    if (!in_dir.ok()) return single(probeError(target, fsReason(path, in_dir.error())));
     files.insert(files.end(), in_dir->begin(), in_dir->end());
   }
   if (files.size() > kMaxProbeFiles) {
-    return {probeError(target, "more than " + std::to_string(kMaxProbeFiles) + " files to read")};
+    return single(probeError(target, "more than " + std::to_string(kMaxProbeFiles) + " files to read"));
   }
   std::string matched_file;
   int matched_line = 0;
@@ -174,7 +174,7 @@ std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& c
         missing.push_back(file);
         continue;
       }
-      return {probeError(target, fsReason(file, text.error()))};
+      return single(probeError(target, fsReason(file, text.error())));
     }
     ++files_read;
     text_holder = std::move(*text);
@@ -217,7 +217,7 @@ std::vector<ProbeResult> fileRegex(const rules::ProbeSpec& spec, ProbeContext& c
       r.details["missing_files"] = excerpt(m);
     }
   }
-  return {r};
+  return single(r);
 }
 
 // ---- config_value --------------------------------------------------------------------------
@@ -311,7 +311,7 @@ std::vector<ProbeResult> configValue(const rules::ProbeSpec& spec, ProbeContext&
   const std::string target = p.paths.front();
   ConfigCollector c{ctx, p, {}, {}, {}, {}, 0, std::nullopt};
   for (const auto& path : p.paths) c.addPath(path);
-  if (c.error) return {probeError(target, *c.error)};
+  if (c.error) return single(probeError(target, *c.error));
   const bool sshd = p.format == rules::ConfigFormat::Sshd;
   const auto ofKey = [&](const std::vector<LocatedEntry>& from) {
     std::vector<const LocatedEntry*> out;
@@ -356,7 +356,7 @@ std::vector<ProbeResult> configValue(const rules::ProbeSpec& spec, ProbeContext&
     r.details["source"] = where(*e);
     r.details["reason"] = "sshd refuses '" + e->entry.key + " " + (secret ? std::string(kRedacted) : e->entry.value) +
                           "' at " + where(*e) + ": " + v.why + " (sshd -t fails on this file)";
-    return {r};
+    return single(r);
   }
 
   const LocatedEntry* found = nullptr;
@@ -374,7 +374,7 @@ std::vector<ProbeResult> configValue(const rules::ProbeSpec& spec, ProbeContext&
     r.details["reason"] = commented.empty() ? "not set in any file; it must be set explicitly"
                                             : "not set: commented out at " + where(*commented.front()) +
                                                   "; it must be set explicitly";
-    return {r};
+    return single(r);
   } else if (p.default_value) {
     value = *p.default_value;
     details["source"] = "default";
@@ -390,13 +390,13 @@ std::vector<ProbeResult> configValue(const rules::ProbeSpec& spec, ProbeContext&
       ProbeResult r = result(false, value);
       r.details.merge(details);
       r.details["reason"] = "conflicting definitions: " + listed;
-      return {r};
+      return single(r);
     }
   }
   if (!satisfies(expect, value)) {
     ProbeResult r = result(false, value);
     r.details.merge(details);
-    return {r};
+    return single(r);
   }
   // sshd: a Match block that sets a value the check refuses weakens it for the connections the
   // block matches (what `sshd -T -C` shows for such a connection).
@@ -408,22 +408,22 @@ std::vector<ProbeResult> configValue(const rules::ProbeSpec& spec, ProbeContext&
     r.details["match"] = e->entry.match;
     r.details["reason"] = "'" + e->entry.match + "' (" + where(*e) + ") sets it to " + shown(v) +
                           " for the connections it matches";
-    return {r};
+    return single(r);
   }
   ProbeResult r = result(true, value);
   r.details.merge(details);
-  return {r};
+  return single(r);
 }
 
 std::vector<ProbeResult> fileHash(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::FileHashProbe>();
   auto text = ctx.files.readFile(p.path, kMaxProbeFileBytes);
   if (!text.ok()) {
-    if (isMissing(text.error())) return {drifted(p.path, p.sha256, "absent")};
-    return {probeError(p.path, fsReason(p.path, text.error()))};
+    if (isMissing(text.error())) return single(drifted(p.path, p.sha256, "absent"));
+    return single(probeError(p.path, fsReason(p.path, text.error())));
   }
   const std::string digest = core::sha256Hex(*text);
-  return {digest == p.sha256 ? compliant(p.path, p.sha256, digest) : drifted(p.path, p.sha256, digest)};
+  return single(digest == p.sha256 ? compliant(p.path, p.sha256, digest) : drifted(p.path, p.sha256, digest));
 }
 
 }  // namespace

@@ -19,6 +19,12 @@ std::optional<std::string> Finding::field(std::string_view name) const {
   return std::nullopt;
 }
 
+std::vector<ProbeResult> single(ProbeResult r) {
+  std::vector<ProbeResult> out;
+  out.push_back(std::move(r));
+  return out;
+}
+
 ProbeResult compliant(std::string target, std::string expected, std::string actual) {
   return {std::move(target), Status::Compliant, std::move(expected), std::move(actual), {}};
 }

@@ -54,6 +54,10 @@ ProbeResult drifted(std::string target, std::string expected, std::string actual
 ProbeResult probeError(std::string target, std::string reason);
 ProbeResult notApplicable(std::string target, std::string reason);
 
+/// A probe's one result as the list probes return, moved in: `return {r};` would copy it (the
+/// elements of an initializer_list are const), strings and details, once per check.
+std::vector<ProbeResult> single(ProbeResult r);
+
 /// A permission mode as probes print it: four octal digits ("0640", "4755").
 std::string octalMode(unsigned mode);
 

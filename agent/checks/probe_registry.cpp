@@ -12,7 +12,7 @@ std::set<std::string> ProbeRegistry::types() const {
 
 std::vector<ProbeResult> ProbeRegistry::evaluate(const rules::ProbeSpec& spec, ProbeContext& ctx) const {
   const auto it = fns_.find(spec.type);
-  if (it == fns_.end()) return {probeError(ctx.check_id, "probe type '" + spec.type + "' is not implemented")};
+  if (it == fns_.end()) return single(probeError(ctx.check_id, "probe type '" + spec.type + "' is not implemented"));
   auto results = it->second(spec, ctx);
   if (results.empty()) results.push_back(probeError(ctx.check_id, "probe returned no result"));
   for (auto& r : results) {

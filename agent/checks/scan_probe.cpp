@@ -76,7 +76,7 @@ class Walk {
 
   std::vector<ProbeResult> run() {
     auto root = files_.stat(p_.path);
-    if (!root.ok()) return {probeError(p_.path, p_.path + ": " + root.error().message)};
+    if (!root.ok()) return single(probeError(p_.path, p_.path + ": " + root.error().message));
     std::vector<Dir> stack{{p_.path, 0, root->dev}};
     while (!stack.empty()) {
       Dir dir = std::move(stack.back());
@@ -84,7 +84,7 @@ class Walk {
       auto list = files_.listDirStat(dir.path);
       if (!list.ok()) {
         // The scanned root itself must be readable, or "none found" would be a lie.
-        if (dir.path == p_.path) return {probeError(p_.path, "cannot list " + p_.path + ": " + list.error().message)};
+        if (dir.path == p_.path) return single(probeError(p_.path, "cannot list " + p_.path + ": " + list.error().message));
         ++unreadable_;  // unreadable or vanished subdirectories are skipped, and counted
         continue;
       }
@@ -166,7 +166,7 @@ class Walk {
       if (skipped_count_ > skipped_.size()) named += " and " + std::to_string(skipped_count_ - skipped_.size()) + " more";
       r.details["not_scanned"] = named;
     }
-    return {r};
+    return single(r);
   }
 
   void sortHits() {

@@ -45,14 +45,14 @@ std::vector<ProbeResult> sysctlProbe(const rules::ProbeSpec& spec, ProbeContext&
   std::string path = "/proc/sys/" + p.key;
   std::replace(path.begin() + 10, path.end(), '.', '/');
   auto text = ctx.files.readFile(path, 64 * 1024);
-  if (!text.ok()) return {probeError(p.key, "cannot read " + path + ": " + text.error().message)};
+  if (!text.ok()) return single(probeError(p.key, "cannot read " + path + ": " + text.error().message));
   // Multi-value parameters (e.g. net.ipv4.ip_local_port_range) separate values with tabs.
   std::string value = trimmed(*text);
   std::replace(value.begin(), value.end(), '\t', ' ');
   ProbeResult r = satisfies(p.expect, value) ? compliant(p.key, describe(p.expect), value)
                                              : drifted(p.key, describe(p.expect), value);
   r.details["path"] = path;
-  return {r};
+  return single(r);
 }
 
 // ---- systemd_unit ---------------------------------------------------------------------------
@@ -64,7 +64,7 @@ bool isEnabledState(const std::string& s) {
 std::vector<ProbeResult> systemdUnit(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::SystemdUnitProbe>();
   auto st = ctx.live.unitState(p.unit);
-  if (!st.ok() && st.error().code != LiveErrc::NotFound) return {liveFailure(p.unit, st.error())};
+  if (!st.ok() && st.error().code != LiveErrc::NotFound) return single(liveFailure(p.unit, st.error()));
   const bool found = st.ok() && st->loaded;
   const std::string active = found ? st->active_state : "not-found";
   const std::string enabled = found ? st->unit_file_state : "not-found";
@@ -82,7 +82,7 @@ std::vector<ProbeResult> systemdUnit(const rules::ProbeSpec& spec, ProbeContext&
   }
   ProbeResult r = ok ? compliant(p.unit, expected, actual) : drifted(p.unit, expected, actual);
   if (st.ok()) r.details["load_state"] = st->load_state;
-  return {r};
+  return single(r);
 }
 
 // ---- process_running ------------------------------------------------------------------------
@@ -92,7 +92,7 @@ constexpr std::size_t kMaxProcesses = 100000;
 std::vector<ProbeResult> processRunning(const rules::ProbeSpec& spec, ProbeContext& ctx) {
   const auto& p = *spec.as<rules::ProcessRunningProbe>();
   auto list = ctx.files.listDir("/proc");
-  if (!list.ok()) return {probeError(p.name, "cannot list /proc: " + list.error().message)};
+  if (!list.ok()) return single(probeError(p.name, "cannot list /proc: " + list.error().message));
   int count = 0;
   std::size_t seen = 0;
   for (const auto& e : *list) {
@@ -142,7 +142,7 @@ std::vector<ProbeResult> portListening(const rules::ProbeSpec& spec, ProbeContex
     ++tables;
     collectPorts(*text, state, listening);
   }
-  if (tables == 0) return {probeError(proto, "cannot read /proc/net/" + proto + " or /proc/net/" + proto + "6")};
+  if (tables == 0) return single(probeError(proto, "cannot read /proc/net/" + proto + " or /proc/net/" + proto + "6"));
   std::vector<ProbeResult> out;
   for (const auto& range : p.ports) {
     for (unsigned port = range.first; port <= range.last; ++port) {
@@ -184,11 +184,11 @@ std::vector<ProbeResult> diskUsage(const rules::ProbeSpec& spec, ProbeContext& c
 
 std::vector<ProbeResult> timeSync(const rules::ProbeSpec&, ProbeContext& ctx) {
   auto ts = ctx.live.timeSync();
-  if (!ts.ok()) return {liveFailure("time", ts.error())};
+  if (!ts.ok()) return single(liveFailure("time", ts.error()));
   ProbeResult r = ts->synchronized ? compliant("time", "synchronized", "synchronized")
                                    : drifted("time", "synchronized", "not synchronized");
   r.details["ntp_enabled"] = ts->ntp_enabled ? "yes" : "no";
-  return {r};
+  return single(r);
 }
 
 // ---- cert_expiry ----------------------------------------------------------------------------
@@ -199,13 +199,13 @@ std::vector<ProbeResult> certExpiry(const rules::ProbeSpec& spec, ProbeContext& 
   std::string pem;
   if (!p.path.empty()) {
     auto text = ctx.files.readFile(p.path, 1 << 20);
-    if (!text.ok()) return {probeError(target, p.path + ": " + text.error().message)};
+    if (!text.ok()) return single(probeError(target, p.path + ": " + text.error().message));
     pem = std::move(*text);
   } else {
     // The agent's own certificate is an agent path (config), not a host path.
-    if (ctx.agent_client_cert_file.empty()) return {notApplicable(target, p.agent_file + " is not configured")};
+    if (ctx.agent_client_cert_file.empty()) return single(notApplicable(target, p.agent_file + " is not configured"));
     std::ifstream in(ctx.agent_client_cert_file, std::ios::binary);
-    if (!in) return {probeError(target, "cannot read " + ctx.agent_client_cert_file)};
+    if (!in) return single(probeError(target, "cannot read " + ctx.agent_client_cert_file));
     std::ostringstream s;
     s << in.rdbuf();
     pem = s.str();
@@ -213,7 +213,7 @@ std::vector<ProbeResult> certExpiry(const rules::ProbeSpec& spec, ProbeContext& 
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   X509* cert = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
   BIO_free(bio);
-  if (!cert) return {probeError(target, "no PEM certificate found")};
+  if (!cert) return single(probeError(target, "no PEM certificate found"));
   const time_t now = std::chrono::system_clock::to_time_t(ctx.clock.wallNow());
   ASN1_TIME* now_asn1 = ASN1_TIME_set(nullptr, now);
   int days = 0, secs = 0;
@@ -228,13 +228,13 @@ std::vector<ProbeResult> certExpiry(const rules::ProbeSpec& spec, ProbeContext& 
   }
   ASN1_TIME_free(now_asn1);
   X509_free(cert);
-  if (!diff_ok) return {probeError(target, "cannot compare the certificate's notAfter with the clock")};
+  if (!diff_ok) return single(probeError(target, "cannot compare the certificate's notAfter with the clock"));
   const std::string expected = "valid for at least " + std::to_string(p.min_days) + " days";
   const std::string actual = (days < 0 || (days == 0 && secs < 0)) ? "expired" : std::to_string(days) + " days left";
   ProbeResult r = (days > p.min_days || (days == p.min_days && secs >= 0)) ? compliant(target, expected, actual)
                                                                            : drifted(target, expected, actual);
   r.details["not_after"] = not_after;
-  return {r};
+  return single(r);
 }
 
 // ---- nixos_generation -----------------------------------------------------------------------
@@ -243,13 +243,13 @@ std::vector<ProbeResult> nixosGeneration(const rules::ProbeSpec&, ProbeContext& 
   const std::string expected = "a /nix/store path";
   auto resolved = ctx.files.resolve("/run/current-system");
   if (!resolved.ok()) {
-    if (resolved.error().code == platform::FsErrc::NotFound) return {drifted("system", expected, "absent")};
-    return {probeError("system", "/run/current-system: " + resolved.error().message)};
+    if (resolved.error().code == platform::FsErrc::NotFound) return single(drifted("system", expected, "absent"));
+    return single(probeError("system", "/run/current-system: " + resolved.error().message));
   }
   const bool in_store = resolved->rfind("/nix/store/", 0) == 0 && resolved->size() > 11;
   ProbeResult r = in_store ? compliant("system", expected, *resolved) : drifted("system", expected, *resolved);
   if (auto link = ctx.files.readLink("/run/current-system"); link.ok()) r.details["link"] = *link;
-  return {r};
+  return single(r);
 }
 
 // ---- command --------------------------------------------------------------------------------
@@ -262,9 +262,9 @@ std::vector<ProbeResult> commandProbe(const rules::ProbeSpec& spec, ProbeContext
   cmd.timeout = p.timeout.value_or(ctx.command_timeout);
   cmd.max_output_bytes = 256 * 1024;
   auto res = ctx.commands.run(cmd);
-  if (!res.ok()) return {probeError(target, res.error().message)};
-  if (res->timed_out) return {probeError(target, p.argv[0] + " timed out")};
-  if (res->term_signal) return {probeError(target, p.argv[0] + " killed by signal " + std::to_string(res->term_signal))};
+  if (!res.ok()) return single(probeError(target, res.error().message));
+  if (res->timed_out) return single(probeError(target, p.argv[0] + " timed out"));
+  if (res->term_signal) return single(probeError(target, p.argv[0] + " killed by signal " + std::to_string(res->term_signal)));
   std::string expected = "exit " + std::to_string(p.expect_exit);
   if (p.expect_output) expected += ", output matching " + *p.expect_output;
   const bool exit_ok = res->exit_code == p.expect_exit;
@@ -272,7 +272,7 @@ std::vector<ProbeResult> commandProbe(const rules::ProbeSpec& spec, ProbeContext
   std::string actual = "exit " + std::to_string(res->exit_code);
   if (p.expect_output) actual += out_ok ? ", output matched" : ", output did not match";
   // Command output is not quoted: it may hold anything, secrets included.
-  return {exit_ok && out_ok ? compliant(target, expected, actual) : drifted(target, expected, actual)};
+  return single(exit_ok && out_ok ? compliant(target, expected, actual) : drifted(target, expected, actual));
 }
 
 }  // namespace
