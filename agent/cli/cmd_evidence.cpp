@@ -18,6 +18,7 @@
 #include "cli/exit_codes.h"
 #include "cli/setup.h"
 #include "cli/store_reader.h"
+#include "core/atomic_file.h"
 #include "evidence/export.h"
 #include "evidence/keys.h"
 #include "evidence/record.h"
@@ -105,9 +106,9 @@ core::Status<Failure> writeFileAtomically(const std::string& output, const std::
   const std::string tmp = output + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return core::fail(Failure{kExitRuntime, tmp + ": " + std::strerror(errno)});
-  const bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-                       ::fsync(fd) == 0;
-  const int saved = errno;
+  const int write_error = core::writeFully(fd, content);
+  const bool written = write_error == 0 && ::fsync(fd) == 0;
+  const int saved = write_error != 0 ? write_error : errno;
   ::close(fd);
   if (!written || ::rename(tmp.c_str(), output.c_str()) != 0) {
     const int err = written ? errno : saved;

@@ -1,10 +1,13 @@
 // `run --once`: one full cycle: checks, then healing through the executor chosen by the mode
 // (dry-run plans; live acts behind the guards), all of it recorded as evidence.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "cli/commands.h"
 #include "cli/evidence_session.h"
@@ -20,14 +23,17 @@
 namespace cli {
 namespace {
 
-// What the last cycle recorded (finding statuses, rules version, snapshot time).
-constexpr const char* kRecordedStateFile = "recorded.json";
-
 // Prunes what central command holds and retention allows; returns the evidence health flags.
 std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, EvidenceSession& session) {
   const auto log = core::log::logger("evidence");
   bool over_cap = false;
-  auto outbox = evidence::Outbox::open(outboxDir(cfg), *session.storage);
+  const std::string dir = outboxDir(cfg);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    log->error("evidence outbox: cannot create {}: {} (nothing is pruned)", dir, std::strerror(errno));
+    return evidence::healthFlags(*session.writer, false);
+  }
+  core::PosixStateDir outbox_dir(dir);
+  auto outbox = evidence::Outbox::open(outbox_dir, *session.storage);
   if (!outbox.ok()) {
     log->error("evidence outbox: {} (nothing is pruned)", outbox.error().message);
   } else {
@@ -127,7 +133,8 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   facts.heal_records_written = !cfg.healing.dry_run;  // live: each one at the time of its action
 
   // The cycle's evidence in the order it happens: what the checks saw, the heals, the re-check.
-  evidence::CycleRecorder recorder(writer, cfg.state_dir + "/" + kRecordedStateFile, std::chrono::system_clock::now());
+  core::PosixStateDir state_dir(cfg.state_dir);
+  evidence::CycleRecorder recorder(writer, state_dir, std::chrono::system_clock::now());
   Report report{modeName(cfg), facts.tier, agent->rules.version, runActiveChecks(*agent, env), {}};
   auto observed = recorder.observe(facts, report.findings);
   if (!observed.ok() && !cfg.healing.dry_run) {

@@ -176,7 +176,8 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
   out["bytes"] = bytes;
   if (bytes > (static_cast<std::uint64_t>(cfg.evidence.max_disk_mb) << 20)) out["flags"].push_back(evidence::kDiskCapFlag);
 
-  auto outbox = evidence::Outbox::open(outboxDir(cfg), **storage, false);
+  core::PosixStateDir outbox_dir(outboxDir(cfg));  // read only: a missing directory is nothing acked
+  auto outbox = evidence::Outbox::open(outbox_dir, **storage);
   if (!outbox.ok()) {
     problems.push_back("evidence outbox: " + outbox.error().message);
   } else {

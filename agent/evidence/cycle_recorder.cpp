@@ -2,13 +2,8 @@
 
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
-#include "core/atomic_file.h"
 #include "evidence/canonical_json.h"
 #include "evidence/record.h"
 #include "evidence/retention.h"
@@ -135,13 +130,11 @@ json statusCounts(const std::vector<checks::Finding>& findings) {
 
 }  // namespace
 
-CycleRecorder::CycleRecorder(Writer& writer, std::string state_path, core::Clock::WallTime now)
-    : writer_(writer), state_path_(std::move(state_path)), now_(now) {
-  std::ifstream in(state_path_);
-  if (in) {
-    std::stringstream text;
-    text << in.rdbuf();
-    const json doc = json::parse(text.str(), nullptr, false);
+CycleRecorder::CycleRecorder(Writer& writer, core::StateDir& state, core::Clock::WallTime now)
+    : writer_(writer), state_dir_(state), now_(now) {
+  const auto text = state_dir_.read(kRecordedStateFile);
+  if (text.ok() && *text) {
+    const json doc = json::parse(**text, nullptr, false);
     // A damaged state file only means this cycle records a snapshot: never an error.
     if (!doc.is_discarded() && doc.is_object()) {
       state_.present = true;
@@ -325,18 +318,19 @@ core::Result<CycleRecorded, RecordError> CycleRecorder::finish(const CycleFacts&
   state_.quiet_plans = std::move(quiet_plans);
   json doc{{"rules_version", state_.rules_version}, {"last_snapshot", state_.last_snapshot},
            {"statuses", state_.statuses}, {"quiet_plans", state_.quiet_plans}};
-  if (!core::replaceFileAtomic(state_path_, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n").ok()) {
-    return core::fail(RecordError{RecordErrc::State, "cannot write " + state_path_ + ": " + std::strerror(errno)});
+  if (auto saved = state_dir_.replace(kRecordedStateFile, doc.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
+      !saved.ok()) {
+    return core::fail(RecordError{RecordErrc::State, saved.error()});
   }
   return out_;
 }
 
-core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::string& state_path,
+core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, core::StateDir& state,
                                                      const CycleFacts& facts,
                                                      const std::vector<checks::Finding>& findings,
                                                      const std::vector<healing::ActionRecord>& actions,
                                                      core::Clock::WallTime now) {
-  CycleRecorder recorder(writer, state_path, now);
+  CycleRecorder recorder(writer, state, now);
   if (auto st = recorder.observe(facts, findings); !st.ok()) return core::fail(st.error());
   return recorder.finish(facts, findings, nullptr, actions);
 }

@@ -18,10 +18,14 @@
 #include "checks/finding.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/state_dir.h"
 #include "evidence/writer.h"
 #include "healing/action_record.h"
 
 namespace evidence {
+
+/// The file in state_dir where the recorder keeps what the last cycle recorded.
+inline constexpr const char* kRecordedStateFile = "recorded.json";
 
 /// A heal record's diff is cut to this many bytes (with diff_sha256 of the whole and
 /// diff_truncated), so one huge file cannot make a record exceed the line limit.
@@ -79,9 +83,10 @@ using RecordError = core::Error<RecordErrc>;
 /// it. A pair whose check did not run, or ended in error, stays as it was (nothing is known).
 class CycleRecorder {
  public:
-  /// Loads what the last cycle recorded from `state_path` (a missing or damaged file means a
-  /// snapshot now and no changes). `now` decides whether this cycle records a snapshot.
-  CycleRecorder(Writer& writer, std::string state_path, core::Clock::WallTime now);
+  /// Loads what the last cycle recorded from `state`'s kRecordedStateFile (a missing, damaged or
+  /// unreadable file means a snapshot now and no changes). `now` decides whether this cycle
+  /// records a snapshot. `state` must outlive the recorder.
+  CycleRecorder(Writer& writer, core::StateDir& state, core::Clock::WallTime now);
 
   /// Before healing: a `rules` record when the rule set changed, then the finding records of
   /// what changed since the last recorded cycle.
@@ -114,7 +119,7 @@ class CycleRecorder {
   core::Status<RecordError> recordChanges(const std::vector<checks::Finding>& findings);
 
   Writer& writer_;
-  std::string state_path_;
+  core::StateDir& state_dir_;
   core::Clock::WallTime now_;
   State state_;
   bool snapshot_due_ = false;
@@ -123,7 +128,7 @@ class CycleRecorder {
 
 /// The whole cycle at once, with no re-check (dry-run, and tests): observe, then finish with
 /// the same findings.
-core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, const std::string& state_path,
+core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, core::StateDir& state,
                                                      const CycleFacts& facts,
                                                      const std::vector<checks::Finding>& findings,
                                                      const std::vector<healing::ActionRecord>& actions,

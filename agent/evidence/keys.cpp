@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/atomic_file.h"
 #include "platform/unique_fd.h"
 
 namespace evidence {
@@ -100,8 +101,9 @@ core::Status<KeyError> writeNew(const std::string& dir, const std::string& name,
   {
     platform::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
     if (!fd) return core::fail(ioError("cannot create", tmp));
-    if (::fchmod(fd.get(), mode) != 0 || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
-        ::fsync(fd.get()) != 0) {
+    int written = 0;
+    if (::fchmod(fd.get(), mode) != 0 || (written = core::writeFully(fd.get(), text)) != 0 || ::fsync(fd.get()) != 0) {
+      if (written != 0) errno = written;
       const auto err = ioError("cannot write", tmp);
       ::unlink(tmp.c_str());
       return core::fail(err);

@@ -1,27 +1,14 @@
 #include "evidence/outbox.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
-#include "core/atomic_file.h"
 #include "evidence/record.h"
 
 namespace evidence {
 namespace {
 
-OutboxError ioError(const std::string& what, const std::string& path) {
-  return {OutboxErrc::Io, what + " " + path + ": " + std::strerror(errno)};
-}
-
-// tmp + fsync + rename + directory fsync: the cursor is either the old or the new one.
 // The sorted segment names of the store.
 core::Result<std::vector<std::string>, OutboxError> segmentNames(const Storage& evidence) {
   auto listed = evidence.list();
@@ -70,26 +57,19 @@ core::Result<std::optional<std::string>, OutboxError> hashOf(const Storage& evid
 
 }  // namespace
 
-core::Result<Outbox, OutboxError> Outbox::open(const std::string& outbox_dir, const Storage& evidence, bool create) {
-  if (create && ::mkdir(outbox_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return core::fail(ioError("cannot create", outbox_dir));
-  }
-  const std::string path = outbox_dir + "/" + kCursorFile;
-  std::ifstream in(path);
-  if (!in) {
-    if (errno == ENOENT) return Outbox(outbox_dir, evidence, 0);
-    return core::fail(ioError("cannot read", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+core::Result<Outbox, OutboxError> Outbox::open(core::StateDir& dir, const Storage& evidence) {
+  const std::string path = dir.pathOf(kCursorFile);
+  auto text = dir.read(kCursorFile);
+  if (!text.ok()) return core::fail(OutboxError{OutboxErrc::Io, text.error()});
+  if (!*text) return Outbox(dir, evidence, 0);
+  const auto doc = nlohmann::json::parse(**text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("acked_seq") || !doc["acked_seq"].is_number_unsigned() ||
       !doc.contains("acked_hash") || !doc["acked_hash"].is_string()) {
     return core::fail(OutboxError{OutboxErrc::Invalid, path + ": not an outbox cursor ({\"acked_seq\": N, "
                                                            "\"acked_hash\": H}); remove it to upload everything again"});
   }
   const auto acked = doc["acked_seq"].get<std::uint64_t>();
-  Outbox outbox(outbox_dir, evidence, acked);
+  Outbox outbox(dir, evidence, acked);
   if (acked > 0) {
     auto hash = hashOf(evidence, acked);
     if (!hash.ok()) return core::fail(std::move(hash.error()));
@@ -156,7 +136,8 @@ core::Status<OutboxError> Outbox::acknowledge(std::uint64_t seq, std::uint64_t d
                                                            ", which the evidence store does not hold"});
   }
   const nlohmann::json doc{{"acked_seq", seq}, {"acked_hash", **hash}};
-  if (auto st = core::replaceFileAtomic(dir_ + "/" + kCursorFile, doc.dump() + "\n"); !st.ok()) {
+  // Atomic and durable (StateDir::replace): the cursor is either the old or the new one.
+  if (auto st = dir_->replace(kCursorFile, doc.dump() + "\n"); !st.ok()) {
     return core::fail(OutboxError{OutboxErrc::Io, st.error()});
   }
   acked_ = seq;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/state_dir.h"
 #include "evidence/storage.h"
 
 namespace evidence {
@@ -28,14 +29,13 @@ struct Batch {
 
 class Outbox {
  public:
-  /// Reads the cursor in `outbox_dir` (created 0700 when missing; no cursor yet: nothing acked).
-  /// The cursor names the acknowledged record's hash too: a cursor that does not match the
-  /// chain in `evidence` (a restored or replaced store) counts as nothing acknowledged, so
+  /// Reads the cursor (kCursorFile) in `dir`, the outbox's directory (no cursor yet: nothing
+  /// acked). The cursor names the acknowledged record's hash too: a cursor that does not match
+  /// the chain in `evidence` (a restored or replaced store) counts as nothing acknowledged, so
   /// nothing is pruned and everything is sent again; cursorProblem() says why. Fails Io, or
-  /// Invalid for a cursor file that is not {"acked_seq": N, "acked_hash": H} (named).
-  /// `create` false (read-only commands): a missing directory is not made, and means nothing acked.
-  static core::Result<Outbox, OutboxError> open(const std::string& outbox_dir, const Storage& evidence,
-                                                bool create = true);
+  /// Invalid for a cursor file that is not {"acked_seq": N, "acked_hash": H} (named). `dir` and
+  /// `evidence` must outlive the outbox; creating the directory is the caller's.
+  static core::Result<Outbox, OutboxError> open(core::StateDir& dir, const Storage& evidence);
 
   std::uint64_t ackedSeq() const { return acked_; }
   /// Why the stored cursor was not trusted ("" when it was, or there was none).
@@ -54,9 +54,9 @@ class Outbox {
   core::Status<OutboxError> acknowledge(std::uint64_t seq, std::uint64_t durable_seq);
 
  private:
-  Outbox(std::string dir, const Storage& evidence, std::uint64_t acked)
-      : dir_(std::move(dir)), evidence_(&evidence), acked_(acked) {}
-  std::string dir_;
+  Outbox(core::StateDir& dir, const Storage& evidence, std::uint64_t acked)
+      : dir_(&dir), evidence_(&evidence), acked_(acked) {}
+  core::StateDir* dir_;
   const Storage* evidence_;
   std::uint64_t acked_;
   std::string problem_;

@@ -4,7 +4,7 @@
 #include "evidence/verifier.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_evidence_storage.h"
-#include "support/temp_dir.h"
+#include "fakes/fake_state_dir.h"
 
 using nlohmann::json;
 
@@ -25,14 +25,14 @@ struct Fixture {
   fakes::FakeEvidenceStorage storage;
   fakes::FakeClock clock;
   evidence::Ed25519Signer signer{evidence::Seed{3}};
-  testsupport::TempDir dir;
   std::unique_ptr<evidence::Writer> writer;
   Fixture() {
     auto w = evidence::Writer::open(storage, signer, clock, {"s", "a", "dry_run", "0.1.0", "r", "c"});
     REQUIRE(w.ok());
     writer = std::move(w.value());
   }
-  std::string state() const { return (dir.path() / "recorded.json").string(); }
+  fakes::FakeStateDir state_dir;
+  core::StateDir& state() { return state_dir; }
   evidence::CycleRecorded cycle(const std::vector<checks::Finding>& findings,
                                 const std::vector<healing::ActionRecord>& actions = {}) {
     evidence::CycleFacts facts;
@@ -291,4 +291,36 @@ TEST_CASE("an unchanged not_in_tier plan is recorded once, then again only when 
   CHECK(daily.snapshot);
   CHECK(heals(daily) == 1);
   CHECK(evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt}).intact());
+}
+
+TEST_CASE("the recorder's state: saved after the commit, a failed save named with its reason, a damaged one a snapshot") {
+  Fixture fx;
+  using S = checks::Status;
+  auto first = fx.cycle({finding("A-1", "/etc/a", S::Drifted)});
+  CHECK(first.snapshot);
+  REQUIRE(fx.state_dir.content(evidence::kRecordedStateFile));
+  const json saved = json::parse(*fx.state_dir.content(evidence::kRecordedStateFile));
+  CHECK(saved["rules_version"] == "v1");
+  CHECK(saved["statuses"].size() == 1);
+
+  // The evidence is committed before the state is saved: a failed save is an error naming the
+  // file and why (not a stale errno), and the records stay.
+  fx.state_dir.failNextReplaces(1);
+  evidence::CycleFacts facts;
+  facts.tier = "standard";
+  facts.rules_version = "v1";
+  auto failed = evidence::recordCycle(*fx.writer, fx.state(), facts, {finding("A-1", "/etc/a", S::Compliant)}, {},
+                                      fx.clock.wallNow());
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == evidence::RecordErrc::State);
+  CHECK(failed.error().message == "cannot write fake-state/recorded.json: No space left on device (fake)");
+  CHECK(json::parse(*fx.state_dir.content(evidence::kRecordedStateFile)) == saved);
+  CHECK(evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt}).intact());
+
+  // Damaged or unreadable: this cycle records a snapshot (all of it), never an error.
+  fx.state_dir.put(evidence::kRecordedStateFile, "{not json");
+  CHECK(fx.cycle({finding("A-1", "/etc/a", S::Compliant)}).snapshot);
+  CHECK_FALSE(fx.cycle({finding("A-1", "/etc/a", S::Compliant)}).snapshot);
+  fx.state_dir.failReads(true);
+  CHECK(fx.cycle({finding("A-1", "/etc/a", S::Compliant)}).snapshot);
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -9,6 +10,7 @@
 #include "evidence/writer.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_evidence_storage.h"
+#include "fakes/fake_state_dir.h"
 #include "support/temp_dir.h"
 
 using nlohmann::json;
@@ -20,9 +22,11 @@ struct Fixture {
   fakes::FakeClock clock;
   evidence::Ed25519Signer signer{evidence::Seed{5}};
   testsupport::TempDir dir;
+  core::PosixStateDir state{outboxDir()};
   std::unique_ptr<evidence::Writer> writer;
 
   explicit Fixture(std::uint64_t segment_bytes = 1 << 20) {
+    std::filesystem::create_directory(outboxDir());
     auto opened = evidence::Writer::open(storage, signer, clock, {"s", "a", "dry_run", "0.1.0", "r", "c"},
                                          {segment_bytes});
     REQUIRE(opened.ok());
@@ -41,7 +45,7 @@ struct Fixture {
 TEST_CASE("the outbox hands out durable records in order and its cursor survives a restart") {
   Fixture fx(1500);
   const auto durable = fx.add(30);
-  auto outbox = evidence::Outbox::open(fx.outboxDir(), fx.storage);
+  auto outbox = evidence::Outbox::open(fx.state, fx.storage);
   REQUIRE(outbox.ok());
   CHECK(outbox->ackedSeq() == 0);
   auto batch = outbox->nextBatch(10, 1 << 20, durable);
@@ -63,7 +67,7 @@ TEST_CASE("the outbox hands out durable records in order and its cursor survives
   REQUIRE_FALSE(ahead.ok());
   CHECK(ahead.error().code == evidence::OutboxErrc::Ahead);
 
-  auto reopened = evidence::Outbox::open(fx.outboxDir(), fx.storage);
+  auto reopened = evidence::Outbox::open(fx.state, fx.storage);
   REQUIRE(reopened.ok());
   CHECK(reopened->ackedSeq() == 10);
   auto next = reopened->nextBatch(1000, 1 << 20, durable);
@@ -75,14 +79,14 @@ TEST_CASE("a cursor that does not match this chain counts as nothing acknowledge
   Fixture fx(1500);
   const auto durable = fx.add(30);
   {
-    auto outbox = evidence::Outbox::open(fx.outboxDir(), fx.storage);
+    auto outbox = evidence::Outbox::open(fx.state, fx.storage);
     REQUIRE(outbox->acknowledge(20, durable).ok());
   }
-  CHECK(evidence::Outbox::open(fx.outboxDir(), fx.storage)->ackedSeq() == 20);
+  CHECK(evidence::Outbox::open(fx.state, fx.storage)->ackedSeq() == 20);
   // Another store (or a restored one) under the same cursor: seq 20 has another hash there.
   std::ofstream(fx.outboxDir() + "/cursor.json", std::ios::trunc)
       << "{\"acked_seq\":20,\"acked_hash\":\"" << std::string(64, 'e') << "\"}";
-  auto reopened = evidence::Outbox::open(fx.outboxDir(), fx.storage);
+  auto reopened = evidence::Outbox::open(fx.state, fx.storage);
   REQUIRE(reopened.ok());
   CHECK(reopened->ackedSeq() == 0);
   CHECK(reopened->cursorProblem().find("seq 20") != std::string::npos);
@@ -95,12 +99,41 @@ TEST_CASE("a cursor that does not match this chain counts as nothing acknowledge
 
 TEST_CASE("a damaged cursor is an error that names the file, not a silent reset") {
   Fixture fx;
-  REQUIRE(evidence::Outbox::open(fx.outboxDir(), fx.storage).ok());
+  REQUIRE(evidence::Outbox::open(fx.state, fx.storage).ok());
   std::ofstream(fx.outboxDir() + "/cursor.json") << "{\"acked_seq\": -3}";
-  auto bad = evidence::Outbox::open(fx.outboxDir(), fx.storage);
+  auto bad = evidence::Outbox::open(fx.state, fx.storage);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == evidence::OutboxErrc::Invalid);
   CHECK(bad.error().message.find("cursor.json") != std::string::npos);
+}
+
+TEST_CASE("a cursor that cannot be saved or read: an error, and the cursor does not move") {
+  Fixture fx;
+  const auto durable = fx.add(10);
+  fakes::FakeStateDir state;
+  auto outbox = evidence::Outbox::open(state, fx.storage);
+  REQUIRE(outbox.ok());
+  REQUIRE(outbox->acknowledge(4, durable).ok());
+  REQUIRE(state.content(evidence::kCursorFile));
+  CHECK(json::parse(*state.content(evidence::kCursorFile))["acked_seq"] == 4);
+
+  state.failNextReplaces(1);
+  auto failed = outbox->acknowledge(8, durable);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == evidence::OutboxErrc::Io);
+  CHECK(failed.error().message.find("fake-state/cursor.json: No space left on device") != std::string::npos);
+  CHECK(outbox->ackedSeq() == 4);  // not acknowledged in memory what is not saved
+  CHECK(json::parse(*state.content(evidence::kCursorFile))["acked_seq"] == 4);
+  REQUIRE(outbox->acknowledge(8, durable).ok());
+  CHECK(evidence::Outbox::open(state, fx.storage)->ackedSeq() == 8);
+
+  // A cursor that exists but cannot be read is not "nothing acknowledged" (which would resend
+  // everything and let nothing be pruned): it is an error.
+  state.failReads(true);
+  auto unreadable = evidence::Outbox::open(state, fx.storage);
+  REQUIRE_FALSE(unreadable.ok());
+  CHECK(unreadable.error().code == evidence::OutboxErrc::Io);
+  CHECK(unreadable.error().message.find("cursor.json") != std::string::npos);
 }
 
 TEST_CASE("retention prunes only old, acknowledged segments, records it first, and the chain still verifies") {
