@@ -92,7 +92,7 @@ int guardControl(const GlobalOptions& global, const HealOptions& options) {
   if (auto st = guards->save(); !st.ok()) return reportFailure({kExitRuntime, "healing guards: " + st.error().message});
   auto host = openHost(*cfg);
   if (!host.ok()) return reportFailure(host.error());
-  auto session = openEvidence(*cfg, provenanceFor(*cfg, applianceId(*cfg, (*host)->env().files), ""));
+  auto session = openEvidence(*cfg, provenanceFor(*cfg, applianceId(*cfg, (*host)->env().files), ""), clock);
   if (!session.ok()) return reportFailure(session.error());
   auto durable = session->writer->appendDurable(evidence::Kind::Lifecycle, operatorActor(), body);
   if (!durable.ok()) return reportFailure({kExitRuntime, "evidence: " + durable.error().message});
@@ -120,7 +120,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
   auto host = openHost(cfg);
   if (!host.ok()) return reportFailure(host.error());
   const platform::HostEnv env = (*host)->env();
-  auto session = openEvidence(cfg, provenanceFor(cfg, applianceId(cfg, env.files), agent->rules.version));
+  auto session = openEvidence(cfg, provenanceFor(cfg, applianceId(cfg, env.files), agent->rules.version), env.clock);
   if (!session.ok()) return reportFailure(session.error());
   evidence::Writer& writer = *session->writer;
   const std::string actor = operatorActor();

@@ -24,7 +24,8 @@ namespace cli {
 namespace {
 
 // Prunes what central command holds and retention allows; returns the evidence health flags.
-std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, EvidenceSession& session) {
+std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, EvidenceSession& session,
+                                                const core::Clock& clock) {
   const auto log = core::log::logger("evidence");
   bool over_cap = false;
   const std::string dir = outboxDir(cfg);
@@ -41,7 +42,7 @@ std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, 
     const evidence::RetentionPolicy policy{cfg.evidence.retention_days,
                                            static_cast<std::uint64_t>(cfg.evidence.max_disk_mb) << 20};
     auto kept = evidence::applyRetention(*session.storage, *session.writer, outbox->ackedSeq(),
-                                         session.clock->wallNow(), policy);
+                                         clock.wallNow(), policy);
     if (!kept.ok()) {
       log->error("evidence retention: {}", kept.error().message);
     } else {
@@ -108,16 +109,18 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
             cfg.host_root);
 
   const platform::HostEnv env = (*host)->env();
-  const auto started = std::chrono::system_clock::now();
-  const auto steady_start = std::chrono::steady_clock::now();
+  // One clock for the whole cycle (the host environment's): the records, the guards, the
+  // timeouts and the cycle's own times all read it.
+  const auto started = env.clock.wallNow();
+  const auto steady_start = env.clock.steadyNow();
 
   // Evidence first: every record of this cycle, the start included, is chained and signed.
-  auto session = openEvidence(cfg, provenanceFor(cfg, applianceId(cfg, env.files), agent->rules.version));
+  auto session = openEvidence(cfg, provenanceFor(cfg, applianceId(cfg, env.files), agent->rules.version), env.clock);
   if (!session.ok()) return reportFailure(session.error());
   evidence::Writer& writer = *session->writer;
   (void)writer.append(evidence::Kind::Lifecycle, "agent",
                       {{"event", "start"}, {"command", "run --once"}, {"pid", static_cast<std::int64_t>(::getpid())}});
-  const std::vector<std::string> health = applyEvidenceRetention(cfg, *session);
+  const std::vector<std::string> health = applyEvidenceRetention(cfg, *session, env.clock);
   sweepHostTemporaries(cfg, agent->rules, env.files, writer);
 
   evidence::CycleFacts facts;
@@ -134,7 +137,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
 
   // The cycle's evidence in the order it happens: what the checks saw, the heals, the re-check.
   core::PosixStateDir state_dir(cfg.state_dir);
-  evidence::CycleRecorder recorder(writer, state_dir, std::chrono::system_clock::now());
+  evidence::CycleRecorder recorder(writer, state_dir, env.clock.wallNow());
   Report report{modeName(cfg), facts.tier, agent->rules.version, runActiveChecks(*agent, env), {}};
   auto observed = recorder.observe(facts, report.findings);
   if (!observed.ok() && !cfg.healing.dry_run) {
@@ -163,7 +166,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
             report.rechecked ? " after healing" : "", report.actions.size());
 
   facts.duration_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - steady_start).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(env.clock.steadyNow() - steady_start).count();
   auto recorded = observed.ok() ? recorder.finish(facts, report.findings,
                                                   report.rechecked ? &report.findings_before : nullptr, report.actions)
                                 : core::Result<evidence::CycleRecorded, evidence::RecordError>(core::fail(observed.error()));

@@ -31,10 +31,9 @@ evidence::Provenance provenanceFor(const config::AgentConfig& cfg, const std::st
 }
 
 core::Result<EvidenceSession, Failure> openEvidence(const config::AgentConfig& cfg,
-                                                    const evidence::Provenance& provenance) {
+                                                    const evidence::Provenance& provenance, const core::Clock& clock) {
   const auto log = core::log::logger("evidence");
   EvidenceSession s;
-  s.clock = std::make_unique<core::SystemClock>();
   bool created = false;
   auto key = evidence::loadOrCreateKey(cfg.state_dir, &created);
   if (!key.ok()) return core::fail(Failure{kExitRuntime, "evidence key: " + key.error().message});
@@ -47,7 +46,7 @@ core::Result<EvidenceSession, Failure> openEvidence(const config::AgentConfig& c
   if (!storage.ok()) return core::fail(Failure{kExitRuntime, "evidence: " + storage.error().message});
   s.storage = std::move(*storage);
   const evidence::WriterOptions options{static_cast<std::uint64_t>(cfg.evidence.segment_kb) << 10};
-  auto writer = evidence::Writer::open(*s.storage, *s.key, *s.clock, provenance, options);
+  auto writer = evidence::Writer::open(*s.storage, *s.key, clock, provenance, options);
   if (!writer.ok()) return core::fail(Failure{kExitRuntime, "evidence: " + writer.error().message});
   s.writer = std::move(*writer);
   for (const auto& f : s.writer->recoveryFaults()) {

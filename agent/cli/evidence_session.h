@@ -17,7 +17,6 @@
 namespace cli {
 
 struct EvidenceSession {
-  std::unique_ptr<core::SystemClock> clock;
   std::unique_ptr<evidence::Ed25519Signer> key;
   std::unique_ptr<evidence::PosixStorage> storage;
   std::unique_ptr<evidence::Writer> writer;
@@ -34,9 +33,11 @@ std::string applianceId(const config::AgentConfig& cfg, const platform::HostFile
 evidence::Provenance provenanceFor(const config::AgentConfig& cfg, const std::string& appliance_id,
                                    const std::string& rules_version);
 
-/// Loads or makes the key and opens the writer (state_dir must exist and be locked). Fails with
-/// exit 3 (a key that is insecure or invalid, a damaged store, an I/O error), naming the file.
+/// Loads or makes the key and opens the writer (state_dir must exist and be locked), which
+/// stamps records with `clock` (the command's one clock, the host environment's: it must
+/// outlive the session). Fails with exit 3 (a key that is insecure or invalid, a damaged store,
+/// an I/O error), naming the file.
 core::Result<EvidenceSession, Failure> openEvidence(const config::AgentConfig& cfg,
-                                                    const evidence::Provenance& provenance);
+                                                    const evidence::Provenance& provenance, const core::Clock& clock);
 
 }  // namespace cli

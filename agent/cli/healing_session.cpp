@@ -57,7 +57,6 @@ void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention
 core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
                                                   const platform::HostEnv& env) {
   HealingSession s;
-  s.clock = std::make_unique<core::SystemClock>();
   s.sleeper = std::make_unique<core::SystemSleeper>();
   const healing::ExecutorSettings settings{cfg.healing.writable_paths, cfg.healing.command_timeout,
                                            cfg.checks.command_timeout, cfg.central.client_cert_file};
@@ -65,7 +64,7 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
     s.executor = std::make_unique<healing::DryRunExecutor>(env, agent.probes, settings);
     return s;
   }
-  auto guards = loadGuards(cfg, *s.clock);
+  auto guards = loadGuards(cfg, env.clock);
   if (!guards.ok()) return core::fail(std::move(guards.error()));
   s.syncs = std::make_unique<core::PendingSyncs>();
   s.guards = std::make_unique<healing::Guards>(std::move(*guards));
@@ -76,7 +75,7 @@ core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg
                                        p->second.empty() ? std::string("an operator") : p->second);
   }
   const std::string backups = cfg.state_dir + "/" + kBackupsDir;
-  pruneOldBackups(backups, cfg.healing.backup_retention, *s.clock);
+  pruneOldBackups(backups, cfg.healing.backup_retention, env.clock);
   s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings, backups, *s.sleeper, s.syncs.get());
   return s;
 }

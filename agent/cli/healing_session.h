@@ -38,7 +38,6 @@ core::Status<Failure> liveStateDirCheck(const config::AgentConfig& cfg);
 core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock);
 
 struct HealingSession {
-  std::unique_ptr<core::SystemClock> clock;
   std::unique_ptr<core::SystemSleeper> sleeper;
   /// Live only: the pass's pending syncs, shared by the guards' write-ahead save, the executor
   /// and the heal records, so that what can share a flush does (LiveExecutor: "Durability").
@@ -50,7 +49,8 @@ struct HealingSession {
 /// Removes the backups in `dir` older than `retention`; logs what it removed and any problem.
 void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention, const core::Clock& clock);
 
-/// The executor of the configured mode, and in live mode the guards. Fails as loadGuards.
+/// The executor of the configured mode, and in live mode the guards, on `env` and its clock.
+/// Fails as loadGuards.
 core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
                                                   const platform::HostEnv& env);
 
