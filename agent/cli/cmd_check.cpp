@@ -25,7 +25,7 @@ int runCheck(const GlobalOptions& global, const CheckOptions& options) {
                  core::didYouMean(*options.check_id, ids).c_str());
     return kExitUsage;
   }
-  auto host = openHost(cfg);
+  auto host = cycle::openHost(cfg);
   if (!host.ok()) return reportFailure(host.error());
 
   // Read-only and used in scripts: nothing above debug.
@@ -33,8 +33,8 @@ int runCheck(const GlobalOptions& global, const CheckOptions& options) {
                                   cfg.host_root);
 
   const platform::HostEnv env = (*host)->env();
-  Report report{modeName(cfg), std::string(config::toString(cfg.rules.tier)), set.version,
-                runActiveChecks(*agent, env, options.check_id)};
+  Report report{cycle::modeName(cfg), std::string(config::toString(cfg.rules.tier)), set.version,
+                cycle::runActiveChecks(*agent, env, options.check_id)};
   const std::string out = global.json ? renderJson(report) : renderTable(report, colorWanted(STDOUT_FILENO), options.verbose, tableWidth(STDOUT_FILENO));
   std::fwrite(out.data(), 1, out.size(), stdout);
   return hasDriftOrErrors(report) ? kExitDrift : kExitOk;

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/evidence_session.h"
+#include "cycle/evidence_session.h"
 #include "cli/exit_codes.h"
 #include "cli/setup.h"
 #include "cli/store_reader.h"
@@ -133,7 +133,7 @@ core::Result<std::vector<StoredLine>, Failure> sourceLines(const config::AgentCo
   auto lines = file ? readFileLines(*file) : readStoreLines(cfg, newest);
   if (lines.ok() && lines->empty()) {
     std::fprintf(stderr, "%s holds no records\n",
-                 file ? file->c_str() : ("the evidence store at " + evidenceDir(cfg)).c_str());
+                 file ? file->c_str() : ("the evidence store at " + cycle::evidenceDir(cfg)).c_str());
   }
   return lines;
 }
@@ -145,7 +145,7 @@ std::string dumpJson(const json& j) { return j.dump(-1, ' ', false, json::error_
 int runKeygen(const GlobalOptions& global) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return reportFailure(cfg.error());
-  auto lock = lockStateDir(*cfg);
+  auto lock = cycle::lockStateDir(*cfg);
   if (!lock.ok()) return reportFailure(lock.error());
   bool created = false;
   auto key = evidence::loadOrCreateKey(cfg->state_dir, &created);
@@ -206,7 +206,7 @@ int runEvidenceVerify(const GlobalOptions& global, const EvidenceVerifyOptions& 
       key = *k;
     }
     verdict = evidence::verifyStore(**storage, {*key, options.from});
-    what = evidenceDir(*cfg);
+    what = cycle::evidenceDir(*cfg);
   }
   const auto& f = verdict.failure;
   if (global.json) {
@@ -301,7 +301,7 @@ int runEvidenceShow(const GlobalOptions& global, const EvidenceShowOptions& opti
     if (!line.ok()) return reportFailure(line.error());
     found = std::move(*line);
   }
-  const std::string where = options.file ? *options.file : "the evidence store at " + evidenceDir(*cfg);
+  const std::string where = options.file ? *options.file : "the evidence store at " + cycle::evidenceDir(*cfg);
   if (!found) {
     std::fprintf(stderr, "no record with seq %llu in %s%s\n", static_cast<unsigned long long>(options.seq),
                  clean(where).c_str(), empty ? " (it holds no records)" : "");

@@ -41,7 +41,7 @@ std::string refsText(const rules::CheckRefs& r) {
 int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>& paths) {
   checks::ProbeRegistry probes;
   checks::registerBuiltinProbes(probes);
-  const auto known = knownTypes(probes);
+  const auto known = cycle::knownTypes(probes);
   int rc = kExitOk;
   nlohmann::ordered_json doc = nlohmann::ordered_json::array();
   for (const auto& path : paths) {
@@ -72,9 +72,9 @@ int runRulesValidate(const GlobalOptions& global, const std::vector<std::string>
 int runRulesCompile(const GlobalOptions& global) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return reportFailure(cfg.error());
-  auto lock = lockStateDir(*cfg);
+  auto lock = cycle::lockStateDir(*cfg);
   if (!lock.ok()) return reportFailure(lock.error());
-  auto agent = loadAgentWith(std::move(*cfg), true);
+  auto agent = cycle::loadAgentWith(std::move(*cfg), true);
   if (!agent.ok()) return reportFailure(agent.error());
   std::printf("%s: ok (%zu checks, %zu rules, %zu waivers); compiled into %s/cache\n",
               agent->config.rules.dir.c_str(), agent->rules.checks.size(), agent->rules.rules.size(),

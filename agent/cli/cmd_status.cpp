@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/evidence_session.h"
+#include "cycle/evidence_session.h"
 #include "cli/exit_codes.h"
-#include "cli/healing_session.h"
+#include "cycle/healing_session.h"
 #include "cli/setup.h"
 #include "cli/store_reader.h"
 #include "core/duration.h"
@@ -46,7 +46,7 @@ json tsOrNull(const std::optional<core::Clock::WallTime>& t) {
 
 json healingPart(const config::AgentConfig& cfg, const core::Clock& clock, std::vector<std::string>& problems) {
   json out{{"max_actions_per_hour", cfg.healing.max_actions_per_hour}};
-  auto guards = loadGuards(cfg, clock);
+  auto guards = cycle::loadGuards(cfg, clock);
   if (!guards.ok()) {
     problems.push_back(guards.error().message);
     out["error"] = guards.error().message;
@@ -73,7 +73,7 @@ json healingPart(const config::AgentConfig& cfg, const core::Clock& clock, std::
 }
 
 json backupsPart(const config::AgentConfig& cfg, std::vector<std::string>& problems) {
-  const std::string dir = cfg.state_dir + "/" + kBackupsDir;
+  const std::string dir = cfg.state_dir + "/" + cycle::kBackupsDir;
   json out{{"dir", dir}, {"files", 0}, {"oldest", nullptr}, {"retention", core::formatDuration(cfg.healing.backup_retention)}};
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
@@ -143,7 +143,7 @@ json undeliveredEntry(const evidence::ParsedRecord& rec) {
 
 json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& problems, json& last_cycle,
                   json& undelivered) {
-  json out{{"dir", evidenceDir(cfg)}, {"segments", 0}, {"bytes", 0}, {"max_disk_mb", cfg.evidence.max_disk_mb},
+  json out{{"dir", cycle::evidenceDir(cfg)}, {"segments", 0}, {"bytes", 0}, {"max_disk_mb", cfg.evidence.max_disk_mb},
            {"head_seq", 0}, {"head_ts", nullptr}, {"head_hash", nullptr}, {"acked_seq", 0}, {"flags", json::array()},
            {"public_key", nullptr}};
   auto fail = [&](const std::string& why) {
@@ -158,7 +158,7 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
     problems.push_back("evidence key: " + key.error().message);
     out["public_key_error"] = key.error().message;
   }
-  auto storage = evidence::PosixStorage::open(evidenceDir(cfg), false);
+  auto storage = evidence::PosixStorage::open(cycle::evidenceDir(cfg), false);
   if (!storage.ok()) {
     if (storage.error().code == evidence::StorageErrc::NotFound) return out;
     return fail("evidence: " + storage.error().message);
@@ -176,7 +176,7 @@ json evidencePart(const config::AgentConfig& cfg, std::vector<std::string>& prob
   out["bytes"] = bytes;
   if (bytes > (static_cast<std::uint64_t>(cfg.evidence.max_disk_mb) << 20)) out["flags"].push_back(evidence::kDiskCapFlag);
 
-  core::PosixStateDir outbox_dir(outboxDir(cfg));  // read only: a missing directory is nothing acked
+  core::PosixStateDir outbox_dir(cycle::outboxDir(cfg));  // read only: a missing directory is nothing acked
   auto outbox = evidence::Outbox::open(outbox_dir, **storage);
   if (!outbox.ok()) {
     problems.push_back("evidence outbox: " + outbox.error().message);
@@ -359,12 +359,12 @@ std::string humanText(const json& s) {
 int runStatus(const GlobalOptions& global) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return reportFailure(cfg.error());
-  startLogging(*cfg);
+  cycle::startLogging(*cfg);
   core::SystemClock clock;
   std::vector<std::string> problems;
   struct stat st{};
   json s{{"version", core::kAgentVersion},
-         {"mode", modeName(*cfg)},
+         {"mode", cycle::modeName(*cfg)},
          {"mode_source", std::string(config::toString(cfg->origin.dry_run_source))},
          {"tier", std::string(config::toString(cfg->rules.tier))},
          {"host_root", cfg->host_root},

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/evidence_session.h"
+#include "cycle/evidence_session.h"
 #include "cli/exit_codes.h"
 #include "evidence/record.h"
 
@@ -50,10 +50,10 @@ core::Result<std::vector<StoredLine>, Failure> segmentLines(const evidence::Stor
 }  // namespace
 
 core::Result<std::unique_ptr<evidence::PosixStorage>, Failure> openStoreReadOnly(const config::AgentConfig& cfg) {
-  auto storage = evidence::PosixStorage::open(evidenceDir(cfg), false);
+  auto storage = evidence::PosixStorage::open(cycle::evidenceDir(cfg), false);
   if (storage.ok()) return std::move(*storage);
   if (storage.error().code == evidence::StorageErrc::NotFound) {
-    return core::fail(Failure{kExitRuntime, "no evidence store at " + evidenceDir(cfg) +
+    return core::fail(Failure{kExitRuntime, "no evidence store at " + cycle::evidenceDir(cfg) +
                                                 " (nothing recorded there yet: check --state-dir / state_dir)"});
   }
   return core::fail(Failure{kExitRuntime, "evidence: " + storage.error().message});

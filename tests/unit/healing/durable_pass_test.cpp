@@ -1,12 +1,12 @@
 // A live pass's durability, end to end on the library: the real Guards (write-ahead intents),
-// the pass's PendingSyncs, cli::healRecorder, and the evidence writer on a storage that knows
+// the pass's PendingSyncs, cycle::healRecorder, and the evidence writer on a storage that knows
 // what a power cut would keep. Each heal record is written at once and made durable by the flush
 // the next action pays before its change anyway (with that action's intent and backup: one
 // flush for all): a record is durable before the next action changes anything, and the last one
 // before the pass ends (Writer::commitLater).
 #include <catch2/catch.hpp>
 
-#include "cli/healing_session.h"
+#include "cycle/healing_session.h"
 #include "evidence/verifier.h"
 #include "evidence/writer.h"
 #include "fakes/fake_clock.h"
@@ -116,7 +116,7 @@ TEST_CASE("live pass: each heal record is durable before the next action changes
   ProbingExecutor executor(p.storage, p.syncs);
   healing::HealOptions options;
   options.guards = &guards;
-  options.on_record = cli::healRecorder(*writer, p.findings, "agent", &p.syncs);
+  options.on_record = cycle::healRecorder(*writer, p.findings, "agent", &p.syncs);
   const auto actions = healing::healFindings(p.findings, p.set, rules::Tier::Standard, executor, options);
   REQUIRE(actions.size() == 3);
   // Action k+1 changed the host with records 1..k durable: its own flush before the change
@@ -146,7 +146,7 @@ TEST_CASE("live pass: a power cut between a heal and the next action loses only 
   Pass p;
   auto writer = p.openWriter();
   REQUIRE(writer->appendDurable(evidence::Kind::Lifecycle, "agent", {{"event", "start"}}).ok());
-  const auto record = cli::healRecorder(*writer, p.findings, "agent", &p.syncs);
+  const auto record = cycle::healRecorder(*writer, p.findings, "agent", &p.syncs);
   healing::ActionRecord healed;
   healed.rule_id = "R-1";
   healed.check_id = "C-1";
@@ -206,7 +206,7 @@ TEST_CASE("live pass: a failed flush before a change stops the pass and nothing 
   executor.fail_flush_at = 2;
   healing::HealOptions options;
   options.guards = &guards;
-  options.on_record = cli::healRecorder(*writer, p.findings, "agent", &p.syncs);
+  options.on_record = cycle::healRecorder(*writer, p.findings, "agent", &p.syncs);
   const auto actions = healing::healFindings(p.findings, p.set, rules::Tier::Standard, executor, options);
   REQUIRE(actions.size() == 3);
   CHECK(executor.durable_at_change.size() == 2);  // the third never ran

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "cli/setup.h"
+#include "cycle/foundation.h"
 #include "config/agent_config.h"
 #include "core/clock.h"
 #include "evidence/keys.h"
@@ -14,7 +14,7 @@
 #include "evidence/writer.h"
 #include "platform/host_files.h"
 
-namespace cli {
+namespace cycle {
 
 struct EvidenceSession {
   std::unique_ptr<evidence::Ed25519Signer> key;
@@ -35,9 +35,9 @@ evidence::Provenance provenanceFor(const config::AgentConfig& cfg, const std::st
 
 /// Loads or makes the key and opens the writer (state_dir must exist and be locked), which
 /// stamps records with `clock` (the command's one clock, the host environment's: it must
-/// outlive the session). Fails with exit 3 (a key that is insecure or invalid, a damaged store,
+/// outlive the session). A Runtime problem (a key that is insecure or invalid, a damaged store,
 /// an I/O error), naming the file.
-core::Result<EvidenceSession, Failure> openEvidence(const config::AgentConfig& cfg,
+core::Result<EvidenceSession, Problem> openEvidence(const config::AgentConfig& cfg,
                                                     const evidence::Provenance& provenance, const core::Clock& clock);
 
-}  // namespace cli
+}  // namespace cycle

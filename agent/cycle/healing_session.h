@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "checks/finding.h"
-#include "cli/setup.h"
+#include "cycle/foundation.h"
 #include "core/clock.h"
 #include "core/pending_syncs.h"
 #include "evidence/writer.h"
@@ -18,24 +18,24 @@
 #include "healing/guards.h"
 #include "platform/host_env.h"
 
-namespace cli {
+namespace cycle {
 
 inline constexpr const char* kGuardsFile = "guards.json";
 inline constexpr const char* kBackupsDir = "backups";
 
 /// Live only (nothing in dry-run), before anything is tried or recorded: whether this process
 /// can do what live healing needs: root (it chowns, writes root's files, runs systemctl), or for
-/// a host_root other than "/" (an image, a fixture) the owner of that root. Fails with exit 2
+/// a host_root other than "/" (an image, a fixture) the owner of that root. A Config problem,
 /// and one line.
-core::Status<Failure> livePreflight(const config::AgentConfig& cfg);
+core::Status<Problem> livePreflight(const config::AgentConfig& cfg);
 /// Live only, once the state_dir lock is held: state_dir is a directory (not a link) of this
 /// process's own uid that no group or other can write: its guards and backups decide what the
-/// agent does next. Fails with exit 2 and one line.
-core::Status<Failure> liveStateDirCheck(const config::AgentConfig& cfg);
+/// agent does next. A Config problem, one line.
+core::Status<Problem> liveStateDirCheck(const config::AgentConfig& cfg);
 
-/// The guards of state_dir with the configuration's limits. Fails with exit 3 for a guard
+/// The guards of state_dir with the configuration's limits. A Runtime problem for a guard
 /// file that cannot be read or is not guard state (named in the message).
-core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock);
+core::Result<healing::Guards, Problem> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock);
 
 struct HealingSession {
   std::unique_ptr<core::SystemSleeper> sleeper;
@@ -51,7 +51,7 @@ void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention
 
 /// The executor of the configured mode, and in live mode the guards, on `env` and its clock.
 /// Fails as loadGuards.
-core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
+core::Result<HealingSession, Problem> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
                                                   const platform::HostEnv& env);
 
 /// A hook for HealOptions::on_record: each record becomes a `heal` record by `actor`, with the
@@ -72,12 +72,5 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(
 void sweepHostTemporaries(const config::AgentConfig& cfg, const rules::RuleSet& rules, platform::HostFiles& files,
                           evidence::Writer& writer);
 
-/// The actor of what an operator's command does: "uid:N" (the real uid). Run by root through
-/// sudo, "uid:0 sudo_uid:M" adds the invoking user as sudo reports it (SUDO_UID): root can set
-/// any environment, so it is what sudo said, next to the uid that counts, never instead of it.
-/// A SUDO_UID seen by anyone but root is ignored (a user cannot claim to be someone else).
-std::string operatorActor();
-/// operatorActor for a given real uid and SUDO_UID value (nullptr: unset).
-std::string actorFor(unsigned uid, const char* sudo_uid);
 
-}  // namespace cli
+}  // namespace cycle

@@ -1,11 +1,10 @@
-#include "cli/evidence_session.h"
+#include "cycle/evidence_session.h"
 
-#include "cli/exit_codes.h"
 #include "config/config_hash.h"
 #include "core/log.h"
 #include "core/version.h"
 
-namespace cli {
+namespace cycle {
 
 std::string evidenceDir(const config::AgentConfig& cfg) { return cfg.state_dir + "/evidence"; }
 std::string outboxDir(const config::AgentConfig& cfg) { return cfg.state_dir + "/" + evidence::kOutboxDir; }
@@ -30,24 +29,24 @@ evidence::Provenance provenanceFor(const config::AgentConfig& cfg, const std::st
   return {cfg.site_id, appliance_id, modeName(cfg), core::kAgentVersion, rules_version, config::configHash(cfg)};
 }
 
-core::Result<EvidenceSession, Failure> openEvidence(const config::AgentConfig& cfg,
+core::Result<EvidenceSession, Problem> openEvidence(const config::AgentConfig& cfg,
                                                     const evidence::Provenance& provenance, const core::Clock& clock) {
   const auto log = core::log::logger("evidence");
   EvidenceSession s;
   bool created = false;
   auto key = evidence::loadOrCreateKey(cfg.state_dir, &created);
-  if (!key.ok()) return core::fail(Failure{kExitRuntime, "evidence key: " + key.error().message});
+  if (!key.ok()) return core::fail(Problem{ProblemKind::Runtime, "evidence key: " + key.error().message});
   s.key = std::move(*key);
   if (created) {
     log->info("evidence key created: {} (public key {})", evidence::privateKeyPath(cfg.state_dir),
               evidence::toHex(s.key->publicKey()));
   }
   auto storage = evidence::PosixStorage::open(evidenceDir(cfg), true);
-  if (!storage.ok()) return core::fail(Failure{kExitRuntime, "evidence: " + storage.error().message});
+  if (!storage.ok()) return core::fail(Problem{ProblemKind::Runtime, "evidence: " + storage.error().message});
   s.storage = std::move(*storage);
   const evidence::WriterOptions options{static_cast<std::uint64_t>(cfg.evidence.segment_kb) << 10};
   auto writer = evidence::Writer::open(*s.storage, *s.key, clock, provenance, options);
-  if (!writer.ok()) return core::fail(Failure{kExitRuntime, "evidence: " + writer.error().message});
+  if (!writer.ok()) return core::fail(Problem{ProblemKind::Runtime, "evidence: " + writer.error().message});
   s.writer = std::move(*writer);
   for (const auto& f : s.writer->recoveryFaults()) {
     log->warn("evidence recovery: {} line {}: {}{} (recorded as a lifecycle recovery record)", f.segment, f.line,
@@ -59,4 +58,4 @@ core::Result<EvidenceSession, Failure> openEvidence(const config::AgentConfig& c
   return s;
 }
 
-}  // namespace cli
+}  // namespace cycle

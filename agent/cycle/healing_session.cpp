@@ -1,4 +1,4 @@
-#include "cli/healing_session.h"
+#include "cycle/healing_session.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,6 @@
 #include <map>
 #include <string_view>
 
-#include "cli/exit_codes.h"
 #include "core/log.h"
 #include "evidence/cycle_recorder.h"
 #include "core/duration.h"
@@ -19,9 +18,9 @@
 #include "healing/live_executor.h"
 #include "healing/temp_sweep.h"
 
-namespace cli {
+namespace cycle {
 
-core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock) {
+core::Result<healing::Guards, Problem> loadGuards(const config::AgentConfig& cfg, const core::Clock& clock) {
   healing::GuardSettings gs;
   gs.max_actions_per_hour = cfg.healing.max_actions_per_hour;
   gs.attempt_window = cfg.healing.attempt_window;
@@ -34,7 +33,7 @@ core::Result<healing::Guards, Failure> loadGuards(const config::AgentConfig& cfg
     gs.maintenance_window.reset();
   }
   auto guards = healing::Guards::load(cfg.state_dir + "/" + kGuardsFile, gs, clock);
-  if (!guards.ok()) return core::fail(Failure{kExitRuntime, "healing guards: " + guards.error().message});
+  if (!guards.ok()) return core::fail(Problem{ProblemKind::Runtime, "healing guards: " + guards.error().message});
   return std::move(*guards);
 }
 
@@ -54,7 +53,7 @@ void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention
   for (const auto& p : pruned->problems) log->warn("backups: cannot remove {}", p);
 }
 
-core::Result<HealingSession, Failure> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
+core::Result<HealingSession, Problem> openHealing(const config::AgentConfig& cfg, const LoadedAgent& agent,
                                                   const platform::HostEnv& env) {
   HealingSession s;
   s.sleeper = std::make_unique<core::SystemSleeper>();
@@ -93,32 +92,32 @@ bool actedOrTold(healing::Outcome o) {
 
 }  // namespace
 
-core::Status<Failure> livePreflight(const config::AgentConfig& cfg) {
+core::Status<Problem> livePreflight(const config::AgentConfig& cfg) {
   if (cfg.healing.dry_run) return core::Ok{};
   const unsigned euid = ::geteuid();
   if (euid == 0) return core::Ok{};
   const std::string running = "running as uid " + std::to_string(euid);
   if (cfg.host_root == "/") {
-    return core::fail(Failure{kExitUsage, "live healing needs root (" + running +
+    return core::fail(Problem{ProblemKind::Config, "live healing needs root (" + running +
                                               "): it changes root's files, owners and services; run it as root, "
                                               "or with --dry-run to plan only"});
   }
   // Another root (an image, a fixture): its owner may heal what it owns, nobody else.
   struct stat st {};
   if (::stat(cfg.host_root.c_str(), &st) != 0 || st.st_uid != euid) {
-    return core::fail(Failure{kExitUsage, "live healing of host_root " + cfg.host_root + " needs root or its owner (" +
+    return core::fail(Problem{ProblemKind::Config, "live healing of host_root " + cfg.host_root + " needs root or its owner (" +
                                               running + "); run it as root, or with --dry-run to plan only"});
   }
   return core::Ok{};
 }
 
-core::Status<Failure> liveStateDirCheck(const config::AgentConfig& cfg) {
+core::Status<Problem> liveStateDirCheck(const config::AgentConfig& cfg) {
   if (cfg.healing.dry_run) return core::Ok{};
   // Through a descriptor of the directory itself (no link followed), after the lock is taken:
   // what is checked is what the guards and backups are then written in.
   const int fd = ::open(cfg.state_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    return core::fail(Failure{kExitUsage, "live healing refused: state_dir " + cfg.state_dir + ": " +
+    return core::fail(Problem{ProblemKind::Config, "live healing refused: state_dir " + cfg.state_dir + ": " +
                                               (errno == ELOOP || errno == ENOTDIR ? "is not a directory (a link?)"
                                                                                   : std::strerror(errno))});
   }
@@ -131,7 +130,7 @@ core::Status<Failure> liveStateDirCheck(const config::AgentConfig& cfg) {
     const std::string what = got != 0            ? std::string("cannot be examined: ") + std::strerror(fstat_errno)
                              : st.st_uid != euid ? "is owned by uid " + std::to_string(st.st_uid)
                                                  : "is writable by its group or others";
-    return core::fail(Failure{kExitUsage, "live healing refused: state_dir " + cfg.state_dir + " " + what +
+    return core::fail(Problem{ProblemKind::Config, "live healing refused: state_dir " + cfg.state_dir + " " + what +
                                               "; its guards and backups must be the agent's own (uid " +
                                               std::to_string(euid) + ", not group- or world-writable)"});
   }
@@ -185,14 +184,5 @@ void sweepHostTemporaries(const config::AgentConfig& cfg, const rules::RuleSet& 
   }
 }
 
-std::string actorFor(unsigned uid, const char* sudo_uid) {
-  std::string actor = "uid:" + std::to_string(uid);
-  if (uid != 0 || sudo_uid == nullptr) return actor;
-  const std::string_view s(sudo_uid);
-  const bool number = !s.empty() && s.size() <= 10 && s.find_first_not_of("0123456789") == std::string_view::npos;
-  return number ? actor + " sudo_uid:" + std::string(s) : actor;
-}
 
-std::string operatorActor() { return actorFor(::getuid(), std::getenv("SUDO_UID")); }
-
-}  // namespace cli
+}  // namespace cycle

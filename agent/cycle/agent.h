@@ -1,0 +1,106 @@
+#pragma once
+// One agent, one owner of the cycle: what `run --once`, `heal --rule` and (next) the daemon run
+// on. It is built in two steps by the composition root, the only place real implementations are
+// chosen:
+//
+//   prepare(cfg)          the foundation: the live preflight, the state_dir lock, the rule set
+//                         (validated, cached), the host. Nothing is recorded yet, so a command
+//                         can still refuse (an unknown rule id) without leaving a trace.
+//   Agent::start(...)     the evidence (key, store, writer; the lifecycle `start` record), the
+//                         healing the mode chooses (dry-run plans, live acts behind one Guards
+//                         and one PendingSyncs), the start-of-run sweep of temporaries.
+//
+// Then any number of runCycle() / heal() calls, and stop(). Everything reads one clock, the
+// host environment's. The rule set and tier stay the same for the life of the object (a swap
+// between cycles comes with rule sync).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks/finding.h"
+#include "config/agent_config.h"
+#include "core/result.h"
+#include "cycle/evidence_session.h"
+#include "cycle/foundation.h"
+#include "cycle/healing_session.h"
+#include "cycle/problem.h"
+#include "evidence/cycle_recorder.h"
+#include "healing/action_record.h"
+#include "platform/host_env.h"
+#include "platform/state_lock.h"
+
+namespace cycle {
+
+/// What prepare() builds: held by the Agent for its life.
+struct Foundation {
+  platform::StateLock lock;  // state_dir is this process's while the agent lives
+  LoadedAgent agent;
+  std::unique_ptr<platform::LinuxHostEnv> host;
+};
+
+/// The live preflight (before anything is tried), the state_dir lock and its ownership check,
+/// the rules (the compiled cache written: the lock is held) and the host. Fails as
+/// livePreflight, lockStateDir, liveStateDirCheck, loadAgentWith and openHost.
+core::Result<Foundation, Problem> prepare(config::AgentConfig cfg);
+
+/// Who runs the agent, for its lifecycle records: the command ("run --once", "heal --rule X")
+/// and the actor ("agent", or the operator's "uid:N").
+struct StartOptions {
+  std::string command;
+  std::string actor = "agent";
+};
+
+/// What a cycle or an operator's heal did. `findings` is the host after it: re-checked
+/// (`rechecked`, with the first look in `findings_before`) when a live action may have changed it.
+struct CycleResult {
+  std::vector<checks::Finding> findings;
+  std::vector<checks::Finding> findings_before;
+  std::vector<healing::ActionRecord> actions;
+  bool rechecked = false;
+  /// Set when the cycle stopped early (what the checks saw could not be recorded, live; the
+  /// guards could not be saved): nothing more was healed; the records so far are committed.
+  std::optional<Problem> stopped;
+};
+
+class Agent {
+ public:
+  /// Opens the evidence and the healing of the configured mode on `foundation` and writes the
+  /// lifecycle `start` record. Fails with a Runtime problem (key, store, guards).
+  static core::Result<std::unique_ptr<Agent>, Problem> start(Foundation foundation, StartOptions options);
+
+  const config::AgentConfig& config() const { return base_.agent.config; }
+  const rules::RuleSet& rules() const { return base_.agent.rules; }
+  const LoadedAgent& loaded() const { return base_.agent; }
+
+  /// One cycle: evidence retention, the checks, their changes recorded, healing by the tier's
+  /// rules through the mode's executor (live: behind the guards, each action's record durable
+  /// before the next acts), the re-check after a live change, the cycle record. The cycle's
+  /// evidence is made durable by stop() (or, with a daemon, at the end of each cycle).
+  CycleResult runCycle();
+
+  /// An operator's heal of `rule` (on `target` only, when given): its check's drifted findings
+  /// the rule matches, each acted on through the mode's executor, ignoring tier, cooldown,
+  /// attempt caps, flapping and the breaker, obeying the pause and the maintenance window; the
+  /// same targets re-checked after a live change. The actor is StartOptions::actor.
+  CycleResult heal(const rules::L1Rule& rule, const std::optional<std::string>& target);
+
+  /// Writes the lifecycle `stop` record and makes every record durable; logs how the last cycle
+  /// was recorded. Fails with a Runtime problem when the evidence is not fully durable (the
+  /// cycle's records included): the caller's exit code says so.
+  core::Status<Problem> stop();
+
+ private:
+  Agent(Foundation foundation, StartOptions options);
+
+  Foundation base_;
+  StartOptions options_;
+  platform::HostEnv env_;
+  EvidenceSession evidence_;
+  HealingSession healing_;
+  // The last cycle's record (runCycle), logged and checked by stop().
+  std::optional<core::Result<evidence::CycleRecorded, evidence::RecordError>> last_recorded_;
+  bool stopped_ = false;
+};
+
+}  // namespace cycle
