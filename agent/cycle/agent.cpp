@@ -102,7 +102,7 @@ CycleResult Agent::runCycle() {
   const config::AgentConfig& cfg = config();
   const rules::RuleSet& set = rules();
   evidence::Writer& writer = *evidence_.writer;
-  const auto log = core::log::logger("cli");
+  const auto log = core::log::logger("cycle");
   const auto started = env_.clock.wallNow();
   const auto steady_start = env_.clock.steadyNow();
   CycleResult result;
@@ -225,7 +225,7 @@ core::Status<Problem> Agent::stop() {
   evidence::Writer& writer = *evidence_.writer;
   (void)writer.append(evidence::Kind::Lifecycle, options_.actor, lifecycleBody("stop", options_.command));
   auto durable = writer.commit();
-  const auto log = core::log::logger("cli");
+  const auto log = core::log::logger("cycle");
   if (!last_recorded_) {
     if (!durable.ok()) return core::fail(Problem{ProblemKind::Runtime, "evidence: " + durable.error().message});
     return core::Ok{};

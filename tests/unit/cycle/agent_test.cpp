@@ -1,0 +1,188 @@
+// cycle::Agent on a real fixture root, through the composition root (prepare, start): what the
+// daemon will do that `run --once` never did, several cycles in one object, on one Writer, one
+// Guards and one lock.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "config/loader.h"
+#include "cycle/agent.h"
+#include "cycle/evidence_session.h"
+#include "evidence/keys.h"
+#include "evidence/storage.h"
+#include "evidence/record.h"
+#include "evidence/verifier.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+constexpr const char* kRules =
+    "checks:\n"
+    "  - id: T-001\n"
+    "    title: /etc/shadow is at most 0640\n"
+    "    severity: high\n"
+    "    hipaa: [\"164.312(a)(1)\"]\n"
+    "    probe: {type: file_mode, path: /etc/shadow, max_mode: \"0640\"}\n"
+    "rules:\n"
+    "  - id: L1-T-001\n"
+    "    name: Tighten /etc/shadow\n"
+    "    tiers: [standard, full_coverage]\n"
+    "    match: [{field: check_id, op: eq, value: T-001}, {field: status, op: eq, value: drifted}]\n"
+    "    actions: [{type: set_file_mode, path: /etc/shadow, max_mode: \"0640\"}]\n";
+
+struct Site {
+  testsupport::TempDir dir{"ca-cycle"};
+  std::filesystem::path root = dir.path() / "root";
+  std::filesystem::path state = dir.path() / "state";
+
+  explicit Site(bool live) {
+    dir.write("root/etc/shadow", "root:*:19000:0:99999:7:::\n");
+    plantDrift();
+    dir.write("rules/t.yaml", kRules);
+    dir.write("agent.yaml", "host_root: " + root.string() + "\nlive_state: \"off\"\nplatform: linux\nstate_dir: " +
+                                state.string() + "\nrules:\n  dir: " + (dir.path() / "rules").string() +
+                                "\nhealing:\n  dry_run: " + (live ? "false" : "true") +
+                                "\n  writable_paths: [/etc/shadow]\n");
+  }
+  void plantDrift() const { REQUIRE(::chmod((root / "etc/shadow").c_str(), 0644) == 0); }
+  unsigned mode() const {
+    struct stat st {};
+    REQUIRE(::stat((root / "etc/shadow").c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  }
+  config::AgentConfig config() const {
+    config::Overrides o;
+    o.config_file = (dir.path() / "agent.yaml").string();
+    auto cfg = config::loadConfig(o, config::Environment{});
+    INFO((cfg.ok() ? std::string() : cfg.error().message));
+    REQUIRE(cfg.ok());
+    return std::move(*cfg);
+  }
+  std::unique_ptr<cycle::Agent> start(const std::string& command = "test") const {
+    auto f = cycle::prepare(config());
+    INFO((f.ok() ? std::string() : f.error().message));
+    REQUIRE(f.ok());
+    auto a = cycle::Agent::start(std::move(*f), {command, "agent"});
+    INFO((a.ok() ? std::string() : a.error().message));
+    REQUIRE(a.ok());
+    return std::move(*a);
+  }
+  // The kinds (and lifecycle events) of the store's records, in order; the chain verified.
+  std::vector<std::string> records() const {
+    auto storage = evidence::PosixStorage::open((state / "evidence").string(), false);
+    REQUIRE(storage.ok());
+    auto key = evidence::readPublicKeyFile(evidence::publicKeyPath(state.string()));
+    REQUIRE(key.ok());
+    const auto verdict = evidence::verifyStore(**storage, {*key, std::nullopt});
+    INFO((verdict.failure ? verdict.failure->detail : std::string()));
+    REQUIRE(verdict.intact());
+    std::vector<std::string> out;
+    auto names = (*storage)->list();
+    REQUIRE(names.ok());
+    for (const auto& f : *names) {
+      auto text = (*storage)->read(f.name);
+      REQUIRE(text.ok());
+      std::size_t pos = 0;
+      for (std::size_t end; (end = text->find('\n', pos)) != std::string::npos; pos = end + 1) {
+        auto r = evidence::parseRecordLine(std::string_view(*text).substr(pos, end - pos));
+        if (!r.ok()) continue;  // the segment header
+        std::string k(evidence::toString(r->kind));
+        if (r->kind == evidence::Kind::Lifecycle) k += ":" + r->doc["body"].value("event", std::string());
+        out.push_back(k);
+      }
+    }
+    return out;
+  }
+};
+
+long count(const std::vector<std::string>& v, const std::string& what) { return std::count(v.begin(), v.end(), what); }
+
+}  // namespace
+
+TEST_CASE("one live agent runs cycle after cycle on one chain and one Guards: a drift back within the cooldown waits") {
+  Site site(true);
+  auto agent = site.start();
+  auto first = agent->runCycle();
+  REQUIRE_FALSE(first.stopped);
+  REQUIRE(first.actions.size() == 1);
+  CHECK(first.actions[0].outcome == healing::Outcome::Healed);
+  CHECK(first.rechecked);
+  REQUIRE(first.findings.size() == 1);
+  CHECK(first.findings[0].status == checks::Status::Compliant);
+  CHECK(site.mode() == 0640);
+
+  // Nothing to do: no action, nothing re-checked.
+  auto quiet = agent->runCycle();
+  CHECK(quiet.actions.empty());
+  CHECK_FALSE(quiet.rechecked);
+
+  // The drift comes back while the agent lives: the same object sees it, and its guards (the
+  // same ones, not reloaded) remember the attempt of the first cycle: the cooldown holds it.
+  site.plantDrift();
+  auto again = agent->runCycle();
+  REQUIRE(again.actions.size() == 1);
+  CHECK(again.actions[0].outcome == healing::Outcome::Suppressed);
+  CHECK(again.actions[0].reason.rfind("cooldown", 0) == 0);
+  CHECK(again.findings.at(0).status == checks::Status::Drifted);
+  CHECK(site.mode() == 0644);
+  REQUIRE(agent->stop().ok());
+
+  // One start and one stop for the agent's life, a cycle record per cycle, one chain.
+  const auto recs = site.records();
+  CHECK(count(recs, "lifecycle:start") == 1);
+  CHECK(count(recs, "lifecycle:stop") == 1);
+  CHECK(count(recs, "cycle") == 3);
+  CHECK(count(recs, "heal") == 2);
+  CHECK(recs.front() == "lifecycle:start");
+  CHECK(recs.back() == "lifecycle:stop");
+}
+
+TEST_CASE("one dry-run agent plans in every cycle and changes nothing") {
+  Site site(false);
+  auto agent = site.start();
+  for (int i = 0; i < 2; ++i) {
+    auto c = agent->runCycle();
+    REQUIRE(c.actions.size() == 1);
+    CHECK(c.actions[0].outcome == healing::Outcome::Planned);
+    CHECK_FALSE(c.rechecked);
+    CHECK(c.findings.at(0).status == checks::Status::Drifted);
+  }
+  CHECK(site.mode() == 0644);
+  REQUIRE(agent->stop().ok());
+  CHECK(agent->stop().ok());  // a second stop writes nothing more
+  CHECK(count(site.records(), "lifecycle:stop") == 1);
+}
+
+TEST_CASE("while an agent lives, its state_dir is its own: a second prepare is refused as busy") {
+  Site site(false);
+  auto agent = site.start();
+  auto second = cycle::prepare(site.config());
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.error().kind == cycle::ProblemKind::Busy);
+  REQUIRE(agent->stop().ok());
+  agent.reset();
+  CHECK(cycle::prepare(site.config()).ok());
+}
+
+TEST_CASE("an operator's heal through the agent acts on the rule's drift only, then re-checks it") {
+  Site site(true);
+  auto agent = site.start("heal --rule L1-T-001");
+  const rules::L1Rule* rule = agent->rules().findRule("L1-T-001");
+  REQUIRE(rule);
+  auto other = agent->heal(*rule, std::string("/etc/other"));
+  CHECK(other.findings.empty());
+  CHECK(other.actions.empty());
+  CHECK(site.mode() == 0644);
+  auto healed = agent->heal(*rule, std::nullopt);
+  REQUIRE(healed.actions.size() == 1);
+  CHECK(healed.actions[0].outcome == healing::Outcome::Healed);
+  CHECK(healed.rechecked);
+  CHECK(healed.findings.at(0).status == checks::Status::Compliant);
+  CHECK(site.mode() == 0640);
+  REQUIRE(agent->stop().ok());
+  CHECK(count(site.records(), "heal") == 1);
+}
