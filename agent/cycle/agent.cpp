@@ -103,9 +103,12 @@ CycleResult Agent::runCycle() {
   const rules::RuleSet& set = rules();
   evidence::Writer& writer = *evidence_.writer;
   const auto log = core::log::logger("cycle");
+  // The cycle's own time: from here (not from the agent's start) to its record.
   const auto started = env_.clock.wallNow();
   const auto steady_start = env_.clock.steadyNow();
+  last_recorded_.reset();
   CycleResult result;
+  if (!cfg.healing.dry_run) pruneOldBackups(backupsDir(cfg), cfg.healing.backup_retention, env_.clock);
 
   evidence::CycleFacts facts;
   facts.tier = std::string(config::toString(cfg.rules.tier));
@@ -175,7 +178,9 @@ CycleResult Agent::heal(const rules::L1Rule& rule, const std::optional<std::stri
   const rules::RuleSet& set = rules();
   const rules::Check* check = rule.matchedCheckId() ? set.findCheck(*rule.matchedCheckId()) : nullptr;
   const auto only = check ? std::optional(check->id) : std::nullopt;
+  last_recorded_.reset();
   CycleResult result;
+  if (!config().healing.dry_run) pruneOldBackups(backupsDir(config()), config().healing.backup_retention, env_.clock);
   // The drifts the rule answers: its check's findings (every check when it names none).
   for (auto& f : runActiveChecks(loaded(), env_, only)) {
     if (f.status != checks::Status::Drifted || !healing::conditionsHold(rule, f)) continue;

@@ -73,10 +73,11 @@ class Agent {
   const rules::RuleSet& rules() const { return base_.agent.rules; }
   const LoadedAgent& loaded() const { return base_.agent; }
 
-  /// One cycle: evidence retention, the checks, their changes recorded, healing by the tier's
-  /// rules through the mode's executor (live: behind the guards, each action's record durable
-  /// before the next acts), the re-check after a live change, the cycle record. The cycle's
-  /// evidence is made durable by stop() (or, with a daemon, at the end of each cycle).
+  /// One cycle: evidence retention and (live) the backups past their retention pruned, the
+  /// checks, their changes recorded, healing by the tier's rules through the mode's executor
+  /// (live: behind the guards, each action's record durable before the next acts), the re-check
+  /// after a live change, the cycle record. The cycle record's finish commits the cycle's
+  /// records; whether that worked is logged and returned by stop() (for the last cycle).
   CycleResult runCycle();
 
   /// An operator's heal of `rule` (on `target` only, when given): its check's drifted findings
@@ -85,10 +86,17 @@ class Agent {
   /// same targets re-checked after a live change. The actor is StartOptions::actor.
   CycleResult heal(const rules::L1Rule& rule, const std::optional<std::string>& target);
 
-  /// Writes the lifecycle `stop` record and makes every record durable; logs how the last cycle
-  /// was recorded. Fails with a Runtime problem when the evidence is not fully durable (the
-  /// cycle's records included): the caller's exit code says so.
+  /// Writes the lifecycle `stop` record and makes every record durable; logs how the last
+  /// runCycle() (when it was the last call) was recorded. Fails with a Runtime problem when the
+  /// records are not durable or that cycle's could not be recorded: the caller's exit code says
+  /// so. A second stop() does nothing.
   core::Status<Problem> stop();
+
+  // The executor and the guards hold references into the object: it stays where it was made.
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+  Agent(Agent&&) = delete;
+  Agent& operator=(Agent&&) = delete;
 
  private:
   Agent(Foundation foundation, StartOptions options);
@@ -98,7 +106,7 @@ class Agent {
   platform::HostEnv env_;
   EvidenceSession evidence_;
   HealingSession healing_;
-  // The last cycle's record (runCycle), logged and checked by stop().
+  // The record of the last call when it was runCycle() (reset by every call), for stop().
   std::optional<core::Result<evidence::CycleRecorded, evidence::RecordError>> last_recorded_;
   bool stopped_ = false;
 };

@@ -37,6 +37,8 @@ core::Result<healing::Guards, Problem> loadGuards(const config::AgentConfig& cfg
   return std::move(*guards);
 }
 
+std::string backupsDir(const config::AgentConfig& cfg) { return cfg.state_dir + "/" + kBackupsDir; }
+
 void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention, const core::Clock& clock) {
   const auto log = core::log::logger("healing");
   const auto now_ms =
@@ -73,9 +75,8 @@ core::Result<HealingSession, Problem> openHealing(const config::AgentConfig& cfg
                                        p->first ? " until " + evidence::formatTimestamp(*p->first) : std::string(),
                                        p->second.empty() ? std::string("an operator") : p->second);
   }
-  const std::string backups = cfg.state_dir + "/" + kBackupsDir;
-  pruneOldBackups(backups, cfg.healing.backup_retention, env.clock);
-  s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings, backups, *s.sleeper, s.syncs.get());
+  s.executor = std::make_unique<healing::LiveExecutor>(env, agent.probes, settings, backupsDir(cfg), *s.sleeper,
+                                                       s.syncs.get());
   return s;
 }
 

@@ -46,7 +46,11 @@ struct HealingSession {
   std::unique_ptr<healing::Executor> executor;
 };
 
+/// state_dir/backups: the live executor's backups of what it changed.
+std::string backupsDir(const config::AgentConfig& cfg);
+
 /// Removes the backups in `dir` older than `retention`; logs what it removed and any problem.
+/// Live passes call it first (Agent::runCycle, Agent::heal), so a long-lived agent prunes too.
 void pruneOldBackups(const std::string& dir, std::chrono::milliseconds retention, const core::Clock& clock);
 
 /// The executor of the configured mode, and in live mode the guards, on `env` and its clock.

@@ -62,17 +62,17 @@ struct Site {
     REQUIRE(cfg.ok());
     return std::move(*cfg);
   }
-  std::unique_ptr<cycle::Agent> start(const std::string& command = "test") const {
+  std::unique_ptr<cycle::Agent> start(const std::string& command = "test", const std::string& actor = "agent") const {
     auto f = cycle::prepare(config());
     INFO((f.ok() ? std::string() : f.error().message));
     REQUIRE(f.ok());
-    auto a = cycle::Agent::start(std::move(*f), {command, "agent"});
+    auto a = cycle::Agent::start(std::move(*f), {command, actor});
     INFO((a.ok() ? std::string() : a.error().message));
     REQUIRE(a.ok());
     return std::move(*a);
   }
   // The kinds (and lifecycle events) of the store's records, in order; the chain verified.
-  std::vector<std::string> records() const {
+  std::vector<std::string> records(bool with_actor = false) const {
     auto storage = evidence::PosixStorage::open((state / "evidence").string(), false);
     REQUIRE(storage.ok());
     auto key = evidence::readPublicKeyFile(evidence::publicKeyPath(state.string()));
@@ -92,6 +92,7 @@ struct Site {
         if (!r.ok()) continue;  // the segment header
         std::string k(evidence::toString(r->kind));
         if (r->kind == evidence::Kind::Lifecycle) k += ":" + r->doc["body"].value("event", std::string());
+        if (with_actor) k += " by " + r->doc.value("actor", std::string());
         out.push_back(k);
       }
     }
@@ -121,7 +122,10 @@ TEST_CASE("one live agent runs cycle after cycle on one chain and one Guards: a 
   CHECK_FALSE(quiet.rechecked);
 
   // The drift comes back while the agent lives: the same object sees it, and its guards (the
-  // same ones, not reloaded) remember the attempt of the first cycle: the cooldown holds it.
+  // same ones, not reloaded: their files are gone from disk) remember the attempt of the first
+  // cycle: the cooldown holds it.
+  std::filesystem::remove(site.state / "guards.json");
+  std::filesystem::remove(site.state / "guards.intents");
   site.plantDrift();
   auto again = agent->runCycle();
   REQUIRE(again.actions.size() == 1);
@@ -170,7 +174,7 @@ TEST_CASE("while an agent lives, its state_dir is its own: a second prepare is r
 
 TEST_CASE("an operator's heal through the agent acts on the rule's drift only, then re-checks it") {
   Site site(true);
-  auto agent = site.start("heal --rule L1-T-001");
+  auto agent = site.start("heal --rule L1-T-001", "uid:4242");
   const rules::L1Rule* rule = agent->rules().findRule("L1-T-001");
   REQUIRE(rule);
   auto other = agent->heal(*rule, std::string("/etc/other"));
@@ -184,5 +188,24 @@ TEST_CASE("an operator's heal through the agent acts on the rule's drift only, t
   CHECK(healed.findings.at(0).status == checks::Status::Compliant);
   CHECK(site.mode() == 0640);
   REQUIRE(agent->stop().ok());
-  CHECK(count(site.records(), "heal") == 1);
+  const auto recs = site.records(true);
+  CHECK(count(recs, "heal by uid:4242") == 1);
+  CHECK(count(recs, "lifecycle:start by uid:4242") == 1);
+  CHECK(count(recs, "lifecycle:stop by uid:4242") == 1);
+}
+
+TEST_CASE("a guard file that is not guard state stops the start: only the start record, the lock released") {
+  Site site(true);
+  std::filesystem::create_directories(site.state);
+  REQUIRE(::chmod(site.state.c_str(), 0700) == 0);
+  std::ofstream(site.state / "guards.json") << "not json";
+  auto f = cycle::prepare(site.config());
+  REQUIRE(f.ok());
+  auto a = cycle::Agent::start(std::move(*f), {"test", "agent"});
+  REQUIRE_FALSE(a.ok());
+  CHECK(a.error().kind == cycle::ProblemKind::Runtime);
+  CHECK(a.error().message.find("guards.json") != std::string::npos);
+  CHECK(site.records() == std::vector<std::string>{"lifecycle:start"});
+  CHECK(site.mode() == 0644);
+  CHECK(cycle::prepare(site.config()).ok());  // the failed start let go of state_dir
 }
