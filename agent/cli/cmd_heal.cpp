@@ -128,10 +128,7 @@ int runHeal(const GlobalOptions& global, const HealOptions& options) {
     std::fprintf(stderr, "%s: nothing to heal (no drifted finding the rule matches%s)\n", command.c_str(),
                  options.target ? " on that target" : "");
   }
-  Report report{cycle::modeName(c), std::string(config::toString(c.rules.tier)), (*agent)->rules().version,
-                std::move(healed.findings), std::move(healed.actions)};
-  report.findings_before = std::move(healed.findings_before);
-  report.rechecked = healed.rechecked;
+  const Report report = reportOf(**agent, std::move(healed));
   const std::string out = global.json ? renderJson(report)
                                       : renderTable(report, colorWanted(STDOUT_FILENO), false, tableWidth(STDOUT_FILENO));
   print(out);

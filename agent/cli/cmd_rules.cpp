@@ -87,7 +87,7 @@ int runRulesList(const GlobalOptions& global) {
   if (!agent.ok()) return reportFailure(agent.error());
   const rules::RuleSet* set = &agent->rules;
   const config::AgentConfig* cfg = &agent->config;
-  const auto tier = cfg->rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
+  const auto tier = cycle::activeTier(*cfg);
   if (global.json) {
     nlohmann::ordered_json doc;
     doc["tier"] = std::string(rules::toString(tier));

@@ -31,7 +31,6 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   }
   auto agent = cycle::Agent::start(std::move(*foundation), {"run --once", "agent"});
   if (!agent.ok()) return reportFailure(agent.error());
-  const config::AgentConfig& c = (*agent)->config();
 
   cycle::CycleResult cycle = (*agent)->runCycle();
   if (cycle.stopped) return reportFailure(*cycle.stopped);
@@ -39,10 +38,7 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   // exit code says so.
   const bool evidence_ok = (*agent)->stop().ok();
 
-  Report report{cycle::modeName(c), std::string(config::toString(c.rules.tier)), (*agent)->rules().version,
-                std::move(cycle.findings), std::move(cycle.actions)};
-  report.findings_before = std::move(cycle.findings_before);
-  report.rechecked = cycle.rechecked;
+  const Report report = reportOf(**agent, std::move(cycle));
   const std::string out =
       global.json ? renderJson(report)
                   : renderTable(report, colorWanted(STDOUT_FILENO), options.verbose, tableWidth(STDOUT_FILENO),

@@ -1,5 +1,7 @@
 #include "cli/report.h"
 
+#include "cycle/agent.h"
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -14,6 +16,15 @@
 #include <tuple>
 
 namespace cli {
+
+Report reportOf(const cycle::Agent& agent, cycle::CycleResult result) {
+  const config::AgentConfig& cfg = agent.config();
+  Report report{cycle::modeName(cfg), std::string(config::toString(cfg.rules.tier)), agent.rules().version,
+                std::move(result.findings), std::move(result.actions)};
+  report.findings_before = std::move(result.findings_before);
+  report.rechecked = result.rechecked;
+  return report;
+}
 namespace {
 
 using checks::Status;

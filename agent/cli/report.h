@@ -7,6 +7,11 @@
 #include "checks/finding.h"
 #include "healing/action_record.h"
 
+namespace cycle {
+class Agent;
+struct CycleResult;
+}  // namespace cycle
+
 namespace cli {
 
 struct Report {
@@ -21,6 +26,9 @@ struct Report {
   std::vector<checks::Finding> findings_before;
   bool rechecked = false;
 };
+
+/// The report of what `agent` did in a cycle or an operator's heal (`result`, moved in).
+Report reportOf(const cycle::Agent& agent, cycle::CycleResult result);
 
 /// One JSON document (design.md "--json"); invalid UTF-8 from host files is replaced, never
 /// thrown on. Ends with a newline. Live, every action carries `after`: its own re-check when

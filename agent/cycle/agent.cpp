@@ -54,10 +54,6 @@ std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, 
   return evidence::healthFlags(*session.writer, over_cap);
 }
 
-rules::Tier activeTier(const config::AgentConfig& cfg) {
-  return cfg.rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
-}
-
 }  // namespace
 
 core::Result<Foundation, Problem> prepare(config::AgentConfig cfg) {

@@ -58,6 +58,11 @@ core::Result<platform::StateLock, Problem> lockStateDir(const config::AgentConfi
 std::vector<checks::Finding> runActiveChecks(const LoadedAgent& agent, const platform::HostEnv& env,
                                              const std::optional<std::string>& only_check = std::nullopt);
 
+/// The configured healing tier, as the rules name it.
+inline rules::Tier activeTier(const config::AgentConfig& cfg) {
+  return cfg.rules.tier == config::Tier::Standard ? rules::Tier::Standard : rules::Tier::FullCoverage;
+}
+
 /// "dry_run" or "live".
 inline std::string modeName(const config::AgentConfig& cfg) { return cfg.healing.dry_run ? "dry_run" : "live"; }
 
