@@ -1,6 +1,7 @@
 #include "cli/report.h"
 
 #include "cycle/agent.h"
+#include "cycle/encode.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -64,48 +65,19 @@ std::string renderJson(const Report& report) {
   doc["tier"] = report.tier;
   doc["rules_version"] = report.rules_version;
   auto& findings = doc["findings"] = nlohmann::ordered_json::array();
-  for (const auto& f : report.findings) {
-    nlohmann::ordered_json j;
-    j["check_id"] = f.check_id;
-    j["target"] = f.target;
-    j["status"] = std::string(checks::toString(f.status));
-    j["severity"] = std::string(rules::toString(f.severity));
-    j["hipaa"] = f.hipaa;
-    j["expected"] = f.expected;
-    j["actual"] = f.actual;
-    j["details"] = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : f.details) j["details"][k] = v;
-    findings.push_back(std::move(j));
-  }
+  for (const auto& f : report.findings) findings.push_back(cycle::findingJson<nlohmann::ordered_json>(f));
   auto& actions = doc["actions"] = nlohmann::ordered_json::array();
   std::map<std::string, int> outcomes;
+  const bool live = report.mode == "live";
   for (const auto& a : report.actions) {
-    nlohmann::ordered_json j;
-    j["rule_id"] = a.rule_id;
-    j["check_id"] = a.check_id;
-    j["target"] = a.target;
-    j["outcome"] = std::string(healing::toString(a.outcome));
-    j["reason"] = a.reason;
-    j["steps"] = nlohmann::ordered_json::array();
-    for (const auto& st : a.steps) {
-      nlohmann::ordered_json step{{"type", st.type}, {"description", st.description}};
-      if (!st.path.empty()) step["path"] = st.path;
-      if (!st.unit.empty()) step["unit"] = st.unit;
-      if (!st.argv.empty()) step["argv"] = st.argv;
-      step["diff"] = st.diff;
-      if (!st.error.empty()) step["error"] = st.error;
-      j["steps"].push_back(std::move(step));
-    }
-    if (a.would_pass) j["would_pass"] = *a.would_pass;
-    if (report.mode == "live") {
-      const checks::Finding* after = a.after ? &*a.after : findingOf(report.findings, a.check_id, a.target);
-      j["after"] = after ? nlohmann::ordered_json{{"status", std::string(checks::toString(after->status))},
-                                                  {"expected", after->expected},
-                                                  {"actual", after->actual}}
-                         : nlohmann::ordered_json(nullptr);
-    }
+    // Before: what the checks saw, which the action answers. After (live only): the action's
+    // own re-check, or for an action that did nothing the state at the end of the pass, so a
+    // reader sees for every live action where its target stands.
+    const checks::Finding* before =
+        findingOf(report.rechecked ? report.findings_before : report.findings, a.check_id, a.target);
+    const checks::Finding* after = !live ? nullptr : a.after ? &*a.after : findingOf(report.findings, a.check_id, a.target);
+    actions.push_back(cycle::actionJson<nlohmann::ordered_json>(a, before, after));
     ++outcomes[std::string(healing::toString(a.outcome))];
-    actions.push_back(std::move(j));
   }
   auto& summary = doc["summary"];
   for (const auto& [status, n] : countStatuses(report.findings)) summary[std::string(checks::toString(status))] = n;

@@ -47,7 +47,7 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::vector<std::string> fields;
-    fields.reserve(9);
+    fields.reserve(10);
     fields.push_back("MESSAGE=" + std::string(msg.payload.data(), msg.payload.size()));
     fields.push_back("PRIORITY=" + std::to_string(journalPriority(msg.level)));
     fields.push_back(std::string("SYSLOG_IDENTIFIER=") + kSyslogIdentifier);
@@ -58,6 +58,7 @@ class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
     if (!f.rule_id.empty()) fields.push_back("RULE_ID=" + f.rule_id);
     if (!f.target.empty()) fields.push_back("TARGET=" + f.target);
     if (!f.outcome.empty()) fields.push_back("OUTCOME=" + f.outcome);
+    if (!f.reason_code.empty()) fields.push_back("REASON_CODE=" + f.reason_code);
 
     const int rc = sender_.send(fields);
     if (rc >= 0) return;
@@ -219,6 +220,7 @@ LogFields currentLogFields() {
     take(out.rule_id, s->fields_.rule_id);
     take(out.target, s->fields_.target);
     take(out.outcome, s->fields_.outcome);
+    take(out.reason_code, s->fields_.reason_code);
   }
   return out;
 }

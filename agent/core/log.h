@@ -27,6 +27,7 @@ struct LogFields {
   std::string rule_id{};
   std::string target{};
   std::string outcome{};
+  std::string reason_code{};
 };
 
 /// Sends one journal entry. Abstract so tests can record exactly what would be sent.

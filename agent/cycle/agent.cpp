@@ -106,7 +106,7 @@ CycleResult Agent::runCycle() {
   CycleResult result;
   if (!cfg.healing.dry_run) pruneOldBackups(backupsDir(cfg), cfg.healing.backup_retention, env_.clock);
 
-  evidence::CycleFacts facts;
+  CycleFacts facts;
   facts.tier = std::string(config::toString(cfg.rules.tier));
   facts.started = started;
   facts.rules_version = set.version;
@@ -120,7 +120,7 @@ CycleResult Agent::runCycle() {
 
   // The cycle's evidence in the order it happens: what the checks saw, the heals, the re-check.
   core::PosixStateDir state_dir(cfg.state_dir);
-  evidence::CycleRecorder recorder(writer, state_dir, env_.clock.wallNow());
+  CycleRecorder recorder(writer, state_dir, env_.clock.wallNow());
   result.findings = runActiveChecks(loaded(), env_);
   auto observed = recorder.observe(facts, result.findings);
   if (!observed.ok() && !cfg.healing.dry_run) {
@@ -166,7 +166,7 @@ CycleResult Agent::runCycle() {
   last_recorded_ = observed.ok()
                        ? recorder.finish(facts, result.findings, result.rechecked ? &result.findings_before : nullptr,
                                          result.actions)
-                       : core::Result<evidence::CycleRecorded, evidence::RecordError>(core::fail(observed.error()));
+                       : core::Result<CycleRecorded, RecordError>(core::fail(observed.error()));
   return result;
 }
 

@@ -25,7 +25,7 @@
 #include "cycle/foundation.h"
 #include "cycle/healing_session.h"
 #include "cycle/problem.h"
-#include "evidence/cycle_recorder.h"
+#include "cycle/cycle_recorder.h"
 #include "healing/action_record.h"
 #include "platform/host_env.h"
 #include "platform/state_lock.h"
@@ -107,7 +107,7 @@ class Agent {
   EvidenceSession evidence_;
   HealingSession healing_;
   // The record of the last call when it was runCycle() (reset by every call), for stop().
-  std::optional<core::Result<evidence::CycleRecorded, evidence::RecordError>> last_recorded_;
+  std::optional<core::Result<CycleRecorded, RecordError>> last_recorded_;
   bool stopped_ = false;
 };
 

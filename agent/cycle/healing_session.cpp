@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "core/log.h"
-#include "evidence/cycle_recorder.h"
+#include "cycle/cycle_recorder.h"
 #include "core/duration.h"
 #include "healing/backups.h"
 #include "healing/dry_run_executor.h"
@@ -146,7 +146,7 @@ std::function<bool(const healing::ActionRecord&)> healRecorder(
   return [&writer, by_key, actor = std::move(actor), syncs, due = std::move(due)](const healing::ActionRecord& rec) {
     if (due && !due(rec)) return true;
     const auto it = by_key->find({rec.check_id, rec.target});
-    const auto body = evidence::healBody(rec, it == by_key->end() ? nullptr : it->second);
+    const auto body = healBody(rec, it == by_key->end() ? nullptr : it->second);
     if (!actedOrTold(rec.outcome)) {
       // Nothing was done or handed over: the record need not cost a flush or a write of its
       // own; the next action's record, or the end of the pass, writes it with the rest.

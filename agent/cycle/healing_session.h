@@ -65,7 +65,7 @@ core::Result<HealingSession, Problem> openHealing(const config::AgentConfig& cfg
 /// A record of nothing done (not_in_tier, no_rule, audited, suppressed, planned) is only queued:
 /// the next one, or the caller's commit, writes it. Returns false, and logs why, when the record
 /// cannot be written or made durable: the caller then stops acting. With `due`, a record it says
-/// is not due (an unchanged not_in_tier plan: evidence::CycleRecorder::planDue) is not written.
+/// is not due (an unchanged not_in_tier plan: CycleRecorder::planDue) is not written.
 std::function<bool(const healing::ActionRecord&)> healRecorder(
     evidence::Writer& writer, const std::vector<checks::Finding>& findings, std::string actor,
     core::PendingSyncs* syncs = nullptr, std::function<bool(const healing::ActionRecord&)> due = {});

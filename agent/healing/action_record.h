@@ -8,6 +8,7 @@
 
 #include "checks/finding.h"
 #include "healing/outcome.h"
+#include "healing/reason.h"
 
 namespace healing {
 
@@ -26,7 +27,8 @@ struct ActionRecord {
   std::string check_id;
   std::string target;    // the finding's target, never empty
   Outcome outcome = Outcome::NoRule;
-  std::string reason;    // refused / suppressed / escalated (nix_managed) / not_in_tier ...
+  Reason reason_code = Reason::None;  // why, as a code (healing/reason.h): what machines match on
+  std::string reason;                 // why, for humans: which step, file or guard, until when
   std::vector<StepRecord> steps;
   /// Dry-run only: whether the check passes on the overlay once the plan is applied.
   std::optional<bool> would_pass;

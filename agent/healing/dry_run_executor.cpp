@@ -71,34 +71,37 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
   checks::HostAccounts accounts(overlay);
 
   // A refusal ends the plan: the steps after it would run on a state the plan cannot reach.
-  auto refuse = [&](StepRecord step, std::string reason) {
+  auto refuse = [&](StepRecord step, Reason code, std::string reason) {
     step.error = reason;
     rec.steps.push_back(std::move(step));
     rec.outcome = Outcome::Refused;
+    rec.reason_code = code;
     rec.reason = std::move(reason);
   };
   auto toolMissing = [&](const std::string& tool) -> std::string {
     auto p = env_.commands.toolPath(tool);
     return p.ok() ? std::string() : "tool '" + tool + "' is not available: " + p.error().message;
   };
-  auto validate = [&](const std::vector<std::string>& argv, const std::string& path) -> std::string {
-    if (argv.empty()) return {};
+  auto validate = [&](const std::vector<std::string>& argv, const std::string& path) -> std::pair<Reason, std::string> {
+    if (argv.empty()) return {Reason::None, {}};
     if (!isCheckOnlyValidator(argv)) {
-      return "validator [" + argv[0] + " ...] is not a known check-only form (" + kCheckOnlyValidatorsText + ")";
+      return {Reason::NotAllowed,
+              "validator [" + argv[0] + " ...] is not a known check-only form (" + kCheckOnlyValidatorsText + ")"};
     }
-    if (auto missing = toolMissing(argv[0]); !missing.empty()) return missing;
+    if (auto missing = toolMissing(argv[0]); !missing.empty()) return {Reason::ToolMissing, missing};
     auto fd = overlay.openForRead(path);
-    if (!fd.ok()) return "cannot hand the candidate to the validator: " + fd.error().message;
+    if (!fd.ok()) return {Reason::HostError, "cannot hand the candidate to the validator: " + fd.error().message};
     platform::CommandSpec spec;
     // The candidate is handed over as inherited descriptor 3; nothing is written on the host.
     for (const auto& a : argv) spec.argv.push_back(replacePlaceholder(a, "{file}", "/dev/fd/3"));
     spec.timeout = settings_.command_timeout;
     spec.input_fd = fd->get();
     auto res = env_.commands.run(spec);
-    if (!res.ok()) return "validator " + argv[0] + " could not run: " + res.error().message;
-    if (res->succeeded()) return {};
+    if (!res.ok()) return {Reason::ValidatorRejected, "validator " + argv[0] + " could not run: " + res.error().message};
+    if (res->succeeded()) return {Reason::None, {}};
     const std::string why = res->timed_out ? "timed out" : "exit " + std::to_string(res->exit_code);
-    return "validator " + argv[0] + " rejected the candidate (" + why + "): " + checks::excerpt(res->err + res->out);
+    return {Reason::ValidatorRejected,
+            "validator " + argv[0] + " rejected the candidate (" + why + "): " + checks::excerpt(res->err + res->out)};
   };
 
   for (const auto& raw : rule.actions) {
@@ -106,7 +109,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
     step.type = raw.type;
     auto sub = substituteTarget(raw, finding.target);
     if (!sub.ok()) {
-      refuse(std::move(step), sub.error());
+      refuse(std::move(step), Reason::BadTarget, sub.error());
       break;
     }
     const rules::ActionSpec& a = *sub;
@@ -120,7 +123,8 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
           step.type = "escalate";
           step.description = change.error().message;
           rec.steps.push_back(std::move(step));
-          rec.reason = "nix_managed";
+          rec.reason_code = Reason::NixManaged;
+          rec.reason = change.error().message;
           break;
         }
         // A host file that cannot be read is a failure of the step, not a refusal of policy.
@@ -128,17 +132,18 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
           step.error = change.error().message;
           rec.steps.push_back(std::move(step));
           rec.outcome = Outcome::Failed;
+          rec.reason_code = Reason::HostError;
           rec.reason = change.error().message;
           break;
         }
-        refuse(std::move(step), change.error().message);
+        refuse(std::move(step), reasonOf(change.error().code), change.error().message);
         break;
       }
       step.path = change->path;
       step.description = describeFileChange(a.type, *change);
       step.diff = recordedDiff(*change);
       if (auto st = applyFileChange(overlay, *change); !st.ok()) {
-        refuse(std::move(step), change->path + ": " + st.error().message);
+        refuse(std::move(step), Reason::HostError, change->path + ": " + st.error().message);
         break;
       }
       const std::vector<std::string>* validator = nullptr;
@@ -147,8 +152,8 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       if (const auto* s = a.as<rules::RemoveLineAction>()) validator = &s->validate;
       if (const auto* s = a.as<rules::WriteFileAction>()) validator = &s->validate;
       if (validator && change->changesContent()) {
-        if (auto why = validate(*validator, change->path); !why.empty()) {
-          refuse(std::move(step), why);
+        if (auto [code, why] = validate(*validator, change->path); !why.empty()) {
+          refuse(std::move(step), code, why);
           break;
         }
         step.argv = *validator;
@@ -160,10 +165,11 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
           step.type = "escalate";
           step.description = change.error().message;
           rec.steps.push_back(std::move(step));
-          rec.reason = "nix_managed";
+          rec.reason_code = Reason::NixManaged;
+          rec.reason = change.error().message;
           break;
         }
-        refuse(std::move(step), change.error().message);
+        refuse(std::move(step), reasonOf(change.error().code), change.error().message);
         break;
       }
       const std::string proc = sysctlProcPath(s->key);
@@ -173,12 +179,12 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       auto st = applyFileChange(overlay, *change);
       if (st.ok()) st = overlay.writeFileAtomic(proc, s->value + "\n", 0644, 0, 0);
       if (!st.ok()) {
-        refuse(std::move(step), st.error().message);
+        refuse(std::move(step), Reason::HostError, st.error().message);
         break;
       }
     } else if (const auto* s = std::get_if<rules::RunCommandAction>(&a.body)) {
       if (auto missing = toolMissing(s->argv[0]); !missing.empty()) {
-        refuse(std::move(step), missing);
+        refuse(std::move(step), Reason::ToolMissing, missing);
         break;
       }
       step.argv = s->argv;
@@ -192,7 +198,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       // send a HealCommand; until it exists the honest outcome is a refusal, never a silent skip.
       step.description = "send a HealCommand (" + s->check_type + ") for " + finding.target +
                          " to its workstation agent";
-      refuse(std::move(step), std::string(kNoGatewayReason));
+      refuse(std::move(step), Reason::NoGateway, std::string(kNoGatewayReason));
       break;
     } else {
       std::string unit;
@@ -200,11 +206,11 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
         if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
       }, a.body);
       if (unit.empty()) {
-        refuse(std::move(step), "action type '" + a.type + "' cannot be planned");
+        refuse(std::move(step), Reason::NotPlannable, "action type '" + a.type + "' cannot be planned");
         break;
       }
       if (auto missing = toolMissing("systemctl"); !missing.empty()) {
-        refuse(std::move(step), missing);
+        refuse(std::move(step), Reason::ToolMissing, missing);
         break;
       }
       const std::string verb = serviceVerb(a.type);
@@ -222,7 +228,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
   checks::ProbeContext ctx{overlay, live, env_.commands, env_.clock, probes_};
   ctx.command_timeout = settings_.probe_timeout;
   ctx.agent_client_cert_file = settings_.agent_client_cert_file;
-  rec.would_pass = rec.reason != "nix_managed" && recheckPasses(checks::evaluateCheck(check, ctx), finding.target);
+  rec.would_pass = rec.reason_code != Reason::NixManaged && recheckPasses(checks::evaluateCheck(check, ctx), finding.target);
   return rec;
 }
 

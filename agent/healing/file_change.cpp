@@ -83,6 +83,17 @@ core::Status<StepError> setContent(core::Result<std::string, std::string> edited
 
 }  // namespace
 
+Reason reasonOf(StepErrc code) {
+  switch (code) {
+    case StepErrc::OutsideWritable: return Reason::OutsideWritable;
+    case StepErrc::NixManaged: return Reason::NixManaged;
+    case StepErrc::NotAllowed: return Reason::NotAllowed;
+    case StepErrc::BadEdit: return Reason::BadEdit;
+    case StepErrc::HostError: return Reason::HostError;
+  }
+  return Reason::HostError;
+}
+
 bool isWritable(const std::string& path, const std::vector<std::string>& writable) {
   for (const auto& w : writable) {
     if (underPrefix(path, w)) return true;

@@ -10,6 +10,7 @@
 
 #include "checks/host_accounts.h"
 #include "core/result.h"
+#include "healing/reason.h"
 #include "platform/host_files.h"
 #include "rules/model.h"
 
@@ -23,6 +24,8 @@ enum class StepErrc {
   HostError,        // the file could not be read or stat'ed: failed
 };
 using StepError = core::Error<StepErrc>;
+/// The reason code of a step refused or failed with `code`.
+Reason reasonOf(StepErrc code);
 
 struct FileChange {
   std::string path;           // canonical host path (links resolved)

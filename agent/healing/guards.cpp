@@ -59,6 +59,19 @@ std::string_view toString(Hold hold) {
   return "?";
 }
 
+Reason reasonOf(Hold hold) {
+  switch (hold) {
+    case Hold::None: return Reason::None;
+    case Hold::Paused: return Reason::Paused;
+    case Hold::MaintenanceWindow: return Reason::MaintenanceWindow;
+    case Hold::Flapping: return Reason::Flapping;
+    case Hold::CircuitBreaker: return Reason::CircuitBreaker;
+    case Hold::Cooldown: return Reason::Cooldown;
+    case Hold::AttemptCap: return Reason::AttemptCap;
+  }
+  return Reason::None;
+}
+
 int Guards::localMinute(core::Clock::WallTime t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};

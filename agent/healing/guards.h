@@ -34,6 +34,7 @@
 #include "core/pending_syncs.h"
 #include "core/result.h"
 #include "healing/outcome.h"
+#include "healing/reason.h"
 #include "rules/model.h"
 
 namespace healing {
@@ -51,6 +52,8 @@ struct GuardSettings {
 /// Why an action was held back: the `reason` of a `suppressed` outcome.
 enum class Hold { None, Paused, MaintenanceWindow, Flapping, CircuitBreaker, Cooldown, AttemptCap };
 std::string_view toString(Hold hold);
+/// The reason code of a suppression by `hold` (Reason::None for Hold::None).
+Reason reasonOf(Hold hold);
 
 struct GuardDecision {
   Hold hold = Hold::None;

@@ -21,18 +21,21 @@ std::optional<ActionRecord> healOne(const checks::Finding& f, const rules::RuleS
   rec.target = f.target;
   if (!m.rule) {
     rec.outcome = Outcome::NoRule;
+    rec.reason_code = Reason::NoMatchingRule;
     rec.reason = "no L1 rule matches this drift";
     return rec;
   }
   rec.rule_id = m.rule->id;
   if (!m.in_tier) {
     rec.outcome = Outcome::NotInTier;
+    rec.reason_code = Reason::OutsideTier;
     rec.reason = "rule acts in " + std::string(rules::toString(m.rule->tiers.front())) + ", the active tier is " +
                  std::string(rules::toString(tier));
     return rec;
   }
   if (m.rule->mode == rules::RuleMode::Audit) {
     rec.outcome = Outcome::Audited;
+    rec.reason_code = Reason::AuditMode;
     rec.reason = "rule is in audit mode";
     return rec;
   }
@@ -54,7 +57,8 @@ void logRecord(spdlog::logger& log, const ActionRecord& rec) {
   const std::string by = rec.rule_id.empty() ? "" : " by " + rec.rule_id;
   const std::string why = rec.reason.empty() ? "" : " (" + rec.reason + ")";
   const std::string delivery = for_a_human ? std::string(" ") + kNotDelivered : "";
-  core::log::event(log, level, {rec.check_id, rec.rule_id, rec.target, std::string(outcome)}, "{} on {}: {}{}{}{}",
+  core::log::event(log, level, {rec.check_id, rec.rule_id, rec.target, std::string(outcome), std::string(toString(rec.reason_code))},
+                   "{} on {}: {}{}{}{}",
                    rec.check_id, rec.target, outcome, by, why, delivery);
 }
 
@@ -72,6 +76,7 @@ ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, con
     if (!operator_heal) guards->noteDrift(rule.id, f.target);
     const GuardDecision d = guards->decide(rule, f.target, operator_heal);
     if (!d.allowed()) {
+      rec.reason_code = reasonOf(d.hold);
       rec.reason = std::string(toString(d.hold)) + ": " + d.detail;
       if (d.escalate) {
         // Exactly once per episode: a human looks at it, the agent stops trying.
@@ -84,6 +89,7 @@ ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, con
     }
   }
   if (!stopped.empty()) {
+    rec.reason_code = Reason::HealingStopped;
     rec.reason = stopped;
     return rec;
   }
@@ -93,6 +99,7 @@ ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, con
     guards->beginAction(rule.id, f.target);
     if (auto st = guards->saveWriteAhead(); !st.ok()) {
       stopped = "healing stopped: the guard state cannot be saved (" + st.error().message + ")";
+      rec.reason_code = Reason::HealingStopped;
       rec.reason = stopped;
       return rec;
     }

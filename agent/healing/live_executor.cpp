@@ -58,7 +58,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   ActionRecord rec = planner.execute(rule, finding, check);
   rec.would_pass.reset();
   if (rec.outcome == Outcome::Refused || rec.outcome == Outcome::Failed) return rec;
-  if (rec.reason == "nix_managed") {
+  if (rec.reason_code == Reason::NixManaged) {
     rec.outcome = Outcome::Escalated;  // handed to a human: the fix belongs in the NixOS config
     return rec;
   }
@@ -69,6 +69,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   }
   if (!acts) {
     rec.outcome = escalates ? Outcome::Escalated : Outcome::Alerted;
+    rec.reason_code = escalates ? Reason::RuleEscalates : Reason::RuleAlerts;
     return rec;
   }
 
@@ -157,6 +158,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     if (index < rec.steps.size()) rec.steps[index].error = message;
     const Restored restored = rollback();
     rec.outcome = Outcome::Failed;
+    rec.reason_code = Reason::StepFailed;
     rec.reason = "step " + std::to_string(index + 1) + " (" + rule.actions[index].type + ") failed: " + message + "; " +
                  restored.text("earlier file steps restored") +
                  (irreversible.empty() ? "" : "; " + irreversible + " had run and cannot be undone");
@@ -220,6 +222,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   if (edits_files) {
     if (auto why = checkBackupDir(backup_dir_); !why.empty()) {
       rec.outcome = Outcome::Failed;
+      rec.reason_code = Reason::NoBackup;
       rec.reason = "nothing done: no backup can be taken: " + why;
       return rec;
     }
@@ -321,6 +324,7 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
                                             (rec.after->actual.empty() ? "" : " (" + rec.after->actual + ")")
                                       : "the re-check does not pass";
   const Restored restored = rollback();
+  rec.reason_code = Reason::RecheckFailed;
   if (!irreversible.empty()) {
     rec.outcome = Outcome::Failed;
     rec.reason = still + " after " + irreversible + ", which cannot be undone; " + restored.text("file steps restored");

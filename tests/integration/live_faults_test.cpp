@@ -223,6 +223,6 @@ TEST_CASE("live fault: a NixOS store-managed file is escalated as nix_managed, n
   const std::string before = FixtureHost::treeHash(host.root());
   const json a = FaultHost::action(host.live(), "L1-LIN-BAN-001");
   CHECK(a["outcome"] == "escalated");
-  CHECK(a["reason"] == "nix_managed");
+  CHECK(a["reason_code"] == "nix_managed");
   CHECK(FixtureHost::treeHash(host.root()) == before);
 }

@@ -63,7 +63,7 @@ TEST_CASE("run --once plans every drift, with diffs and would_pass, and leaves t
       CHECK(a.at("outcome") == "planned");
       CHECK(a.at("rule_id") == "L1-" + key.first);
       CHECK_FALSE(a.at("steps").empty());
-      const bool nix_managed = a.at("reason") == "nix_managed";
+      const bool nix_managed = a.at("reason_code") == "nix_managed";
       const bool can_pass = !kCannotPass.count(key.first) && !nix_managed;
       CHECK(a.at("would_pass") == can_pass);
     }
@@ -74,7 +74,7 @@ TEST_CASE("run --once plans every drift, with diffs and would_pass, and leaves t
     const json& ssh = actions[{"LIN-SSH-001", "/etc/ssh/sshd_config"}];
     CHECK(ssh.at("steps")[0].at("diff").get<std::string>().find("+PermitRootLogin no") != std::string::npos);
     CHECK(ssh.at("steps")[1].at("argv") == json::array({"systemctl", "reload", "--", "sshd.service"}));
-    if (platform == "nixos") CHECK(actions[{"LIN-BAN-001", "/etc/issue"}].at("reason") == "nix_managed");
+    if (platform == "nixos") CHECK(actions[{"LIN-BAN-001", "/etc/issue"}].at("reason_code") == "nix_managed");
   }
 }
 
@@ -122,4 +122,33 @@ TEST_CASE("run --once takes its mode from the flag, then HEALING_DRY_RUN, and re
   auto busy = runAgent({"run", "--once", "--config", host.config()});
   CHECK(busy.exit_code == 4);
   CHECK(busy.err.find("busy") != std::string::npos);
+}
+
+TEST_CASE("an action's JSON in the report is its heal record's body in the evidence, byte for byte") {
+  FixtureHost host("nixos", "all");
+  const json doc = runOnce(host, {"--tier", "full_coverage"});
+  std::map<std::pair<std::string, std::string>, json> actions;
+  std::set<std::string> codes;
+  for (const auto& a : doc.at("actions")) {
+    actions[{a.at("check_id").get<std::string>(), a.at("target").get<std::string>()}] = a;
+    codes.insert(a.at("reason_code").get<std::string>());
+  }
+  // The fixture's drifts end in more than one way, each with its code beside the text.
+  CHECK(codes.count("") == 1);  // plain plans
+  CHECK(codes.count("nix_managed") == 1);
+  auto tail = runAgent({"evidence", "tail", "-n", "100000", "--json", "--config", host.config()});
+  REQUIRE(tail.exit_code == 0);
+  int heal_records = 0;
+  const json records = json::parse(tail.out);
+  for (const auto& r : records.at("records")) {
+    if (r.at("kind") != "heal") continue;
+    ++heal_records;
+    const json& body = r.at("body");
+    const auto it = actions.find({body.at("check_id").get<std::string>(), body.at("target").get<std::string>()});
+    REQUIRE(it != actions.end());
+    INFO(body.dump());
+    CHECK(body == it->second);  // one encoder: the same fields, values and nulls
+    CHECK_FALSE(body.at("before").is_null());
+  }
+  CHECK(heal_records == static_cast<int>(actions.size()));
 }

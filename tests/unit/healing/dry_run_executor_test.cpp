@@ -122,7 +122,8 @@ TEST_CASE("a file that resolves into the Nix store is never planned in place: ni
   fx.commands.scriptOutput("systemctl", "");
   auto r = fx.plan(kSshCheck + sshRule())[0];
   CHECK(r.outcome == Outcome::Planned);
-  CHECK(r.reason == "nix_managed");
+  CHECK(r.reason_code == healing::Reason::NixManaged);
+  CHECK(r.reason.find("/nix/store") != std::string::npos);  // the human text says where it resolves
   REQUIRE(r.steps.size() == 1);
   CHECK(r.steps[0].type == "escalate");
   CHECK(r.would_pass == std::optional<bool>(false));

@@ -1,14 +1,24 @@
-#include "evidence/cycle_recorder.h"
+#include "cycle/cycle_recorder.h"
 
 
 #include <algorithm>
 #include <set>
 
+#include "cycle/encode.h"
 #include "evidence/canonical_json.h"
 #include "evidence/record.h"
 #include "evidence/retention.h"
 
-namespace evidence {
+namespace cycle {
+
+using evidence::canonicalize;
+using evidence::formatTimestamp;
+using evidence::parseTimestamp;
+using evidence::Writer;
+using evidence::Kind;
+using evidence::toHex;
+using evidence::sha256;
+using evidence::toValidUtf8;
 namespace {
 
 using nlohmann::json;
@@ -46,66 +56,13 @@ std::string digestOf(const std::vector<Entry>& all) {
 // Snapshot parts: each well under the line limit, whatever the number of findings.
 constexpr std::size_t kSnapshotPartBytes = 768 << 10;
 
-json stepBody(const healing::StepRecord& st) {
-  json step{{"type", st.type}, {"description", st.description}};
-  if (!st.path.empty()) step["path"] = st.path;
-  if (!st.unit.empty()) step["unit"] = st.unit;
-  if (!st.argv.empty()) step["argv"] = st.argv;
-  if (!st.diff.empty()) {
-    // Made valid UTF-8 first, then cut (on a character boundary), so the cut bounds the size.
-    const std::string diff = toValidUtf8(st.diff);
-    if (diff.size() > kMaxDiffBytes) {
-      std::size_t cut = kMaxDiffBytes;
-      while (cut > 0 && (static_cast<unsigned char>(diff[cut]) & 0xC0) == 0x80) --cut;
-      step["diff"] = diff.substr(0, cut);
-      step["diff_truncated"] = true;
-      step["diff_sha256"] = toHex(sha256(diff));
-    } else {
-      step["diff"] = diff;
-    }
-  }
-  if (!st.error.empty()) step["error"] = st.error;
-  return step;
-}
-
 }  // namespace
 
-json findingBody(const checks::Finding& f) {
-  json details = json::object();
-  for (const auto& [k, v] : f.details) details[k] = v;
-  json body{{"check_id", f.check_id},
-            {"target", f.target},
-            {"status", std::string(checks::toString(f.status))},
-            {"severity", std::string(rules::toString(f.severity))},
-            {"hipaa", f.hipaa},
-            {"expected", f.expected},
-            {"actual", f.actual},
-            {"details", details}};
-  sanitizeStrings(body);  // host content may be binary: never let it fail a record
-  return body;
-}
+json findingBody(const checks::Finding& f) { return findingJson<json>(f); }
 
 json healBody(const healing::ActionRecord& a, const checks::Finding* before) {
-  json steps = json::array();
-  for (const auto& st : a.steps) steps.push_back(stepBody(st));
-  json body{{"rule_id", a.rule_id},
-            {"check_id", a.check_id},
-            {"target", a.target},
-            {"outcome", std::string(healing::toString(a.outcome))},
-            {"reason", a.reason},
-            {"steps", steps},
-            {"would_pass", a.would_pass ? json(*a.would_pass) : json(nullptr)},
-            {"before", before ? json{{"status", std::string(checks::toString(before->status))},
-                                     {"expected", before->expected},
-                                     {"actual", before->actual}}
-                              : json(nullptr)},
-            // The re-check after a live action; null when nothing was done (dry-run, refusals).
-            {"after", a.after ? json{{"status", std::string(checks::toString(a.after->status))},
-                                     {"expected", a.after->expected},
-                                     {"actual", a.after->actual}}
-                              : json(nullptr)}};
-  sanitizeStrings(body);
-  return body;
+  // The re-check after a live action; null when nothing was done (dry-run, refusals).
+  return actionJson<json>(a, before, a.after ? &*a.after : nullptr);
 }
 
 std::string findingsDigest(const std::vector<checks::Finding>& findings) { return digestOf(entries(findings)); }
@@ -335,4 +292,4 @@ core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, core::State
   return recorder.finish(facts, findings, nullptr, actions);
 }
 
-}  // namespace evidence
+}  // namespace cycle

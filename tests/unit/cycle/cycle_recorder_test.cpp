@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "evidence/cycle_recorder.h"
+#include "cycle/cycle_recorder.h"
 #include "evidence/verifier.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_evidence_storage.h"
@@ -33,14 +33,14 @@ struct Fixture {
   }
   fakes::FakeStateDir state_dir;
   core::StateDir& state() { return state_dir; }
-  evidence::CycleRecorded cycle(const std::vector<checks::Finding>& findings,
+  cycle::CycleRecorded cycle(const std::vector<checks::Finding>& findings,
                                 const std::vector<healing::ActionRecord>& actions = {}) {
-    evidence::CycleFacts facts;
+    cycle::CycleFacts facts;
     facts.tier = "standard";
     facts.started = clock.wallNow();
     facts.rules_version = "v1";
     facts.rules_source = "shipped";
-    auto r = evidence::recordCycle(*writer, state(), facts, findings, actions, clock.wallNow());
+    auto r = cycle::recordCycle(*writer, state(), facts, findings, actions, clock.wallNow());
     REQUIRE(r.ok());
     return *r;
   }
@@ -94,7 +94,7 @@ TEST_CASE("the first cycle records rules and a snapshot, later ones only what ch
   CHECK(first.snapshot);
   CHECK(first.changed == 0);
   CHECK(fx.kinds(first.first_seq, first.last_seq) == std::vector<std::string>{"rules", "heal", "snapshot", "cycle"});
-  CHECK(first.findings_digest == evidence::findingsDigest(findings));
+  CHECK(first.findings_digest == cycle::findingsDigest(findings));
 
   auto same = fx.cycle(findings, {plan});
   CHECK_FALSE(same.snapshot);
@@ -144,8 +144,8 @@ TEST_CASE("a heal record cuts a huge diff and keeps the digest of the whole") {
   step.type = "set_config_value";
   step.diff = std::string(200 << 10, 'd');
   a.steps.push_back(step);
-  const json body = evidence::healBody(a, nullptr);
-  CHECK(body["steps"][0]["diff"].get<std::string>().size() <= evidence::kMaxDiffBytes);
+  const json body = cycle::healBody(a, nullptr);
+  CHECK(body["steps"][0]["diff"].get<std::string>().size() <= cycle::kMaxDiffBytes);
   CHECK(body["steps"][0]["diff_truncated"] == true);
   CHECK(body["steps"][0]["diff_sha256"] == evidence::toHex(evidence::sha256(step.diff)));
   CHECK(body["after"].is_null());
@@ -153,7 +153,7 @@ TEST_CASE("a heal record cuts a huge diff and keeps the digest of the whole") {
   after.status = checks::Status::Compliant;
   after.actual = "no";
   a.after = after;
-  const json acted = evidence::healBody(a, nullptr);
+  const json acted = cycle::healBody(a, nullptr);
   CHECK(acted["after"]["status"] == "compliant");
   CHECK(acted["after"]["actual"] == "no");
 }
@@ -234,15 +234,15 @@ TEST_CASE("a heal's effect is recorded in the cycle of the heal, after what the 
   using S = checks::Status;
   fx.cycle({finding("A-1", "/etc/a", S::Compliant)});
 
-  evidence::CycleFacts facts;
+  cycle::CycleFacts facts;
   facts.tier = "standard";
   facts.rules_version = "v1";
   facts.heal_records_written = true;  // live: the heal record is written at the time of the action
-  evidence::CycleRecorder recorder(*fx.writer, fx.state(), fx.clock.wallNow());
+  cycle::CycleRecorder recorder(*fx.writer, fx.state(), fx.clock.wallNow());
   const std::vector<checks::Finding> before{finding("A-1", "/etc/a", S::Drifted)};
   REQUIRE(recorder.observe(facts, before).ok());
   auto heal = action("L1-A-1", "A-1", "/etc/a", healing::Outcome::Healed);
-  REQUIRE(fx.writer->append(evidence::Kind::Heal, "agent", evidence::healBody(heal, &before[0])).ok());
+  REQUIRE(fx.writer->append(evidence::Kind::Heal, "agent", cycle::healBody(heal, &before[0])).ok());
   const std::vector<checks::Finding> after{finding("A-1", "/etc/a", S::Compliant)};
   auto done = recorder.finish(facts, after, &before, {heal});
   REQUIRE(done.ok());
@@ -255,7 +255,7 @@ TEST_CASE("a heal's effect is recorded in the cycle of the heal, after what the 
   CHECK(cycle["counts"]["compliant"] == 1);
   CHECK(cycle["counts"]["drifted"] == 0);
   CHECK(cycle["counts_before_healing"]["drifted"] == 1);
-  CHECK(cycle["findings_digest"] == evidence::findingsDigest(after));
+  CHECK(cycle["findings_digest"] == cycle::findingsDigest(after));
   CHECK(cycle["outcomes"]["healed"] == 1);
 
   // The next cycle starts from the re-checked state: nothing changed, nothing recorded.
@@ -266,7 +266,7 @@ TEST_CASE("an unchanged not_in_tier plan is recorded once, then again only when 
   Fixture fx;
   using S = checks::Status;
   const std::vector<checks::Finding> findings{finding("B-1", "/etc/b", S::Drifted)};
-  const auto heals = [&](const evidence::CycleRecorded& r) {
+  const auto heals = [&](const cycle::CycleRecorded& r) {
     const auto k = fx.kinds(r.first_seq, r.last_seq);
     return std::count(k.begin(), k.end(), "heal");
   };
@@ -298,27 +298,27 @@ TEST_CASE("the recorder's state: saved after the commit, a failed save named wit
   using S = checks::Status;
   auto first = fx.cycle({finding("A-1", "/etc/a", S::Drifted)});
   CHECK(first.snapshot);
-  REQUIRE(fx.state_dir.content(evidence::kRecordedStateFile));
-  const json saved = json::parse(*fx.state_dir.content(evidence::kRecordedStateFile));
+  REQUIRE(fx.state_dir.content(cycle::kRecordedStateFile));
+  const json saved = json::parse(*fx.state_dir.content(cycle::kRecordedStateFile));
   CHECK(saved["rules_version"] == "v1");
   CHECK(saved["statuses"].size() == 1);
 
   // The evidence is committed before the state is saved: a failed save is an error naming the
   // file and why (not a stale errno), and the records stay.
   fx.state_dir.failNextReplaces(1);
-  evidence::CycleFacts facts;
+  cycle::CycleFacts facts;
   facts.tier = "standard";
   facts.rules_version = "v1";
-  auto failed = evidence::recordCycle(*fx.writer, fx.state(), facts, {finding("A-1", "/etc/a", S::Compliant)}, {},
+  auto failed = cycle::recordCycle(*fx.writer, fx.state(), facts, {finding("A-1", "/etc/a", S::Compliant)}, {},
                                       fx.clock.wallNow());
   REQUIRE_FALSE(failed.ok());
-  CHECK(failed.error().code == evidence::RecordErrc::State);
+  CHECK(failed.error().code == cycle::RecordErrc::State);
   CHECK(failed.error().message == "cannot write fake-state/recorded.json: No space left on device (fake)");
-  CHECK(json::parse(*fx.state_dir.content(evidence::kRecordedStateFile)) == saved);
+  CHECK(json::parse(*fx.state_dir.content(cycle::kRecordedStateFile)) == saved);
   CHECK(evidence::verifyStore(fx.storage, {fx.signer.publicKey(), std::nullopt}).intact());
 
   // Damaged or unreadable: this cycle records a snapshot (all of it), never an error.
-  fx.state_dir.put(evidence::kRecordedStateFile, "{not json");
+  fx.state_dir.put(cycle::kRecordedStateFile, "{not json");
   CHECK(fx.cycle({finding("A-1", "/etc/a", S::Compliant)}).snapshot);
   CHECK_FALSE(fx.cycle({finding("A-1", "/etc/a", S::Compliant)}).snapshot);
   fx.state_dir.failReads(true);

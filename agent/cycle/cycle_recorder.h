@@ -19,17 +19,15 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "core/state_dir.h"
+#include "cycle/encode.h"
 #include "evidence/writer.h"
 #include "healing/action_record.h"
 
-namespace evidence {
+namespace cycle {
 
 /// The file in state_dir where the recorder keeps what the last cycle recorded.
 inline constexpr const char* kRecordedStateFile = "recorded.json";
 
-/// A heal record's diff is cut to this many bytes (with diff_sha256 of the whole and
-/// diff_truncated), so one huge file cannot make a record exceed the line limit.
-inline constexpr std::size_t kMaxDiffBytes = 64 << 10;
 /// How often a full snapshot is recorded.
 inline constexpr std::chrono::hours kSnapshotInterval{24};
 
@@ -86,7 +84,7 @@ class CycleRecorder {
   /// Loads what the last cycle recorded from `state`'s kRecordedStateFile (a missing, damaged or
   /// unreadable file means a snapshot now and no changes). `now` decides whether this cycle
   /// records a snapshot. `state` must outlive the recorder.
-  CycleRecorder(Writer& writer, core::StateDir& state, core::Clock::WallTime now);
+  CycleRecorder(evidence::Writer& writer, core::StateDir& state, core::Clock::WallTime now);
 
   /// Before healing: a `rules` record when the rule set changed, then the finding records of
   /// what changed since the last recorded cycle.
@@ -115,10 +113,10 @@ class CycleRecorder {
     std::map<std::string, std::string> statuses;  // check_id "\t" target -> status
     std::map<std::string, std::string> quiet_plans;  // key -> rule_id of a not_in_tier plan
   };
-  core::Status<RecordError> append(Kind kind, const nlohmann::json& body);
+  core::Status<RecordError> append(evidence::Kind kind, const nlohmann::json& body);
   core::Status<RecordError> recordChanges(const std::vector<checks::Finding>& findings);
 
-  Writer& writer_;
+  evidence::Writer& writer_;
   core::StateDir& state_dir_;
   core::Clock::WallTime now_;
   State state_;
@@ -128,10 +126,10 @@ class CycleRecorder {
 
 /// The whole cycle at once, with no re-check (dry-run, and tests): observe, then finish with
 /// the same findings.
-core::Result<CycleRecorded, RecordError> recordCycle(Writer& writer, core::StateDir& state,
+core::Result<CycleRecorded, RecordError> recordCycle(evidence::Writer& writer, core::StateDir& state,
                                                      const CycleFacts& facts,
                                                      const std::vector<checks::Finding>& findings,
                                                      const std::vector<healing::ActionRecord>& actions,
                                                      core::Clock::WallTime now);
 
-}  // namespace evidence
+}  // namespace cycle
