@@ -203,7 +203,10 @@ std::string renderTable(const Report& report, bool color, bool verbose, std::siz
         continue;
       }
       std::string plan = a.reason;
-      for (const auto& st : a.steps) plan += (plan.empty() ? "" : "; ") + (st.error.empty() ? st.description : st.error);
+      for (const auto& st : a.steps) {
+        const std::string& said = st.error.empty() ? st.description : st.error;
+        if (said != a.reason) plan += (plan.empty() ? "" : "; ") + said;  // an escalation's step says the reason
+      }
       if (a.would_pass) plan += *a.would_pass ? "  [would pass]" : "  [would still fail]";
       // The plan, and the reason a plan was refused, whole: never cut.
       out += pad(std::string(healing::toString(a.outcome)), 12) + pad(clip(a.rule_id.empty() ? a.check_id : a.rule_id, 17), 17) +

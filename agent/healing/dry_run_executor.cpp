@@ -78,6 +78,15 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
     rec.reason_code = code;
     rec.reason = std::move(reason);
   };
+  // The host (or its staged copy) could not be read or written: a failure of the step, not a
+  // refusal of policy. host_error always comes with `failed`.
+  auto hostFailure = [&](StepRecord step, std::string reason) {
+    step.error = reason;
+    rec.steps.push_back(std::move(step));
+    rec.outcome = Outcome::Failed;
+    rec.reason_code = Reason::HostError;
+    rec.reason = std::move(reason);
+  };
   auto toolMissing = [&](const std::string& tool) -> std::string {
     auto p = env_.commands.toolPath(tool);
     return p.ok() ? std::string() : "tool '" + tool + "' is not available: " + p.error().message;
@@ -129,11 +138,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
         }
         // A host file that cannot be read is a failure of the step, not a refusal of policy.
         if (change.error().code == StepErrc::HostError) {
-          step.error = change.error().message;
-          rec.steps.push_back(std::move(step));
-          rec.outcome = Outcome::Failed;
-          rec.reason_code = Reason::HostError;
-          rec.reason = change.error().message;
+          hostFailure(std::move(step), change.error().message);
           break;
         }
         refuse(std::move(step), reasonOf(change.error().code), change.error().message);
@@ -143,7 +148,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       step.description = describeFileChange(a.type, *change);
       step.diff = recordedDiff(*change);
       if (auto st = applyFileChange(overlay, *change); !st.ok()) {
-        refuse(std::move(step), Reason::HostError, change->path + ": " + st.error().message);
+        hostFailure(std::move(step), change->path + ": " + st.error().message);
         break;
       }
       const std::vector<std::string>* validator = nullptr;
@@ -153,7 +158,11 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       if (const auto* s = a.as<rules::WriteFileAction>()) validator = &s->validate;
       if (validator && change->changesContent()) {
         if (auto [code, why] = validate(*validator, change->path); !why.empty()) {
-          refuse(std::move(step), code, why);
+          if (code == Reason::HostError) {
+            hostFailure(std::move(step), why);
+          } else {
+            refuse(std::move(step), code, why);
+          }
           break;
         }
         step.argv = *validator;
@@ -169,6 +178,10 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
           rec.reason = change.error().message;
           break;
         }
+        if (change.error().code == StepErrc::HostError) {
+          hostFailure(std::move(step), change.error().message);
+          break;
+        }
         refuse(std::move(step), reasonOf(change.error().code), change.error().message);
         break;
       }
@@ -179,7 +192,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       auto st = applyFileChange(overlay, *change);
       if (st.ok()) st = overlay.writeFileAtomic(proc, s->value + "\n", 0644, 0, 0);
       if (!st.ok()) {
-        refuse(std::move(step), Reason::HostError, st.error().message);
+        hostFailure(std::move(step), st.error().message);
         break;
       }
     } else if (const auto* s = std::get_if<rules::RunCommandAction>(&a.body)) {
