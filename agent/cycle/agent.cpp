@@ -187,6 +187,7 @@ CycleResult Agent::heal(const rules::L1Rule& rule, const std::optional<std::stri
   healing::Guards* guards = healing_.guards.get();
   std::string stopped;  // once set, nothing more acts: no action without its durable records
   const auto emit = [&](healing::ActionRecord rec) {
+    healing::logAction(rec);
     if (!record(rec) && stopped.empty()) stopped = "healing stopped: an action's evidence record is not durable";
     result.actions.push_back(std::move(rec));
   };

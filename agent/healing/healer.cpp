@@ -64,6 +64,8 @@ void logRecord(spdlog::logger& log, const ActionRecord& rec) {
 
 }  // namespace
 
+void logAction(const ActionRecord& rec) { logRecord(*core::log::logger("healing"), rec); }
+
 ActionRecord actOnDrift(const rules::L1Rule& rule, const checks::Finding& f, const rules::Check& check,
                         Executor& executor, Guards* guards, bool operator_heal, std::string& stopped,
                         std::optional<ActionRecord>& escalation) {

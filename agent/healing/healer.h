@@ -26,6 +26,11 @@ struct HealOptions {
   std::function<bool(const ActionRecord&)> on_record;
 };
 
+/// The journal line of one action (logger "healing", with CHECK_ID, RULE_ID, TARGET, OUTCOME and
+/// REASON_CODE), at warning when it went wrong or is for a human: what healFindings logs for each
+/// record, for callers that act on drifts themselves (an operator's heal).
+void logAction(const ActionRecord& rec);
+
 /// `rule` acting (or planning) on the drifted finding `f` of `check` under the guards (none:
 /// dry-run): a hold is `suppressed` (and sets `escalation` when the hold escalates, once per
 /// episode); a non-empty `stopped` suppresses with that reason; otherwise the attempt is logged

@@ -23,6 +23,8 @@ TEST_CASE("heal --rule plans in dry-run, heals live, and records the operator as
   REQUIRE(planned["actions"].size() == 1);
   CHECK(planned["actions"][0]["outcome"] == "planned");
   CHECK(FixtureHost::treeHash(host.root()) == before);
+  // The operator's heal logs each action as a cycle does (the journal's fields come with it).
+  CHECK(plan.err.find("LIN-SSH-004 on /etc/ssh/sshd_config: planned by L1-LIN-SSH-004") != std::string::npos);
 
   auto live = runAgent({"heal", "--rule", "L1-LIN-SSH-004", "--live", "--json", "--config", cfg});
   INFO(live.err);

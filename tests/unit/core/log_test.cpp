@@ -128,13 +128,13 @@ TEST_CASE("PRIORITY follows syslog: error 3, warn 4, info 6, debug and trace 7")
   CHECK(core::log::journalPriority(spdlog::level::critical) == 2);
 }
 
-TEST_CASE("event() sends CHECK_ID, RULE_ID, TARGET and OUTCOME when set, and omits the empty ones") {
+TEST_CASE("event() sends CHECK_ID, RULE_ID, TARGET, OUTCOME and REASON_CODE when set, and omits the empty ones") {
   LoggingReset reset;
   FakeJournalSender sender;
   core::log::setupLogging(journalTo(sender));
   auto log = core::log::logger("healing");
   core::log::event(*log, spdlog::level::info,
-                   {"LIN-SSH-001", "L1-LIN-SSH-001", "/etc/ssh/sshd_config", "planned"}, "{} on {}", "LIN-SSH-001",
+                   {"LIN-SSH-001", "L1-LIN-SSH-001", "/etc/ssh/sshd_config", "suppressed", "cooldown"}, "{} on {}", "LIN-SSH-001",
                    "/etc/ssh/sshd_config");
   core::log::event(*log, spdlog::level::info, {.check_id = "X-1", .target = "/etc/x"}, "no rule");
   log->info("plain");
@@ -146,7 +146,8 @@ TEST_CASE("event() sends CHECK_ID, RULE_ID, TARGET and OUTCOME when set, and omi
   CHECK(full.at("CHECK_ID") == "LIN-SSH-001");
   CHECK(full.at("RULE_ID") == "L1-LIN-SSH-001");
   CHECK(full.at("TARGET") == "/etc/ssh/sshd_config");
-  CHECK(full.at("OUTCOME") == "planned");
+  CHECK(full.at("OUTCOME") == "suppressed");
+  CHECK(full.at("REASON_CODE") == "cooldown");
   CHECK(full.at("LOGGER") == "healing");
 
   const auto partial = FakeJournalSender::asMap(entries[1]);
@@ -154,9 +155,10 @@ TEST_CASE("event() sends CHECK_ID, RULE_ID, TARGET and OUTCOME when set, and omi
   CHECK(partial.at("TARGET") == "/etc/x");
   CHECK(partial.count("RULE_ID") == 0);
   CHECK(partial.count("OUTCOME") == 0);
+  CHECK(partial.count("REASON_CODE") == 0);
 
   // The fields belonged to the event only.
-  for (const char* key : {"CHECK_ID", "RULE_ID", "TARGET", "OUTCOME"}) CHECK_FALSE(FakeJournalSender::field(entries[2], key));
+  for (const char* key : {"CHECK_ID", "RULE_ID", "TARGET", "OUTCOME", "REASON_CODE"}) CHECK_FALSE(FakeJournalSender::field(entries[2], key));
 }
 
 TEST_CASE("ScopedLogFields nest: inner fields win, the outer ones come back when the scope ends") {
