@@ -37,12 +37,20 @@ std::map<Status, int> countStatuses(const std::vector<checks::Finding>& findings
   return counts;
 }
 
-const checks::Finding* findingOf(const std::vector<checks::Finding>& findings, const std::string& check_id,
-                                 const std::string& target) {
-  const auto it = std::find_if(findings.begin(), findings.end(),
-                               [&](const auto& f) { return f.check_id == check_id && f.target == target; });
-  return it == findings.end() ? nullptr : &*it;
-}
+// The findings by (check_id, target), built once per report: every action looks up its own.
+class FindingIndex {
+ public:
+  explicit FindingIndex(const std::vector<checks::Finding>& findings) {
+    for (const auto& f : findings) by_key_.emplace(std::tie(f.check_id, f.target), &f);
+  }
+  const checks::Finding* find(const std::string& check_id, const std::string& target) const {
+    const auto it = by_key_.find(std::tie(check_id, target));
+    return it == by_key_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::map<std::tuple<const std::string&, const std::string&>, const checks::Finding*> by_key_;
+};
 
 std::string statusLine(const std::vector<checks::Finding>& findings) {
   std::string line;
@@ -69,13 +77,14 @@ std::string renderJson(const Report& report) {
   auto& actions = doc["actions"] = nlohmann::ordered_json::array();
   std::map<std::string, int> outcomes;
   const bool live = report.mode == "live";
+  const FindingIndex now(report.findings);
+  const FindingIndex seen(report.rechecked ? report.findings_before : report.findings);
   for (const auto& a : report.actions) {
     // Before: what the checks saw, which the action answers. After (live only): the action's
     // own re-check, or for an action that did nothing the state at the end of the pass, so a
     // reader sees for every live action where its target stands.
-    const checks::Finding* before =
-        findingOf(report.rechecked ? report.findings_before : report.findings, a.check_id, a.target);
-    const checks::Finding* after = !live ? nullptr : a.after ? &*a.after : findingOf(report.findings, a.check_id, a.target);
+    const checks::Finding* before = seen.find(a.check_id, a.target);
+    const checks::Finding* after = !live ? nullptr : a.after ? &*a.after : now.find(a.check_id, a.target);
     actions.push_back(cycle::actionJson<nlohmann::ordered_json>(a, before, after));
     ++outcomes[std::string(healing::toString(a.outcome))];
   }

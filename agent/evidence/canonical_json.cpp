@@ -221,26 +221,6 @@ std::string toValidUtf8(std::string_view text) {
   return out;
 }
 
-void sanitizeStrings(nlohmann::json& value) {
-  if (value.is_string()) {
-    auto& s = value.get_ref<std::string&>();
-    if (!isValidUtf8(s)) s = toValidUtf8(s);
-  } else if (value.is_array()) {
-    for (auto& item : value) sanitizeStrings(item);
-  } else if (value.is_object()) {
-    nlohmann::json fixed = nlohmann::json::object();
-    bool renamed = false;
-    for (auto it = value.begin(); it != value.end(); ++it) {
-      sanitizeStrings(it.value());
-      if (!isValidUtf8(it.key())) renamed = true;
-    }
-    if (renamed) {
-      for (auto it = value.begin(); it != value.end(); ++it) fixed[toValidUtf8(it.key())] = std::move(it.value());
-      value = std::move(fixed);
-    }
-  }
-}
-
 core::Status<CanonError> appendCanonical(const nlohmann::json& value, std::string& out, int depth) {
   return within(encode(value, out, depth), "value");
 }

@@ -41,7 +41,4 @@ bool isValidUtf8(std::string_view text);
 /// host-controlled strings (file excerpts may be binary) so that encoding cannot fail on them.
 std::string toValidUtf8(std::string_view text);
 
-/// Every string (values and keys) of `value`, recursively, passed through toValidUtf8.
-void sanitizeStrings(nlohmann::json& value);
-
 }  // namespace evidence

@@ -70,21 +70,14 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
   PlannedLiveState live(env_.live);
   checks::HostAccounts accounts(overlay);
 
-  // A refusal ends the plan: the steps after it would run on a state the plan cannot reach.
-  auto refuse = [&](StepRecord step, Reason code, std::string reason) {
+  // A refusal ends the plan: the steps after it would run on a state the plan cannot reach. So
+  // does a host error (the host, or its staged copy, could not be read or written): a failure of
+  // the step, not a refusal of policy, so host_error always comes with `failed`.
+  auto stopPlan = [&](StepRecord step, Reason code, std::string reason) {
     step.error = reason;
     rec.steps.push_back(std::move(step));
-    rec.outcome = Outcome::Refused;
+    rec.outcome = code == Reason::HostError ? Outcome::Failed : Outcome::Refused;
     rec.reason_code = code;
-    rec.reason = std::move(reason);
-  };
-  // The host (or its staged copy) could not be read or written: a failure of the step, not a
-  // refusal of policy. host_error always comes with `failed`.
-  auto hostFailure = [&](StepRecord step, std::string reason) {
-    step.error = reason;
-    rec.steps.push_back(std::move(step));
-    rec.outcome = Outcome::Failed;
-    rec.reason_code = Reason::HostError;
     rec.reason = std::move(reason);
   };
   auto toolMissing = [&](const std::string& tool) -> std::string {
@@ -118,7 +111,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
     step.type = raw.type;
     auto sub = substituteTarget(raw, finding.target);
     if (!sub.ok()) {
-      refuse(std::move(step), Reason::BadTarget, sub.error());
+      stopPlan(std::move(step), Reason::BadTarget, sub.error());
       break;
     }
     const rules::ActionSpec& a = *sub;
@@ -136,19 +129,14 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
           rec.reason = change.error().message;
           break;
         }
-        // A host file that cannot be read is a failure of the step, not a refusal of policy.
-        if (change.error().code == StepErrc::HostError) {
-          hostFailure(std::move(step), change.error().message);
-          break;
-        }
-        refuse(std::move(step), reasonOf(change.error().code), change.error().message);
+        stopPlan(std::move(step), reasonOf(change.error().code), change.error().message);
         break;
       }
       step.path = change->path;
       step.description = describeFileChange(a.type, *change);
       step.diff = recordedDiff(*change);
       if (auto st = applyFileChange(overlay, *change); !st.ok()) {
-        hostFailure(std::move(step), change->path + ": " + st.error().message);
+        stopPlan(std::move(step), Reason::HostError, change->path + ": " + st.error().message);
         break;
       }
       const std::vector<std::string>* validator = nullptr;
@@ -158,11 +146,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       if (const auto* s = a.as<rules::WriteFileAction>()) validator = &s->validate;
       if (validator && change->changesContent()) {
         if (auto [code, why] = validate(*validator, change->path); !why.empty()) {
-          if (code == Reason::HostError) {
-            hostFailure(std::move(step), why);
-          } else {
-            refuse(std::move(step), code, why);
-          }
+          stopPlan(std::move(step), code, why);
           break;
         }
         step.argv = *validator;
@@ -178,11 +162,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
           rec.reason = change.error().message;
           break;
         }
-        if (change.error().code == StepErrc::HostError) {
-          hostFailure(std::move(step), change.error().message);
-          break;
-        }
-        refuse(std::move(step), reasonOf(change.error().code), change.error().message);
+        stopPlan(std::move(step), reasonOf(change.error().code), change.error().message);
         break;
       }
       const std::string proc = sysctlProcPath(s->key);
@@ -192,12 +172,12 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       auto st = applyFileChange(overlay, *change);
       if (st.ok()) st = overlay.writeFileAtomic(proc, s->value + "\n", 0644, 0, 0);
       if (!st.ok()) {
-        hostFailure(std::move(step), st.error().message);
+        stopPlan(std::move(step), Reason::HostError, st.error().message);
         break;
       }
     } else if (const auto* s = std::get_if<rules::RunCommandAction>(&a.body)) {
       if (auto missing = toolMissing(s->argv[0]); !missing.empty()) {
-        refuse(std::move(step), Reason::ToolMissing, missing);
+        stopPlan(std::move(step), Reason::ToolMissing, missing);
         break;
       }
       step.argv = s->argv;
@@ -211,7 +191,7 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
       // send a HealCommand; until it exists the honest outcome is a refusal, never a silent skip.
       step.description = "send a HealCommand (" + s->check_type + ") for " + finding.target +
                          " to its workstation agent";
-      refuse(std::move(step), Reason::NoGateway, std::string(kNoGatewayReason));
+      stopPlan(std::move(step), Reason::NoGateway, std::string(kNoGatewayReason));
       break;
     } else {
       std::string unit;
@@ -219,11 +199,11 @@ ActionRecord DryRunExecutor::execute(const rules::L1Rule& rule, const checks::Fi
         if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
       }, a.body);
       if (unit.empty()) {
-        refuse(std::move(step), Reason::NotPlannable, "action type '" + a.type + "' cannot be planned");
+        stopPlan(std::move(step), Reason::NotPlannable, "action type '" + a.type + "' cannot be planned");
         break;
       }
       if (auto missing = toolMissing("systemctl"); !missing.empty()) {
-        refuse(std::move(step), Reason::ToolMissing, missing);
+        stopPlan(std::move(step), Reason::ToolMissing, missing);
         break;
       }
       const std::string verb = serviceVerb(a.type);

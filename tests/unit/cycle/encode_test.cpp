@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cycle/encode.h"
+#include "evidence/canonical_json.h"
 #include "healing/reason.h"
 
 using nlohmann::json;
@@ -120,4 +121,17 @@ TEST_CASE("a diff longer than the cap is cut on a character boundary, with the w
   const json small = cycle::actionJson<json>(a, nullptr, nullptr);
   CHECK_FALSE(small["steps"][0].contains("diff_truncated"));
   CHECK_FALSE(small["steps"][0].contains("diff_sha256"));
+}
+
+TEST_CASE("a finding's evidence body is pinned: its canonical form and so the cycle's findings digest") {
+  // The digest of every cycle covers these bodies: a change to the encoding changes what a
+  // verifier compares across versions, so it must be a deliberate one (docs/evidence-format.md).
+  auto f = finding("y\xc3");
+  f.details["k\xff"] = "v";
+  const auto canon = evidence::canonicalize(cycle::findingJson<json>(f));
+  REQUIRE(canon.ok());
+  CHECK(*canon ==
+        "{\"actual\":\"y\xef\xbf\xbd\",\"check_id\":\"LIN-SSH-001\",\"details\":{\"k\xef\xbf\xbd\":\"v\",\"line\":\"3\"},"
+        "\"expected\":\"no\",\"hipaa\":[\"164.312(a)(1)\"],\"severity\":\"medium\",\"status\":\"drifted\","
+        "\"target\":\"/etc/ssh/sshd_config\"}");
 }

@@ -66,7 +66,5 @@ TEST_CASE("UTF-8 validation rejects overlongs, surrogates and truncation, and re
   CHECK_FALSE(evidence::isValidUtf8("\xe2\x82"));  // truncated
   CHECK_FALSE(evidence::isValidUtf8("\x80"));
   CHECK(evidence::toValidUtf8("a\xffz") == "a\xef\xbf\xbdz");
-  json j{{"k", std::string("bin\xfe")}};
-  evidence::sanitizeStrings(j);
-  CHECK(canonicalize(j).ok());
+  CHECK(canonicalize(json{{"k", evidence::toValidUtf8("bin\xfe")}}).ok());
 }
