@@ -14,7 +14,7 @@
 #include "config/settings.h"
 #include "core/install_paths.h"
 #include "core/log.h"
-#include "healing/dry_run_executor.h"
+#include "healing/plan.h"
 #include "platform/caching_host_files.h"
 #include "platform/state_lock.h"
 #include "rules/ruleset_cache.h"

@@ -4,12 +4,9 @@
 #include <optional>
 
 #include "checks/check_runner.h"
-#include "checks/host_accounts.h"
 #include "checks/redaction.h"
 #include "healing/backups.h"
 #include "healing/file_change.h"
-#include "healing/overlay_host_files.h"
-#include "healing/substitute.h"
 
 namespace healing {
 namespace {
@@ -53,21 +50,21 @@ std::string restore(platform::HostFiles& files, const FileChange& c) {
 
 ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Finding& finding,
                                    const rules::Check& check) {
-  // 1. The plan: every policy decision and validator verdict, made on an overlay.
-  DryRunExecutor planner(env_, probes_, settings_);
-  ActionRecord rec = planner.execute(rule, finding, check);
-  rec.would_pass.reset();
+  // 1. The plan: every policy decision and validator verdict, made on an overlay (healing/plan.h).
+  // What runs below is this plan's steps, never a second computation of them.
+  Plan plan;
+  {
+    PlanView view(env_);
+    plan = planner_.plan(rule, finding, view);
+  }
+  ActionRecord rec = std::move(plan.record);
   if (rec.outcome == Outcome::Refused || rec.outcome == Outcome::Failed) return rec;
   if (rec.reason_code == Reason::NixManaged) {
     rec.outcome = Outcome::Escalated;  // handed to a human: the fix belongs in the NixOS config
     return rec;
   }
-  bool acts = false, escalates = false;
-  for (const auto& a : rule.actions) {
-    acts = acts || rules::actionTraits(a).changes_host;
-    escalates = escalates || a.type == "escalate";
-  }
-  if (!acts) {
+  if (!plan.changesHost()) {
+    const bool escalates = plan.escalates();
     rec.outcome = escalates ? Outcome::Escalated : Outcome::Alerted;
     rec.reason_code = escalates ? Reason::RuleEscalates : Reason::RuleAlerts;
     return rec;
@@ -82,14 +79,12 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     std::string type, verb, unit;
   };
   std::vector<Reapply> reapply;  // in the order they ran
-  // File steps are staged on an overlay of the host and written once per file, just before the
-  // next step that is not a file step (or after the last step): a rule whose steps edit one file
-  // twice (remove the old lines, then ensure the new one) pays one backup and one write, with one
-  // flush before it, instead of one of each per step. Each step still computes on the result of
-  // the steps before it, through the overlay.
-  std::optional<OverlayHostFiles> staged(std::in_place, env_.files);
+  // File steps are merged per file and written once, just before the next step that is not a
+  // file step (or after the last step): a rule whose steps edit one file twice (remove the old
+  // lines, then ensure the new one) pays one backup and one write, with one flush before it,
+  // instead of one of each per step. The plan computed each step on the result of the ones
+  // before it.
   std::vector<std::pair<std::size_t, FileChange>> pending;  // (last step that changed it, merged change)
-  checks::HostAccounts accounts(*staged);
   const auto now_ms = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(env_.clock.wallNow().time_since_epoch()).count();
   };
@@ -164,15 +159,14 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
                  (irreversible.empty() ? "" : "; " + irreversible + " had run and cannot be undone");
     return rec;
   };
-  // A file step's change, on the overlay; merged into what is staged for that file already (the
-  // content and metadata before the heal, the latest after).
-  const auto stage = [&](std::size_t index, const FileChange& c) -> std::string {
-    if (!c.changesAnything()) return "";
-    if (auto st = applyFileChange(*staged, c); !st.ok()) return st.error().message;
+  // A file step's planned change, merged into what is staged for that file already (the content
+  // and metadata before the heal, the latest after).
+  const auto stage = [&](std::size_t index, const FileChange& c) {
+    if (!c.changesAnything()) return;
     auto it = std::find_if(pending.begin(), pending.end(), [&](const auto& p) { return p.second.path == c.path; });
     if (it == pending.end()) {
       pending.emplace_back(index, c);
-      return "";
+      return;
     }
     it->first = index;
     FileChange& merged = it->second;
@@ -181,10 +175,14 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     merged.mode_after = c.mode_after;
     merged.uid_after = c.uid_after;
     merged.gid_after = c.gid_after;
-    return "";
   };
   const auto applyFile = [&](std::size_t index, const FileChange& change) -> std::string {
     if (!change.changesAnything()) return "";
+    // The plan was computed from this file as it was then; content computed from an older state
+    // must never replace a newer one (nor be what the backup keeps).
+    if (!unchangedSince(env_.files, change)) {
+      return change.path + " has changed since the plan was made (by an earlier step or by someone else): not written";
+    }
     if (auto why = writeBackup(backup_dir_, rule.id, index + 1, change, now_ms(), syncs_); !why.empty()) return why;
     if (auto st = applyFileChange(env_.files, change, syncs_); !st.ok()) {
       // A partial metadata change (chown done, chmod failed) is undone with the rest.
@@ -200,8 +198,6 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
   const auto writeStaged = [&]() -> std::optional<std::pair<std::size_t, std::string>> {
     std::vector<std::pair<std::size_t, FileChange>> files;
     files.swap(pending);
-    // Later steps read the host again: a command may have changed a file behind the overlay.
-    staged.emplace(env_.files);
     for (const auto& [index, change] : files) {
       if (auto why = applyFile(index, change); !why.empty()) return std::pair{index, why};
     }
@@ -228,67 +224,58 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     }
   }
 
-  for (std::size_t i = 0; i < rule.actions.size(); ++i) {
-    auto sub = substituteTarget(rule.actions[i], finding.target);
-    if (!sub.ok()) return fail(i, sub.error());
-    const rules::ActionSpec& a = *sub;
-    const rules::ActionTraits traits = rules::actionTraits(a);
-    if (!traits.edits_files && !a.as<rules::SetSysctlAction>()) {
+  for (const PlannedStep& step : plan.steps) {
+    const std::size_t i = step.index;
+    if (step.kind != PlannedStep::Kind::File && step.kind != PlannedStep::Kind::Sysctl) {
       if (auto failed = writeStaged()) return fail(failed->first, failed->second);
     }
-    if (const auto* s = a.as<rules::SetSysctlAction>()) {
-      auto change = computeSysctlPersist(*s, *staged, settings_.writable_paths);
-      if (!change.ok()) return fail(i, change.error().message);
-      if (auto why = stage(i, *change); !why.empty()) return fail(i, why);
-      if (auto failed = writeStaged()) return fail(failed->first, failed->second);
-      if (auto why = settle(); !why.empty()) return fail(i, why);
-      if (auto st = env_.files.writeInPlace(sysctlProcPath(s->key), s->value + "\n"); !st.ok()) {
-        return fail(i, st.error().message);
+    switch (step.kind) {
+      case PlannedStep::Kind::File:
+        stage(i, *step.change);
+        break;  // written with the next step that is not a file step, or after the last
+      case PlannedStep::Kind::Sysctl:
+        stage(i, *step.change);
+        if (auto failed = writeStaged()) return fail(failed->first, failed->second);
+        if (auto why = settle(); !why.empty()) return fail(i, why);
+        if (auto st = env_.files.writeInPlace(step.proc_path, step.value); !st.ok()) return fail(i, st.error().message);
+        if (irreversible.empty()) irreversible = "set_sysctl " + step.key;
+        break;
+      case PlannedStep::Kind::Command: {
+        platform::CommandSpec spec;
+        spec.argv = step.argv;
+        spec.timeout = step.timeout;
+        if (auto why = settle(); !why.empty()) return fail(i, why);
+        auto res = env_.commands.run(spec);
+        if (irreversible.empty()) irreversible = "run_command " + step.argv[0];
+        if (!res.ok()) return fail(i, res.error().message);
+        if (!res->succeeded()) {
+          return fail(i, step.argv[0] + (res->timed_out ? " timed out" : " exited " + std::to_string(res->exit_code)) +
+                             (res->err.empty() ? "" : ": " + checks::excerpt(res->err)));
+        }
+        break;
       }
-      if (irreversible.empty()) irreversible = "set_sysctl " + s->key;
-    } else if (traits.edits_files) {
-      auto change = computeFileChange(a, *staged, accounts, settings_.writable_paths);
-      if (!change.ok()) return fail(i, change.error().message);
-      if (auto why = stage(i, *change); !why.empty()) return fail(i, why);
-      continue;  // written with the next step that is not a file step, or after the last
-    } else if (const auto* s = std::get_if<rules::RunCommandAction>(&a.body)) {
-      platform::CommandSpec spec;
-      spec.argv = s->argv;
-      spec.timeout = s->timeout.value_or(settings_.command_timeout);
-      if (auto why = settle(); !why.empty()) return fail(i, why);
-      auto res = env_.commands.run(spec);
-      if (irreversible.empty()) irreversible = "run_command " + s->argv[0];
-      if (!res.ok()) return fail(i, res.error().message);
-      if (!res->succeeded()) {
-        return fail(i, s->argv[0] + (res->timed_out ? " timed out" : " exited " + std::to_string(res->exit_code)) +
-                           (res->err.empty() ? "" : ": " + checks::excerpt(res->err)));
+      case PlannedStep::Kind::Note:
+        break;  // recorded in the plan's step; nothing to run
+      case PlannedStep::Kind::Service: {
+        if (auto why = settle(); !why.empty()) return fail(i, why);
+        // A reload/restart only makes the service pick up files: undone by running it again once
+        // the files are back. Only after a file change (else there is nothing it could restore),
+        // and a restart only of a unit that was running: restarting starts a stopped unit, and
+        // running it again would leave it running.
+        const bool after_files = step.traits.applies_files && !undo.empty();
+        bool was_running = true;
+        if (after_files && step.verb == "restart") {
+          auto state = env_.live.unitState(step.unit);
+          was_running = state.ok() && state->active_state == "active";
+        }
+        if (after_files && was_running) {
+          reapply.push_back({step.type, step.verb, step.unit});
+        } else if (irreversible.empty()) {
+          irreversible = step.type + " " + step.unit + (was_running ? "" : " (the unit was not known to be running)");
+        }
+        if (auto why = runSystemctl(step.verb, step.unit); !why.empty()) return fail(i, why);
+        break;
       }
-    } else if (a.as<rules::AlertAction>() || a.as<rules::EscalateAction>()) {
-      // Recorded in the plan's step; nothing to run.
-    } else {
-      std::string unit;
-      std::visit([&](const auto& x) {
-        if constexpr (std::is_base_of_v<rules::ServiceAction, std::decay_t<decltype(x)>>) unit = x.unit;
-      }, a.body);
-      if (unit.empty()) return fail(i, "action type '" + a.type + "' has no live handler");
-      if (auto why = settle(); !why.empty()) return fail(i, why);
-      const std::string verb = serviceVerb(a.type);
-      // A reload/restart only makes the service pick up files: undone by running it again once
-      // the files are back. Only after a file change (else there is nothing it could restore),
-      // and a restart only of a unit that was running: restarting starts a stopped unit, and
-      // running it again would leave it running.
-      const bool after_files = traits.applies_files && !undo.empty();
-      bool was_running = true;
-      if (after_files && verb == "restart") {
-        auto state = env_.live.unitState(unit);
-        was_running = state.ok() && state->active_state == "active";
-      }
-      if (after_files && was_running) {
-        reapply.push_back({a.type, verb, unit});
-      } else if (irreversible.empty()) {
-        irreversible = a.type + " " + unit + (was_running ? "" : " (the unit was not known to be running)");
-      }
-      if (auto why = runSystemctl(verb, unit); !why.empty()) return fail(i, why);
     }
   }
 

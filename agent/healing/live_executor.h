@@ -1,7 +1,9 @@
 #pragma once
-// LiveExecutor: acts on the host. Every rule is first planned exactly as a dry-run plans it (on an
-// overlay: the writable_paths policy, the validators on the candidate, nix_managed), so anything
-// a plan refuses is refused here with nothing done. Then the steps run for real, in order:
+// LiveExecutor: acts on the host. Every rule is first planned exactly as a dry-run plans it
+// (healing/plan.h, on an overlay: the writable_paths policy, the validators on the candidate,
+// nix_managed), so anything a plan refuses is refused here with nothing done. Then the plan's
+// steps run for real, in order (a file the plan read that has changed since is not written: the
+// step fails):
 //   - file steps: a backup of the file (content and metadata) in the backup directory, synced,
 //     then the change (HostFiles::writeFileAtomic keeps the planned mode and owner, or a chown
 //     and chmod alone); reversible;
@@ -44,8 +46,8 @@
 
 #include "checks/probe_registry.h"
 #include "core/clock.h"
-#include "healing/dry_run_executor.h"
 #include "healing/executor.h"
+#include "healing/plan.h"
 #include "platform/host_env.h"
 
 namespace healing {
@@ -58,7 +60,7 @@ class LiveExecutor final : public Executor {
   LiveExecutor(platform::HostEnv env, const checks::ProbeRegistry& probes, ExecutorSettings settings,
                std::string backup_dir, core::Sleeper& sleeper, core::PendingSyncs* syncs = nullptr)
       : env_(env), probes_(probes), settings_(std::move(settings)), backup_dir_(std::move(backup_dir)),
-        sleeper_(sleeper), syncs_(syncs) {}
+        sleeper_(sleeper), syncs_(syncs), planner_(env_, settings_) {}
 
   ActionRecord execute(const rules::L1Rule& rule, const checks::Finding& finding, const rules::Check& check) override;
 
@@ -69,6 +71,7 @@ class LiveExecutor final : public Executor {
   std::string backup_dir_;
   core::Sleeper& sleeper_;
   core::PendingSyncs* syncs_;
+  Planner planner_;  // after settings_, which it refers to
 };
 
 }  // namespace healing

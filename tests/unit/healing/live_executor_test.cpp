@@ -351,3 +351,38 @@ TEST_CASE("live: a first step that fails has nothing to restore, and says so") {
   CHECK(recs[0].reason.find("restored") == std::string::npos);  // nothing was, so nothing claims it
   CHECK(slurp(path) == kOriginal);
 }
+
+TEST_CASE("live: a file that changed after the plan was made is not written: failed, the newer content kept") {
+  // The live run carries out the plan; it never writes content computed from a state that is gone
+  // (an earlier command of the rule, or someone else, changed the file since).
+  LiveFixture fx;
+  auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0600);
+  fx.commands.scriptOutput("sshd", "");
+  const std::string by_command = "PermitRootLogin yes\n# rewritten by the command\n";
+  fx.commands.onRun("rewriter", [&](const platform::CommandSpec&) {
+    std::ofstream(path, std::ios::trunc) << by_command;
+    platform::CommandResult r;
+    r.exit_code = 0;
+    return fakes::FakeCommandRunner::Reply(r);
+  });
+  auto recs = fx.heal(kSshCheck +
+                      "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n"
+                      "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
+                      "    actions:\n      - {type: run_command, argv: [rewriter]}\n"
+                      "      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
+                      "         value: \"no\", validate: [sshd, -t, -f, \"{file}\"]}\n");
+  REQUIRE(recs.size() == 1);
+  INFO(recs[0].reason);
+  CHECK(recs[0].outcome == Outcome::Failed);
+  CHECK(recs[0].reason_code == healing::Reason::StepFailed);
+  CHECK(recs[0].reason.find("step 2 (set_config_value) failed") != std::string::npos);
+  CHECK(recs[0].reason.find("has changed since the plan was made") != std::string::npos);
+  CHECK(recs[0].reason.find("run_command rewriter had run and cannot be undone") != std::string::npos);
+  CHECK(slurp(path) == by_command);
+  CHECK(fx.runs("sshd") == 1);  // the validator ran once, in the plan: the live run does not plan again
+  bool any_backup = false;
+  if (std::filesystem::exists(fx.backups)) {
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(fx.backups)) any_backup = true;
+  }
+  CHECK_FALSE(any_backup);  // nothing was backed up: the plan's "before" is not the file's
+}
