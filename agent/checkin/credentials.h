@@ -30,10 +30,8 @@ class ApiKey {
   explicit ApiKey(std::string key) : key_(std::move(key)) {}
   /// "Bearer <key>": the value of the `authorization` metadata, and its only use.
   std::string bearerValue() const { return "Bearer " + key_; }
-  /// Whether `text` contains the key, so a message from the other side that echoes it can be
-  /// redacted before it is logged. Never reveals the key.
-  bool occursIn(const std::string& text) const { return !key_.empty() && text.find(key_) != std::string::npos; }
-  /// `text` with every occurrence of the key replaced by "[redacted]".
+  /// `text` with every occurrence of the key replaced by "[redacted]": for messages from the
+  /// other side, which may echo it, before they are logged or returned.
   std::string redact(std::string text) const;
 
  private:
