@@ -28,7 +28,11 @@ inline bool recheckPasses(const std::vector<checks::Finding>& results, const std
 
 class Executor {
  public:
+  Executor() = default;
   virtual ~Executor() = default;
+  // Executors hold a Planner that refers to their own settings: a copy would refer to the original's.
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
   /// Carries out (or plans) `rule`'s actions for `finding` of `check`. Never fails: every
   /// problem is an outcome (refused, failed ...) with its reason in the record.
   virtual ActionRecord execute(const rules::L1Rule& rule, const checks::Finding& finding,

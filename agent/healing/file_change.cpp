@@ -27,6 +27,7 @@ std::string parentOf(const std::string& path) {
 // (for existing files) metadata and content.
 core::Status<StepError> locate(const std::string& requested, const platform::HostFiles& files,
                                const std::vector<std::string>& writable, bool need_content, FileChange& change) {
+  change.content_read = need_content;
   auto resolved = files.resolve(requested);
   if (resolved.ok()) {
     change.path = *resolved;

@@ -32,6 +32,9 @@ struct FileChange {
   bool existed = true;
   bool creates = true;        // when !existed: whether the step creates the file (remove_line does not)
   std::string before, after;  // content (unchanged when only metadata changes)
+  // false: a chmod/chown step, which never reads the content: `before` and `after` are empty and
+  // say nothing about the file's content (merging such a change must not take them as content).
+  bool content_read = true;
   std::uint32_t mode_before = 0, mode_after = 0;
   std::uint32_t uid_before = 0, uid_after = 0;
   std::uint32_t gid_before = 0, gid_after = 0;

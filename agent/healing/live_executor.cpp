@@ -11,18 +11,39 @@
 namespace healing {
 namespace {
 
-// Whether the file is still exactly as it was before `c` (a step that failed before it changed
-// anything): then there is nothing to put back.
-bool unchangedSince(const platform::HostFiles& files, const FileChange& c) {
+// Whether the file is as `c` found it: its mode and owner, and its content when `c` changes it
+// (a file `c` creates: not there). Used before a write (the plan's change was computed from that
+// state) and in a rollback (a step that failed before it changed anything has nothing to put
+// back).
+enum class Sameness { Same, Changed, Unknown };
+struct FileSameness {
+  Sameness is = Sameness::Same;
+  std::string error;  // Unknown: why the file could not be compared
+};
+
+FileSameness compareWith(const platform::HostFiles& files, const FileChange& c) {
   if (!c.existed) {
     auto there = files.exists(c.path);
-    return there.ok() && !*there;
+    if (!there.ok()) return {Sameness::Unknown, there.error().message};
+    return {*there ? Sameness::Changed : Sameness::Same, {}};
   }
   auto st = files.stat(c.path);
-  if (!st.ok() || st->mode != c.mode_before || st->uid != c.uid_before || st->gid != c.gid_before) return false;
-  if (!c.changesContent()) return true;
+  if (!st.ok()) {
+    if (st.error().code == platform::FsErrc::NotFound) return {Sameness::Changed, {}};
+    return {Sameness::Unknown, st.error().message};
+  }
+  if (st->mode != c.mode_before || st->uid != c.uid_before || st->gid != c.gid_before) return {Sameness::Changed, {}};
+  if (!c.changesContent()) return {};
   auto content = files.readFile(c.path, c.before.size() + 1);
-  return content.ok() && *content == c.before;
+  if (!content.ok()) {
+    if (content.error().code == platform::FsErrc::TooLarge) return {Sameness::Changed, {}};
+    return {Sameness::Unknown, content.error().message};
+  }
+  return {*content == c.before ? Sameness::Same : Sameness::Changed, {}};
+}
+
+bool unchangedSince(const platform::HostFiles& files, const FileChange& c) {
+  return compareWith(files, c).is == Sameness::Same;
 }
 
 // Puts one file back; "" or why it could not.
@@ -171,7 +192,16 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     it->first = index;
     FileChange& merged = it->second;
     merged.creates = merged.creates || c.existed || c.creates;
-    merged.after = c.after;
+    // A chmod/chown read no content: the content is the other steps' (the first content step's
+    // `before` is the file's content as the plan found it, the metadata steps before it did not
+    // change that).
+    if (c.content_read) {
+      if (!merged.content_read) {
+        merged.before = c.before;
+        merged.content_read = true;
+      }
+      merged.after = c.after;
+    }
     merged.mode_after = c.mode_after;
     merged.uid_after = c.uid_after;
     merged.gid_after = c.gid_after;
@@ -180,7 +210,9 @@ ActionRecord LiveExecutor::execute(const rules::L1Rule& rule, const checks::Find
     if (!change.changesAnything()) return "";
     // The plan was computed from this file as it was then; content computed from an older state
     // must never replace a newer one (nor be what the backup keeps).
-    if (!unchangedSince(env_.files, change)) {
+    const FileSameness now = compareWith(env_.files, change);
+    if (now.is == Sameness::Unknown) return change.path + ": cannot be compared with the plan: " + now.error;
+    if (now.is == Sameness::Changed) {
       return change.path + " has changed since the plan was made (by an earlier step or by someone else): not written";
     }
     if (auto why = writeBackup(backup_dir_, rule.id, index + 1, change, now_ms(), syncs_); !why.empty()) return why;

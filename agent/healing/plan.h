@@ -1,17 +1,20 @@
 #pragma once
 // The plan of one rule for one finding, made once and run by either executor: the dry-run
 // executor records it and re-checks on its end state (`would_pass`); the live executor carries
-// out exactly its steps. Every policy decision is taken here, before anything on the host
-// changes: the target substitution, writable_paths and the NixOS store, the sysctl allow-list,
+// out exactly its steps. Every policy decision about what a step does is taken here, before
+// anything on the host changes (the live run adds only what depends on the host at the time it
+// acts: whether a backup can be taken, whether a restarted unit was running): the target
+// substitution, writable_paths and the NixOS store, the sysctl allow-list,
 // the edits (with their diffs), the validators on the candidate (check-only forms, read-only),
 // the tools a step needs, the workstation gateway. A plan that is refused (or failed: the host
 // could not be read) ends at that step, with nothing done.
 //
 // What the live run may assume: each file step's change was computed on the host as the earlier
 // steps of the same plan leave it (on an overlay). The live run checks, before it backs up and
-// writes a file, that the file is still exactly as the plan found it; when it is not (an earlier
-// command of the rule, or someone else, changed it since), the step fails and nothing computed
-// from the old content is written.
+// writes a file, that the file is still as the plan's change found it (mode and owner, and the
+// content when the change rewrites it); when it is not (an earlier command of the rule, or
+// someone else, changed it since), the step fails and nothing computed from the old content is
+// written.
 #include <chrono>
 #include <optional>
 #include <set>

@@ -386,3 +386,37 @@ TEST_CASE("live: a file that changed after the plan was made is not written: fai
   }
   CHECK_FALSE(any_backup);  // nothing was backed up: the plan's "before" is not the file's
 }
+
+TEST_CASE("live: an edit and a chmod of one file, in either order, write the edited content with the new mode") {
+  // The two steps are merged into one write; a chmod reads no content, so its empty before/after
+  // must not be taken for the file's content (which wrote the file empty, or failed the heal).
+  for (const bool chmod_first : {false, true}) {
+    INFO("chmod first: " << chmod_first);
+    LiveFixture fx;
+    auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0644);
+    fx.commands.scriptOutput("sshd", "");
+    const std::string edit =
+        "      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
+        "         value: \"no\", validate: [sshd, -t, -f, \"{file}\"]}\n";
+    const std::string chmod = "      - {type: set_file_mode, path: /etc/ssh/sshd_config, mode: \"0600\"}\n";
+    auto recs = fx.heal(kSshCheck +
+                        "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n"
+                        "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
+                        "    actions:\n" + (chmod_first ? chmod + edit : edit + chmod));
+    REQUIRE(recs.size() == 1);
+    INFO(recs[0].reason);
+    CHECK(recs[0].outcome == Outcome::Healed);
+    CHECK(slurp(path) == "# hardened\nPermitRootLogin no\nMatch User x\n  X11Forwarding yes\n");
+    struct stat st{};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    // One backup, of the file as it was: its content, so a rollback could put it back.
+    int backups = 0;
+    for (const auto& e : std::filesystem::directory_iterator(fx.backups)) {
+      ++backups;
+      const std::string text = slurp(e.path());
+      CHECK(text.substr(text.find('\n') + 1) == kOriginal);
+    }
+    CHECK(backups == 1);
+  }
+}
