@@ -83,20 +83,15 @@ int siteAdd(const std::string& data_dir, const std::string& site_id, const std::
   const std::filesystem::path out(key_out);
   const std::string dir = out.has_parent_path() ? out.parent_path().string() : ".";
   const std::string name = out.filename().string();
-  auto added = (*store)->addSite(site_id, tier, apiKeyHash(key), nowMs(), [&]() -> core::Status<std::string> {
+  auto added = (*store)->addSite(site_id, tier, apiKeyHash(key), nowMs(), [&]() -> StoreStatus {
     auto made = core::createFileExclusive(dir, name, key + "\n", 0600);
-    if (!made.ok()) return core::fail(std::move(made.error().message));
-    return core::Ok{};
+    if (made.ok()) return core::Ok{};
+    // A key file already there is the operator's (another site's key?): refused, left alone.
+    const bool exists = made.error().code == core::CreateErrc::Exists;
+    return core::fail(StoreError{exists ? StoreErrc::Exists : StoreErrc::Io, std::move(made.error().message)});
   });
   sodium_memzero(key.data(), key.size());
-  if (!added.ok()) {
-    // A key file that is already there is the operator's to deal with: refused, not a crash.
-    if (added.error().message.find("already exists") != std::string::npos) {
-      std::cerr << "error: " << added.error().message << "\n";
-      return kExitRefused;
-    }
-    return exitFor(added.error());
-  }
+  if (!added.ok()) return exitFor(added.error());
   std::cout << "site " << site_id << " added (tier " << tier << "); API key written to " << key_out << "\n";
   return 0;
 }

@@ -14,7 +14,7 @@ namespace {
 
 namespace cc = compliance::central::v1;
 
-std::shared_ptr<spdlog::logger> log() {
+std::shared_ptr<spdlog::logger> centralLog() {
   static const auto logger = core::log::logger("central");
   return logger;
 }
@@ -28,7 +28,7 @@ std::optional<std::string> metadata(const grpc::ServerContext& ctx, const char* 
 
 grpc::Status storeFailure(const StoreError& e) {
   // Busy is the one a client should retry soon; the rest is the server's fault.
-  log()->error("store: {}", e.message);
+  centralLog()->error("store: {}", e.message);
   return {e.code == StoreErrc::Busy ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::INTERNAL,
           e.code == StoreErrc::Busy ? "central command is busy; retry later" : "central command failed to store"};
 }
@@ -52,7 +52,7 @@ grpc::Status authenticate(const grpc::ServerContext& ctx, Store& store, std::opt
   const bool match = expected.size() == presented.size() &&
                      sodium_memcmp(expected.data(), presented.data(), presented.size()) == 0;
   if (!*found || !match) {
-    log()->warn("check-in refused: unknown site or wrong API key for site {}", *site_id);
+    centralLog()->warn("check-in refused: unknown site or wrong API key for site {}", *site_id);
     return refused;
   }
   site = std::move(*found);
@@ -117,19 +117,19 @@ grpc::Status CentralService::CheckIn(grpc::ServerContext* ctx, const cc::CheckIn
   if (!verdict.ok()) return storeFailure(verdict.error());
   switch (*verdict) {
     case CheckInVerdict::KeyMismatch:
-      log()->warn("check-in refused: appliance {} of site {} presented another evidence key than at its first "
+      centralLog()->warn("check-in refused: appliance {} of site {} presented another evidence key than at its first "
                   "check-in", record->appliance_id, site->site_id);
       return {grpc::StatusCode::PERMISSION_DENIED,
               "evidence_public_key differs from the key appliance " + record->appliance_id +
                   " registered at its first check-in; central command keeps trusting that one (re-enrol the "
                   "appliance if its key was replaced on purpose)"};
     case CheckInVerdict::OtherSite:
-      log()->warn("check-in refused: appliance {} is registered to another site than {}", record->appliance_id,
+      centralLog()->warn("check-in refused: appliance {} is registered to another site than {}", record->appliance_id,
                   site->site_id);
       return {grpc::StatusCode::PERMISSION_DENIED,
               "appliance " + record->appliance_id + " is registered to another site"};
     case CheckInVerdict::Registered:
-      log()->info("appliance {} of site {} registered (evidence key {})", record->appliance_id, site->site_id,
+      centralLog()->info("appliance {} of site {} registered (evidence key {})", record->appliance_id, site->site_id,
                   hex(record->evidence_public_key));
       break;
     case CheckInVerdict::Accepted:

@@ -229,7 +229,7 @@ StoreResult<std::unique_ptr<Store>> Store::open(const std::string& data_dir) {
 }
 
 StoreStatus Store::addSite(const std::string& site_id, const std::string& tier, const std::string& api_key_sha256,
-                           std::int64_t now_ms, const std::function<core::Status<std::string>()>& before_commit) {
+                           std::int64_t now_ms, const std::function<StoreStatus()>& before_commit) {
   auto& d = impl_->db;
   CENTRAL_TRY(tx, sqlite::Transaction::beginImmediate(d));
   CENTRAL_TRY(st, d.prepare("INSERT INTO sites (site_id, tier, api_key_sha256, created_at_ms) VALUES (?1, ?2, ?3, ?4)"));
@@ -240,7 +240,7 @@ StoreStatus Store::addSite(const std::string& site_id, const std::string& tier, 
     }
     return core::fail(fromSql(std::move(ran.error())));
   }
-  if (auto done = before_commit(); !done.ok()) return core::fail(StoreError{StoreErrc::Io, std::move(done.error())});
+  if (auto done = before_commit(); !done.ok()) return done;
   return lift(tx->commit());
 }
 

@@ -21,7 +21,7 @@ namespace central {
 
 enum class StoreErrc {
   NotFound,  // no such site
-  Exists,    // the site is already there
+  Exists,    // the site (or, from site add's key file writer, the file) is already there
   Busy,      // the database stayed locked past the busy timeout: retry later
   Io,        // the data directory or the database failed (message says how)
 };
@@ -51,9 +51,9 @@ class Store {
 
   /// Adds a site. `before_commit` runs inside the transaction, after the row is in: the CLI
   /// writes the API key file there, so either both the site and its key file exist or neither
-  /// does. Fails Exists, or with before_commit's message as Io.
+  /// does. Fails Exists (the site), or with before_commit's error.
   StoreStatus addSite(const std::string& site_id, const std::string& tier, const std::string& api_key_sha256,
-                      std::int64_t now_ms, const std::function<core::Status<std::string>()>& before_commit);
+                      std::int64_t now_ms, const std::function<StoreStatus()>& before_commit);
   /// Sets a site's tier; a running server answers with it from its next check-in. Fails NotFound.
   StoreStatus setTier(const std::string& site_id, const std::string& tier);
   /// Replaces a site's settings. Fails NotFound.

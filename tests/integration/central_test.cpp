@@ -46,6 +46,7 @@ class Central {
   const std::string address = "unix:" + (dir.path() / "central.sock").string();
   const fs::path address_file = dir.path() / "address";
   const fs::path log = dir.path() / "serve.log";
+  std::string bound;  // what the running server wrote to its address file
 
   ~Central() {
     if (pid_ > 0) testsupport::killAndReap(pid_);
@@ -67,11 +68,12 @@ class Central {
     return trimmed(slurp(key_file));
   }
 
-  /// Starts `serve` and waits until it has written the bound address.
-  void start() {
+  /// Starts `serve` on `listen` (default: the unix socket) and waits until it has written the
+  /// bound address, which the stub then connects to.
+  void start(const std::string& listen = "") {
     fs::remove(address_file);
-    pid_ = testsupport::startProcess({CA_CENTRAL_BINARY, "serve", "--data", data, "--listen", address,
-                                      "--address-file", address_file.string()},
+    pid_ = testsupport::startProcess({CA_CENTRAL_BINARY, "serve", "--data", data, "--listen",
+                                      listen.empty() ? address : listen, "--address-file", address_file.string()},
                                      log.string());
     for (int waited = 0; !fs::exists(address_file); waited += 20) {
       int status = 0;
@@ -82,8 +84,9 @@ class Central {
       if (waited > kStartTimeoutMs) FAIL("no address file after " << kStartTimeoutMs << " ms: " << slurp(log));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    REQUIRE(trimmed(slurp(address_file)) == address);
-    stub_ = cc::CentralCommand::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    bound = trimmed(slurp(address_file));
+    if (listen.empty()) REQUIRE(bound == address);
+    stub_ = cc::CentralCommand::NewStub(grpc::CreateChannel(bound, grpc::InsecureChannelCredentials()));
   }
 
   /// Stops the server with `sig`; returns its exit code.
@@ -346,6 +349,20 @@ TEST_CASE("SIGTERM and SIGINT stop the server with exit 0 and remove its socket"
   c.start();
   CHECK(c.stop(SIGINT) == 0);
   CHECK(slurp(c.log).find("stopping (signal 2)") != std::string::npos);
+}
+
+TEST_CASE("on 127.0.0.1:0 the server picks a port, prints it and answers there") {
+  Central c;
+  const auto key = c.addSite("clinic-1");
+  c.start("127.0.0.1:0");
+  REQUIRE(c.bound.rfind("127.0.0.1:", 0) == 0);
+  const auto port = std::stoul(c.bound.substr(10));
+  CHECK(port > 0);
+  CHECK(port <= 65535);
+  CHECK(slurp(c.log).find("listening on " + c.bound + "\n") != std::string::npos);
+  cc::CheckInResponse resp;
+  CHECK(c.checkIn("clinic-1", key, request("clinic-1", "app-1", kKeyA), &resp).ok());
+  CHECK(c.stop() == 0);
 }
 
 TEST_CASE("SyncRules says not modified while nothing is published, evidence and order results are not there yet") {

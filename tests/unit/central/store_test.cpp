@@ -25,7 +25,7 @@ std::string repeat(const std::string& s, int n) {
   return out;
 }
 
-core::Status<std::string> nothing() { return core::Ok{}; }
+central::StoreStatus nothing() { return core::Ok{}; }
 
 struct DataDir {
   testsupport::TempDir tmp{"ca-central-store"};
@@ -113,7 +113,7 @@ TEST_CASE("addSite rolls back when the key file cannot be written: no site witho
   DataDir d;
   auto store = d.open();
   auto added = store->addSite("clinic-1", "standard", kKeyHash, 1,
-                              [] { return core::Status<std::string>(core::fail(std::string("disk full"))); });
+                              [] { return central::StoreStatus(core::fail(central::StoreError{StoreErrc::Io, "disk full"})); });
   REQUIRE_FALSE(added.ok());
   CHECK(added.error().message == "disk full");
   auto sites = store->sites();
