@@ -351,6 +351,37 @@ TEST_CASE("SIGTERM and SIGINT stop the server with exit 0 and remove its socket"
   CHECK(slurp(c.log).find("stopping (signal 2)") != std::string::npos);
 }
 
+TEST_CASE("concurrent check-ins of many appliances, with a tier change in between, are all stored") {
+  Central c;
+  const auto key = c.addSite("clinic-1");
+  c.start();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 25;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const auto req = request("clinic-1", "app-" + std::to_string(t), std::string(32, static_cast<char>('a' + t)));
+      for (int i = 0; i < kPerThread; ++i) {
+        cc::CheckInResponse resp;
+        if (!c.checkIn("clinic-1", key, req, &resp).ok()) ++failures[t];
+      }
+    });
+  }
+  // The CLI writes while the server does: busy_timeout lets both through.
+  const auto set = c.cli({"tier", "clinic-1", "full_coverage"});
+  for (auto& th : threads) th.join();
+  CHECK(set.exit_code == 0);
+  CHECK(failures == std::vector<int>(kThreads, 0));
+  const auto list = c.appliances();
+  REQUIRE(list.size() == kThreads);
+  for (const auto& a : list) CHECK(a["checkins"] == kPerThread);
+  cc::CheckInResponse resp;
+  REQUIRE(c.checkIn("clinic-1", key, request("clinic-1", "app-0", std::string(32, 'a')), &resp).ok());
+  CHECK(resp.site_tier() == cc::TIER_FULL_COVERAGE);
+  CHECK(c.stop() == 0);
+}
+
 TEST_CASE("on 127.0.0.1:0 the server picks a port, prints it and answers there") {
   Central c;
   const auto key = c.addSite("clinic-1");

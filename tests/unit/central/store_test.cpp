@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "store.h"
 #include "support/temp_dir.h"
@@ -296,4 +297,29 @@ TEST_CASE("the database is in WAL mode, so the CLI never waits for the server's 
   CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+TEST_CASE("two first check-ins of one appliance with different keys at once: exactly one registers") {
+  DataDir d;
+  { REQUIRE(d.open()->addSite("clinic-1", "standard", kKeyHash, 1, nothing).ok()); }
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string appliance = "app-" + std::to_string(round);
+    auto a = d.open();
+    auto b = d.open();
+    core::Result<CheckInVerdict, central::StoreError> ra = CheckInVerdict::Accepted, rb = CheckInVerdict::Accepted;
+    std::thread ta([&] { ra = a->recordCheckIn(record("clinic-1", appliance, std::string(32, '\x41')), 1); });
+    std::thread tb([&] { rb = b->recordCheckIn(record("clinic-1", appliance, std::string(32, '\x42')), 1); });
+    ta.join();
+    tb.join();
+    REQUIRE(ra.ok());
+    REQUIRE(rb.ok());
+    const int registered = (*ra == CheckInVerdict::Registered) + (*rb == CheckInVerdict::Registered);
+    const int refused = (*ra == CheckInVerdict::KeyMismatch) + (*rb == CheckInVerdict::KeyMismatch);
+    CHECK(registered == 1);
+    CHECK(refused == 1);
+  }
+  auto list = d.open()->appliances();
+  REQUIRE(list.ok());
+  CHECK(list->size() == kRounds);
 }
