@@ -127,6 +127,10 @@ sqlite::SqlResult<std::int64_t> userVersion(sqlite::Db& db) {
 }
 
 StoreStatus migrate(sqlite::Db& db, const std::string& path) {
+  // The common case, a current schema, without the write lock: the server opens a connection per
+  // thread on demand, under load, beside the writers.
+  CENTRAL_TRY(current, userVersion(db));
+  if (*current == kSchemaVersion) return core::Ok{};
   CENTRAL_TRY(tx, sqlite::Transaction::beginImmediate(db));
   // Read inside the write lock: the server and a CLI command started together must not both
   // apply the same migration.
