@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(cmake g++ make pkg-config libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
       libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev catch2 libsystemd-dev libsodium-dev
-      libssl-dev libcli11-dev nlohmann-json3-dev libre2-dev "$@")
+      libssl-dev libcli11-dev nlohmann-json3-dev libre2-dev libsqlite3-dev "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

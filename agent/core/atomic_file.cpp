@@ -1,6 +1,7 @@
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,6 +62,32 @@ Status<std::string> replaceFileAtomic(const std::string& path, std::string_view 
   err = errno;
   ::close(dfd);
   if (!synced) return fail(failure("cannot sync", dir, err));
+  return Ok{};
+}
+
+Status<CreateError> createFileExclusive(const std::string& dir, const std::string& name, std::string_view text,
+                                        unsigned mode) {
+  const std::string path = dir + "/" + name;
+  const std::string tmp = dir + "/." + name + ".tmp";
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, static_cast<mode_t>(mode));
+  if (fd < 0) return fail(CreateError{CreateErrc::Io, failure("cannot create", tmp, errno)});
+  // fchmod: the umask must not widen or narrow what the caller asked for.
+  int err = ::fchmod(fd, static_cast<mode_t>(mode)) != 0 ? errno : writeFully(fd, text);
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    return fail(CreateError{CreateErrc::Io, failure("cannot write", tmp, err)});
+  }
+  const int linked = ::link(tmp.c_str(), path.c_str()) == 0 ? 0 : errno;
+  ::unlink(tmp.c_str());
+  if (linked == EEXIST) return fail(CreateError{CreateErrc::Exists, path + ": already exists"});
+  if (linked != 0) return fail(CreateError{CreateErrc::Io, failure("cannot create", path, linked)});
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int synced = dfd >= 0 && ::fsync(dfd) == 0 ? 0 : errno;
+  if (dfd >= 0) ::close(dfd);
+  if (synced != 0) return fail(CreateError{CreateErrc::Io, failure("cannot sync", dir, synced)});
   return Ok{};
 }
 

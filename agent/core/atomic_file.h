@@ -24,4 +24,18 @@ int writeFully(int fd, std::string_view text);
 Status<std::string> replaceFileAtomic(const std::string& path, std::string_view text,
                                       PendingSyncs* syncs = nullptr, bool defer_dir_sync = true);
 
+enum class CreateErrc {
+  Exists,  // the name is taken: a create-only file (a key, an API key) is never replaced
+  Io,
+};
+using CreateError = Error<CreateErrc>;
+
+/// Creates `dir`/`name` holding `text` with `mode`, never over an existing name: the content goes
+/// to a temporary (`dir`/.`name`.tmp, O_EXCL), is fsynced, then link(2)ed to the name (which fails
+/// when it exists, so there is no window where another process's file could be overwritten), and
+/// the directory is fsynced. Fails Exists ("<path>: already exists") or Io (naming the file and
+/// the system error); the temporary is removed either way. For secrets made once: keys, API keys.
+Status<CreateError> createFileExclusive(const std::string& dir, const std::string& name,
+                                        std::string_view text, unsigned mode);
+
 }  // namespace core

@@ -92,34 +92,12 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Writes `text` to dir/name, never over an existing file: O_EXCL on a temporary, fsync, then
-// link() (which fails if the name exists), then fsync the directory.
+// Writes `text` to dir/name, never over an existing file (core::createFileExclusive).
 core::Status<KeyError> writeNew(const std::string& dir, const std::string& name, const std::string& text, mode_t mode) {
-  const std::string path = dir + "/" + name;
-  const std::string tmp = dir + "/." + name + ".tmp";
-  ::unlink(tmp.c_str());
-  {
-    platform::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
-    if (!fd) return core::fail(ioError("cannot create", tmp));
-    int written = 0;
-    if (::fchmod(fd.get(), mode) != 0 || (written = core::writeFully(fd.get(), text)) != 0 || ::fsync(fd.get()) != 0) {
-      if (written != 0) errno = written;
-      const auto err = ioError("cannot write", tmp);
-      ::unlink(tmp.c_str());
-      return core::fail(err);
-    }
-  }
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(tmp.c_str());
-    errno = saved;
-    if (saved == EEXIST) return core::fail(KeyError{KeyErrc::Exists, path + ": already exists"});
-    return core::fail(ioError("cannot create", path));
-  }
-  ::unlink(tmp.c_str());
-  platform::UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dfd || ::fsync(dfd.get()) != 0) return core::fail(ioError("cannot sync", dir));
-  return core::Ok{};
+  auto made = core::createFileExclusive(dir, name, text, mode);
+  if (made.ok()) return core::Ok{};
+  return core::fail(KeyError{made.error().code == core::CreateErrc::Exists ? KeyErrc::Exists : KeyErrc::Io,
+                             std::move(made.error().message)});
 }
 
 }  // namespace

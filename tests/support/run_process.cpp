@@ -102,6 +102,11 @@ pid_t startAgent(const std::vector<std::string>& args, const std::string& output
                  const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv{CA_AGENT_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
+  return startProcess(argv, output_path, env);
+}
+
+pid_t startProcess(const std::vector<std::string>& argv, const std::string& output_path,
+                   const std::map<std::string, std::string>& env) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -112,6 +117,20 @@ pid_t startAgent(const std::vector<std::string>& args, const std::string& output
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("posix_spawn failed for " + argv[0]);
   return pid;
+}
+
+int signalAndWait(pid_t pid, int sig, int timeout_ms) {
+  ::kill(pid, sig);
+  // Polled, not waited on with a timer signal: the test process has no handler to install.
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    int status = 0;
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (r < 0 && errno != EINTR) return -1;
+    usleep(10 * 1000);
+  }
+  killAndReap(pid);
+  return -1;
 }
 
 int killAndReap(pid_t pid) {

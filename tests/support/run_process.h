@@ -29,6 +29,16 @@ ProcessResult runAgent(const std::vector<std::string>& args,
 pid_t startAgent(const std::vector<std::string>& args, const std::string& output_path,
                  const std::map<std::string, std::string>& env = {});
 
+/// Starts `argv` (argv[0] the program path; environment as runProcess), stdin from /dev/null,
+/// stdout and stderr into `output_path`; returns its pid without waiting.
+pid_t startProcess(const std::vector<std::string>& argv, const std::string& output_path,
+                   const std::map<std::string, std::string>& env = {});
+
+/// Sends `sig` to `pid` and waits up to `timeout_ms` for it to exit; returns its exit code, or -1
+/// when it was killed by a signal or did not exit in time (then it is killed with SIGKILL and
+/// reaped, so a hung child never outlives the test).
+int signalAndWait(pid_t pid, int sig, int timeout_ms);
+
 /// Sends SIGKILL to `pid` (a no-op once it has exited, until it is reaped) and reaps it;
 /// returns the wait status.
 int killAndReap(pid_t pid);

@@ -56,3 +56,26 @@ TEST_CASE("replaceFileAtomic can leave the directory sync to pending syncs, with
   CHECK(text == "new");
   CHECK_FALSE(fs::exists(p.string() + ".tmp"));
 }
+
+TEST_CASE("createFileExclusive makes the file with its mode and never replaces one that exists") {
+  testsupport::TempDir tmp;
+  const auto dir = tmp.path().string();
+  REQUIRE(core::createFileExclusive(dir, "api.key", "secret\n", 0600).ok());
+  struct stat st{};
+  REQUIRE(::stat((tmp.path() / "api.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  auto again = core::createFileExclusive(dir, "api.key", "other\n", 0644);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == core::CreateErrc::Exists);
+  std::ifstream in(tmp.path() / "api.key");
+  std::stringstream s;
+  s << in.rdbuf();
+  CHECK(s.str() == "secret\n");
+  CHECK_FALSE(fs::exists(tmp.path() / ".api.key.tmp"));
+
+  auto no_dir = core::createFileExclusive(dir + "/missing", "k", "x", 0600);
+  REQUIRE_FALSE(no_dir.ok());
+  CHECK(no_dir.error().code == core::CreateErrc::Io);
+  CHECK(no_dir.error().message.find("missing") != std::string::npos);
+}
