@@ -22,15 +22,24 @@ int runOnce(const GlobalOptions& global, const RunOptions& options) {
   if (!cfg.ok()) return reportFailure(cfg.error());
   auto foundation = cycle::prepare(std::move(*cfg));
   if (!foundation.ok()) return reportFailure(foundation.error());
-  {
-    // design.md: the mode is logged at start, with what decided it.
-    const config::AgentConfig& c = foundation->agent.config;
-    core::log::logger("cli")->info("run --once: mode {} (from {}), tier {}, rules {}, host_root {}",
-                                   cycle::modeName(c), config::toString(c.origin.dry_run_source),
-                                   config::toString(c.rules.tier), foundation->agent.rules.version, c.host_root);
-  }
+  // The link is made before anything is recorded: a bad API key file is a configuration error.
+  auto link = cycle::makeCentralLink(foundation->agent.config);
+  if (!link.ok()) return reportFailure(link.error());
   auto agent = cycle::Agent::start(std::move(*foundation), {"run --once", "agent"});
   if (!agent.ok()) return reportFailure(agent.error());
+  // Connected, the check-in comes first: the site's tier applies to this cycle.
+  (*agent)->connect(std::move(*link));
+  (void)(*agent)->checkIn();
+  {
+    // design.md: the mode is logged at start, with what decided it (and the tier in force).
+    const config::AgentConfig& c = (*agent)->config();
+    const auto tier_source = c.origin.sources.find("rules.tier");
+    core::log::logger("cli")->info("run --once: mode {} (from {}), tier {}{}, rules {}, host_root {}",
+                                   cycle::modeName(c), config::toString(c.origin.dry_run_source),
+                                   config::toString(c.rules.tier),
+                                   tier_source == c.origin.sources.end() ? "" : " (from " + tier_source->second + ")",
+                                   (*agent)->rules().version, c.host_root);
+  }
 
   cycle::CycleResult cycle = (*agent)->runCycle();
   if (cycle.stopped) return reportFailure(*cycle.stopped);

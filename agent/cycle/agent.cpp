@@ -54,7 +54,119 @@ std::vector<std::string> applyEvidenceRetention(const config::AgentConfig& cfg, 
   return evidence::healthFlags(*session.writer, over_cap);
 }
 
+// The last cycle as a check-in reports it: the counts of its JSON report's summary.
+v1::CycleSummary cycleSummary(const CycleFacts& facts, const CycleResult& result, std::uint64_t record_seq) {
+  v1::CycleSummary s;
+  s.set_evidence_seq(record_seq);
+  s.set_started_at_unix_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(facts.started.time_since_epoch()).count());
+  s.set_duration_ms(static_cast<std::uint64_t>(std::max<std::int64_t>(facts.duration_ms, 0)));
+  for (const auto& f : result.findings) {
+    switch (f.status) {
+      case checks::Status::Compliant: s.set_compliant(s.compliant() + 1); break;
+      case checks::Status::Drifted: s.set_drifted(s.drifted() + 1); break;
+      case checks::Status::Error: s.set_error(s.error() + 1); break;
+      case checks::Status::NotApplicable: s.set_not_applicable(s.not_applicable() + 1); break;
+      case checks::Status::Waived: s.set_waived(s.waived() + 1); break;
+    }
+  }
+  auto& outcomes = *s.mutable_outcomes();
+  for (const auto& a : result.actions) ++outcomes[std::string(healing::toString(a.outcome))];
+  s.set_rules_version(facts.rules_version);
+  return s;
+}
+
+nlohmann::json tierChange(config::Tier before, config::Tier after) {
+  return {{"before", std::string(config::toString(before))}, {"after", std::string(config::toString(after))}};
+}
+
 }  // namespace
+
+void Agent::applyKeptCentralSettings() {
+  // Standalone (no endpoint), the file decides; connected, what central command last said holds
+  // until it says otherwise, so an outage never changes the tier.
+  if (file_config_.central.endpoint.empty()) return;
+  core::PosixStateDir state_dir(file_config_.state_dir);
+  auto kept = loadCentralSettings(state_dir);
+  const auto log = core::log::logger("checkin");
+  if (!kept.ok()) {
+    log->warn("{}: ignored, agent.yaml's settings apply until the next check-in", kept.error());
+    return;
+  }
+  if (!*kept) return;
+  base_.agent.config = withCentralSettings(file_config_, **kept);
+  log->info("tier {} (from {}), {} checks disabled by central command, as it said at its last check-in",
+            config::toString(config().rules.tier), config().origin.sources.at("rules.tier"),
+            (*kept)->disabled_checks.size());
+}
+
+CheckInResult Agent::checkIn() {
+  CheckInResult r;
+  r.tier_before = r.tier_after = config().rules.tier;
+  if (!link_) return r;
+  r.attempted = true;
+  const config::AgentConfig& cfg = config();
+  const auto log = core::log::logger("checkin");
+  evidence::Writer& writer = *evidence_.writer;
+
+  v1::CheckInRequest req;
+  *req.mutable_identity() =
+      identityOf(cfg, appliance_id_, env_.files, detectPlatform(cfg, env_.files) == rules::Platform::Nixos);
+  req.set_active_tier(toProto(cfg.rules.tier));
+  req.set_mode(cfg.healing.dry_run ? v1::MODE_DRY_RUN : v1::MODE_LIVE);
+  const evidence::Head head = writer.head();
+  if (head.seq > 0) {
+    req.mutable_evidence_head()->set_seq(head.seq);
+    if (auto bytes = evidence::fromHex<32>(head.hash)) req.mutable_evidence_head()->set_hash(bytes->data(), bytes->size());
+  }
+  if (last_cycle_) *req.mutable_last_cycle() = *last_cycle_;
+  for (const auto& flag : last_health_) req.add_health()->set_code(flag);
+  const auto& key = evidence_.key->publicKey();
+  req.set_evidence_public_key(key.data(), key.size());
+  const auto now_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(env_.clock.wallNow().time_since_epoch()).count();
+  };
+  req.set_sent_at_unix_ms(now_ms());
+
+  auto answer = link_->checkIn(req);
+  nlohmann::json body{{"endpoint", cfg.central.endpoint}};
+  if (!answer.ok()) {
+    r.error = answer.error();
+    body["result"] = "failed";
+    body["error"] = {{"kind", std::string(checkin::toString(answer.error().kind))}, {"message", answer.error().message}};
+    body["tier"] = tierChange(r.tier_before, r.tier_after);
+    log->warn("check-in with central command at {} failed ({}): {}; keeping tier {} and what it said last",
+              cfg.central.endpoint, checkin::toString(answer.error().kind), answer.error().message,
+              config::toString(r.tier_before));
+    (void)writer.append(evidence::Kind::Checkin, options_.actor, body);
+    return r;
+  }
+  const CentralSettings settings = settingsFrom(*answer, now_ms());
+  core::PosixStateDir state_dir(cfg.state_dir);
+  if (auto saved = saveCentralSettings(state_dir, settings); !saved.ok()) {
+    // In force for this process all the same; a restart before the next check-in runs the old.
+    log->error("central command's settings apply, but cannot be kept: {}", saved.error());
+  }
+  base_.agent.config = withCentralSettings(file_config_, settings);
+  r.tier_after = config().rules.tier;
+  body["result"] = "ok";
+  body["site_tier"] = std::string(config::toString(settings.tier));
+  body["tier"] = tierChange(r.tier_before, r.tier_after);
+  body["disabled_checks"] = settings.disabled_checks;
+  body["latest_bundle_version"] = settings.latest_bundle_version;
+  body["server_time_unix_ms"] = settings.server_time_unix_ms;
+  (void)writer.append(evidence::Kind::Checkin, options_.actor, body);
+  if (r.tier_after != r.tier_before) {
+    log->info("check-in with central command at {}: tier {} (was {}), from the next cycle", cfg.central.endpoint,
+              config::toString(r.tier_after), config::toString(r.tier_before));
+  } else {
+    log->info("check-in with central command at {}: tier {}{}, {} checks disabled by it", cfg.central.endpoint,
+              config::toString(r.tier_after),
+              settings.tier != r.tier_after ? " (--tier; the site's is " + std::string(config::toString(settings.tier)) + ")" : "",
+              settings.disabled_checks.size());
+  }
+  return r;
+}
 
 core::Result<Foundation, Problem> prepare(config::AgentConfig cfg) {
   // Live: refused before anything is tried or recorded when the agent cannot heal for real.
@@ -71,13 +183,16 @@ core::Result<Foundation, Problem> prepare(config::AgentConfig cfg) {
 }
 
 Agent::Agent(Foundation foundation, StartOptions options)
-    : base_(std::move(foundation)), options_(std::move(options)), env_(base_.host->env()) {}
+    : base_(std::move(foundation)), file_config_(base_.agent.config), options_(std::move(options)),
+      env_(base_.host->env()) {}
 
 core::Result<std::unique_ptr<Agent>, Problem> Agent::start(Foundation foundation, StartOptions options) {
   std::unique_ptr<Agent> a(new Agent(std::move(foundation), std::move(options)));
+  a->appliance_id_ = applianceId(a->config(), a->env_.files);
+  a->applyKeptCentralSettings();
   const config::AgentConfig& cfg = a->config();
   // Evidence first: every record of the agent's life, the start included, is chained and signed.
-  auto evidence = openEvidence(cfg, provenanceFor(cfg, applianceId(cfg, a->env_.files), a->rules().version), a->env_.clock);
+  auto evidence = openEvidence(cfg, provenanceFor(cfg, a->appliance_id_, a->rules().version), a->env_.clock);
   if (!evidence.ok()) return core::fail(std::move(evidence.error()));
   a->evidence_ = std::move(*evidence);
   (void)a->evidence_.writer->append(evidence::Kind::Lifecycle, a->options_.actor,
@@ -167,6 +282,8 @@ CycleResult Agent::runCycle() {
                        ? recorder.finish(facts, result.findings, result.rechecked ? &result.findings_before : nullptr,
                                          result.actions)
                        : core::Result<CycleRecorded, RecordError>(core::fail(observed.error()));
+  last_cycle_ = cycleSummary(facts, result, last_recorded_->ok() ? (*last_recorded_)->last_seq : 0);
+  last_health_ = facts.health;
   return result;
 }
 

@@ -10,9 +10,10 @@
 //                         healing the mode chooses (dry-run plans, live acts behind one Guards
 //                         and one PendingSyncs), the start-of-run sweep of temporaries.
 //
-// Then any number of runCycle() / heal() calls, and stop(). Everything reads one clock, the
-// host environment's. The rule set and tier stay the same for the life of the object (a swap
-// between cycles comes with rule sync).
+// Then any number of runCycle() / heal() / checkIn() calls, and stop(). Everything reads one
+// clock, the host environment's. The rule set stays the same for the life of the object (a swap
+// between cycles comes with rule sync); the tier and the disabled checks change only at a
+// check-in, so between cycles.
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +22,8 @@
 #include "checks/finding.h"
 #include "config/agent_config.h"
 #include "core/result.h"
+#include "checkin/central_link.h"
+#include "cycle/central.h"
 #include "cycle/evidence_session.h"
 #include "cycle/foundation.h"
 #include "cycle/healing_session.h"
@@ -63,6 +66,14 @@ struct CycleResult {
   std::optional<Problem> stopped;
 };
 
+/// What a check-in did.
+struct CheckInResult {
+  bool attempted = false;  // false: offline (no central.endpoint), nothing was sent
+  std::optional<checkin::LinkError> error;  // it failed: the agent keeps what it has
+  config::Tier tier_before = config::Tier::Standard;
+  config::Tier tier_after = config::Tier::Standard;  // what the next cycle runs
+};
+
 class Agent {
  public:
   /// Opens the evidence and the healing of the configured mode on `foundation` and writes the
@@ -86,6 +97,17 @@ class Agent {
   /// same targets re-checked after a live change. The actor is StartOptions::actor.
   CycleResult heal(const rules::L1Rule& rule, const std::optional<std::string>& target);
 
+  /// Hands the agent its link to central command (makeCentralLink; nullptr: offline).
+  void connect(std::unique_ptr<checkin::CentralLink> link) { link_ = std::move(link); }
+
+  /// Checks in with central command: who this appliance is, its tier, mode, evidence head and
+  /// public key, the last cycle's counts and health. From the answer, the site's tier and the
+  /// checks central command disables take effect at the next cycle (unless `--tier` chose the
+  /// tier for this run) and are kept in state_dir/central.json. Success and failure are each a
+  /// `checkin` evidence record and a log line; a failure changes nothing (offline, the agent
+  /// keeps working on what it has). Offline (no link) it does nothing.
+  CheckInResult checkIn();
+
   /// Writes the lifecycle `stop` record and makes every record durable; logs how the last
   /// runCycle() (when it was the last call) was recorded. Fails with a Runtime problem when the
   /// records are not durable or that cycle's could not be recorded: the caller's exit code says
@@ -100,8 +122,12 @@ class Agent {
 
  private:
   Agent(Foundation foundation, StartOptions options);
+  // Connected (central.endpoint set): central.json's settings over the file's (start only).
+  void applyKeptCentralSettings();
 
   Foundation base_;
+  // agent.yaml, environment and flags as loaded: what central command's settings apply to.
+  config::AgentConfig file_config_;
   StartOptions options_;
   platform::HostEnv env_;
   EvidenceSession evidence_;
@@ -109,6 +135,11 @@ class Agent {
   // The record of the last call when it was runCycle() (reset by every call), for stop().
   std::optional<core::Result<CycleRecorded, RecordError>> last_recorded_;
   bool stopped_ = false;
+  std::unique_ptr<checkin::CentralLink> link_;
+  std::string appliance_id_;
+  // What the next check-in reports of the last cycle (absent before the first).
+  std::optional<v1::CycleSummary> last_cycle_;
+  std::vector<std::string> last_health_;
 };
 
 }  // namespace cycle
