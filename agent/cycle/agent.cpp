@@ -94,10 +94,20 @@ void Agent::applyKeptCentralSettings() {
     return;
   }
   if (!*kept) return;
-  base_.agent.config = withCentralSettings(file_config_, **kept);
-  log->info("tier {} (from {}), {} checks disabled by central command, as it said at its last check-in",
-            config::toString(config().rules.tier), config().origin.sources.at("rules.tier"),
-            (*kept)->disabled_checks.size());
+  const CentralSettings& s = **kept;
+  if (s.site_id != file_config_.site_id || s.endpoint != file_config_.central.endpoint) {
+    log->warn("{}: kept for site {} at {}, not this configuration's (site {} at {}): ignored, agent.yaml's "
+              "settings apply until the next check-in",
+              state_dir.pathOf(kCentralStateFile), s.site_id, s.endpoint, file_config_.site_id,
+              file_config_.central.endpoint);
+    return;
+  }
+  base_.agent.config = withCentralSettings(file_config_, s);
+  log->info("central command's settings of its last check-in: tier {}{}, {} checks disabled by it",
+            config::toString(s.tier),
+            config().rules.tier != s.tier ? " (not in force: --tier " + std::string(config::toString(config().rules.tier)) + ")"
+                                          : std::string(),
+            s.disabled_checks.size());
 }
 
 CheckInResult Agent::checkIn() {
@@ -114,13 +124,23 @@ CheckInResult Agent::checkIn() {
       identityOf(cfg, appliance_id_, env_.files, detectPlatform(cfg, env_.files) == rules::Platform::Nixos);
   req.set_active_tier(toProto(cfg.rules.tier));
   req.set_mode(cfg.healing.dry_run ? v1::MODE_DRY_RUN : v1::MODE_LIVE);
-  const evidence::Head head = writer.head();
+  // The last durable record (the proto's evidence head): queued records may still be lost.
+  const evidence::Head head = writer.durableHead();
   if (head.seq > 0) {
-    req.mutable_evidence_head()->set_seq(head.seq);
-    if (auto bytes = evidence::fromHex<32>(head.hash)) req.mutable_evidence_head()->set_hash(bytes->data(), bytes->size());
+    const auto bytes = evidence::fromHex<32>(head.hash);
+    if (bytes) {
+      req.mutable_evidence_head()->set_seq(head.seq);
+      req.mutable_evidence_head()->set_hash(bytes->data(), bytes->size());
+    } else {
+      log->error("evidence head {} has no hash of 64 hex digits: not reported", head.seq);
+    }
   }
   if (last_cycle_) *req.mutable_last_cycle() = *last_cycle_;
-  for (const auto& flag : last_health_) req.add_health()->set_code(flag);
+  // Health as it is now: before the first cycle (run --once) the evidence's own flags; after a
+  // cycle, the ones it found (over the disk cap included).
+  for (const auto& flag : last_cycle_ ? last_health_ : evidence::healthFlags(writer, false)) {
+    req.add_health()->set_code(flag);
+  }
   const auto& key = evidence_.key->publicKey();
   req.set_evidence_public_key(key.data(), key.size());
   const auto now_ms = [&] {
@@ -135,21 +155,26 @@ CheckInResult Agent::checkIn() {
     body["result"] = "failed";
     body["error"] = {{"kind", std::string(checkin::toString(answer.error().kind))}, {"message", answer.error().message}};
     body["tier"] = tierChange(r.tier_before, r.tier_after);
-    log->warn("check-in with central command at {} failed ({}): {}; keeping tier {} and what it said last",
+    const auto source = cfg.origin.sources.find("rules.tier");
+    log->warn("check-in with central command at {} failed ({}): {}; the tier stays {} (from {})",
               cfg.central.endpoint, checkin::toString(answer.error().kind), answer.error().message,
-              config::toString(r.tier_before));
+              config::toString(r.tier_before), source == cfg.origin.sources.end() ? "the default" : source->second);
     (void)writer.append(evidence::Kind::Checkin, options_.actor, body);
     return r;
   }
-  const CentralSettings settings = settingsFrom(*answer, now_ms());
+  const CentralSettings settings = settingsFrom(*answer, cfg, now_ms());
   core::PosixStateDir state_dir(cfg.state_dir);
-  if (auto saved = saveCentralSettings(state_dir, settings); !saved.ok()) {
+  auto saved = saveCentralSettings(state_dir, settings);
+  if (!saved.ok()) {
     // In force for this process all the same; a restart before the next check-in runs the old.
     log->error("central command's settings apply, but cannot be kept: {}", saved.error());
   }
   base_.agent.config = withCentralSettings(file_config_, settings);
+  // The records from here on name the configuration that runs (its hash covers tier and checks).
+  writer.setProvenance(provenanceFor(config(), appliance_id_, rules().version));
   r.tier_after = config().rules.tier;
   body["result"] = "ok";
+  body["kept"] = saved.ok();
   body["site_tier"] = std::string(config::toString(settings.tier));
   body["tier"] = tierChange(r.tier_before, r.tier_after);
   body["disabled_checks"] = settings.disabled_checks;

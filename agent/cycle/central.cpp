@@ -27,8 +27,11 @@ v1::Tier toProto(config::Tier tier) {
   return tier == config::Tier::Standard ? v1::TIER_STANDARD : v1::TIER_FULL_COVERAGE;
 }
 
-CentralSettings settingsFrom(const v1::CheckInResponse& response, std::int64_t received_at_unix_ms) {
+CentralSettings settingsFrom(const v1::CheckInResponse& response, const config::AgentConfig& cfg,
+                             std::int64_t received_at_unix_ms) {
   CentralSettings s;
+  s.site_id = cfg.site_id;
+  s.endpoint = cfg.central.endpoint;
   s.tier = response.site_tier() == v1::TIER_FULL_COVERAGE ? config::Tier::FullCoverage : config::Tier::Standard;
   s.disabled_checks.assign(response.disabled_checks().begin(), response.disabled_checks().end());
   std::sort(s.disabled_checks.begin(), s.disabled_checks.end());
@@ -47,6 +50,8 @@ core::Result<std::optional<CentralSettings>, std::string> loadCentralSettings(co
   try {
     const auto j = nlohmann::json::parse(**text);
     CentralSettings s;
+    s.site_id = j.at("site_id").get<std::string>();
+    s.endpoint = j.at("endpoint").get<std::string>();
     const auto tier = config::parseTier(j.at("tier").get<std::string>());
     if (!tier) return core::fail(where + ": field tier: not standard or full_coverage");
     s.tier = *tier;
@@ -61,7 +66,9 @@ core::Result<std::optional<CentralSettings>, std::string> loadCentralSettings(co
 }
 
 core::Status<std::string> saveCentralSettings(core::StateDir& dir, const CentralSettings& s) {
-  const nlohmann::json j{{"tier", std::string(config::toString(s.tier))},
+  const nlohmann::json j{{"site_id", s.site_id},
+                         {"endpoint", s.endpoint},
+                         {"tier", std::string(config::toString(s.tier))},
                          {"disabled_checks", s.disabled_checks},
                          {"latest_bundle_version", s.latest_bundle_version},
                          {"server_time_unix_ms", s.server_time_unix_ms},

@@ -28,6 +28,10 @@ inline constexpr const char* kCentralStateFile = "central.json";
 
 /// What central command decided for this appliance at the last check-in that succeeded.
 struct CentralSettings {
+  // Whose settings these are: they apply only to the same site at the same central command (a
+  // site_id or endpoint changed in agent.yaml makes them stale until the next check-in).
+  std::string site_id;
+  std::string endpoint;
   config::Tier tier = config::Tier::Standard;
   std::vector<std::string> disabled_checks;  // in addition to agent.yaml checks.disabled
   std::uint64_t latest_bundle_version = 0;
@@ -36,8 +40,10 @@ struct CentralSettings {
   bool operator==(const CentralSettings&) const = default;
 };
 
-/// The settings of a validated answer (checkin::validateResponse passed: the tier is known).
-CentralSettings settingsFrom(const v1::CheckInResponse& response, std::int64_t received_at_unix_ms);
+/// The settings of a validated answer (checkin::validateResponse passed: the tier is known),
+/// for `cfg`'s site_id and central.endpoint.
+CentralSettings settingsFrom(const v1::CheckInResponse& response, const config::AgentConfig& cfg,
+                             std::int64_t received_at_unix_ms);
 
 /// state_dir/central.json: nullopt when absent; an error naming the file when it cannot be read
 /// or is not what saveCentralSettings writes.

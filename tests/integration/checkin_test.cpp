@@ -115,7 +115,7 @@ TEST_CASE("run --once checks in first: the site's tier acts in the cycle, a swit
   CHECK(offline.exit_code == 1);
   CHECK(offline.doc.at("tier") == "full_coverage");
   CHECK(offline.err.find("failed (unavailable)") != std::string::npos);
-  CHECK(offline.err.find("keeping tier full_coverage") != std::string::npos);
+  CHECK(offline.err.find("the tier stays full_coverage (from central command)") != std::string::npos);
 
   // Each check-in is a `checkin` record: six that reached central command, one that did not.
   const auto records = checkinRecords(config);

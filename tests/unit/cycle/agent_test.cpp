@@ -10,12 +10,16 @@
 #include <string>
 
 #include "config/loader.h"
+#include "core/version.h"
 #include "cycle/agent.h"
 #include "cycle/evidence_session.h"
 #include "evidence/keys.h"
 #include "evidence/storage.h"
 #include "evidence/record.h"
 #include "evidence/verifier.h"
+#include "fakes/fake_central_link.h"
+#include "fakes/fake_state_dir.h"
+#include "support/file_text.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -39,14 +43,15 @@ struct Site {
   std::filesystem::path root = dir.path() / "root";
   std::filesystem::path state = dir.path() / "state";
 
-  explicit Site(bool live) {
+  // `extra`: more agent.yaml, at the top level.
+  explicit Site(bool live, const std::string& extra = "") {
     dir.write("root/etc/shadow", "root:*:19000:0:99999:7:::\n");
     plantDrift();
     dir.write("rules/t.yaml", kRules);
     dir.write("agent.yaml", "host_root: " + root.string() + "\nlive_state: \"off\"\nplatform: linux\nstate_dir: " +
                                 state.string() + "\nrules:\n  dir: " + (dir.path() / "rules").string() +
                                 "\nhealing:\n  dry_run: " + (live ? "false" : "true") +
-                                "\n  writable_paths: [/etc/shadow]\n");
+                                "\n  writable_paths: [/etc/shadow]\n" + extra);
   }
   void plantDrift() const { REQUIRE(::chmod((root / "etc/shadow").c_str(), 0644) == 0); }
   unsigned mode() const {
@@ -208,4 +213,137 @@ TEST_CASE("a guard file that is not guard state stops the start: only the start 
   CHECK(site.records() == std::vector<std::string>{"lifecycle:start"});
   CHECK(site.mode() == 0644);
   CHECK(cycle::prepare(site.config()).ok());  // the failed start let go of state_dir
+}
+
+namespace {
+
+constexpr const char* kConnected = "site_id: clinic-1\ncentral:\n  endpoint: \"unix:/nonexistent/central.sock\"\n";
+
+checkin::v1::CheckInResponse answer(checkin::v1::Tier tier, std::vector<std::string> disabled = {}) {
+  checkin::v1::CheckInResponse r;
+  r.set_server_time_unix_ms(1'800'000'000'000);
+  r.set_site_tier(tier);
+  for (auto& id : disabled) r.add_disabled_checks(id);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a check-in tells central command who the appliance is and takes the site's tier for the next cycle") {
+  Site site(false, kConnected);
+  auto agent = site.start();
+  auto link = std::make_unique<fakes::FakeCentralLink>();
+  fakes::FakeCentralLink& fake = *link;
+  agent->connect(std::move(link));
+  CHECK(agent->config().rules.tier == config::Tier::Standard);
+
+  fake.answerCheckIn(answer(checkin::v1::TIER_FULL_COVERAGE, {"T-001"}));
+  const auto first = agent->checkIn();
+  CHECK(first.attempted);
+  CHECK_FALSE(first.error);
+  CHECK(first.tier_before == config::Tier::Standard);
+  CHECK(first.tier_after == config::Tier::FullCoverage);
+  CHECK(agent->config().rules.tier == config::Tier::FullCoverage);
+  REQUIRE(fake.checkIns().size() == 1);
+  const auto& req = fake.checkIns()[0];
+  CHECK(req.identity().site_id() == "clinic-1");
+  CHECK_FALSE(req.identity().appliance_id().empty());
+  CHECK(req.identity().agent_version() == core::kAgentVersion);
+  CHECK(req.mode() == checkin::v1::MODE_DRY_RUN);
+  CHECK(req.active_tier() == checkin::v1::TIER_STANDARD);
+  CHECK(req.evidence_public_key().size() == 32);
+  // The head is the last durable record: this first start's records are only queued yet.
+  CHECK(req.evidence_head().seq() == 0);
+  CHECK(req.evidence_head().hash().empty());
+  CHECK_FALSE(req.has_last_cycle());  // no cycle yet
+
+  // The disabled check does not run in the next cycle; the cycle's counts go with the next check-in.
+  const auto cycle = agent->runCycle();
+  REQUIRE(cycle.findings.size() == 1);
+  CHECK(cycle.findings[0].status == checks::Status::NotApplicable);
+  fake.failCheckIn(checkin::LinkErrc::Unavailable, "CheckIn: connection refused");
+  const auto second = agent->checkIn();
+  REQUIRE(second.error);
+  CHECK(second.error->kind == checkin::LinkErrc::Unavailable);
+  CHECK(second.tier_after == config::Tier::FullCoverage);  // a failure changes nothing
+  REQUIRE(fake.checkIns().size() == 2);
+  CHECK(fake.checkIns()[1].active_tier() == checkin::v1::TIER_FULL_COVERAGE);
+  REQUIRE(fake.checkIns()[1].has_last_cycle());
+  CHECK(fake.checkIns()[1].last_cycle().not_applicable() == 1);
+  CHECK(fake.checkIns()[1].last_cycle().evidence_seq() > 0);
+  CHECK(fake.checkIns()[1].evidence_head().seq() >= fake.checkIns()[1].last_cycle().evidence_seq());
+  CHECK(fake.checkIns()[1].evidence_head().hash().size() == 32);
+  REQUIRE(agent->stop().ok());
+  const auto kinds = site.records();
+  CHECK(count(kinds, "checkin") == 2);
+
+  // Kept for the next start: connected but not yet checked in, the agent runs the site's tier.
+  const std::string kept = testsupport::slurp(site.state / "central.json");
+  CHECK(kept.find("full_coverage") != std::string::npos);
+  agent.reset();
+  auto restarted = site.start();
+  CHECK(restarted->config().rules.tier == config::Tier::FullCoverage);
+  CHECK(restarted->config().checks.disabled == std::vector<std::string>{"T-001"});
+}
+
+TEST_CASE("central command's kept settings apply only while connected, and --tier still decides for its run") {
+  {
+    Site connected(false, kConnected);
+    auto agent = connected.start();
+    auto link = std::make_unique<fakes::FakeCentralLink>();
+    link->answerCheckIn(answer(checkin::v1::TIER_FULL_COVERAGE));
+    agent->connect(std::move(link));
+    REQUIRE_FALSE(agent->checkIn().error);
+    REQUIRE(agent->stop().ok());
+    agent.reset();
+    CHECK(connected.start()->config().rules.tier == config::Tier::FullCoverage);
+    // The same state_dir for another site: the settings kept are not its own.
+    const std::string yaml = testsupport::slurp(connected.dir.path() / "agent.yaml");
+    const auto at = yaml.find(kConnected);
+    REQUIRE(at != std::string::npos);
+    std::string other = yaml;
+    connected.dir.write("agent.yaml", other.replace(at, std::string("site_id: clinic-1").size(), "site_id: clinic-2"));
+    CHECK(connected.start()->config().rules.tier == config::Tier::Standard);
+    // The endpoint removed: a standalone appliance, the file decides.
+    std::string standalone = yaml;
+    connected.dir.write("agent.yaml", standalone.erase(at, std::string(kConnected).size()));
+    CHECK(connected.start()->config().rules.tier == config::Tier::Standard);
+  }
+  config::AgentConfig base;
+  base.rules.tier = config::Tier::Standard;
+  base.checks.disabled = {"A", "B"};
+  cycle::CentralSettings s;
+  s.tier = config::Tier::FullCoverage;
+  s.disabled_checks = {"B", "C"};
+  const auto applied = cycle::withCentralSettings(base, s);
+  CHECK(applied.rules.tier == config::Tier::FullCoverage);
+  CHECK(applied.checks.disabled == std::vector<std::string>{"A", "B", "C"});
+  base.origin.sources["rules.tier"] = "flag --tier";
+  CHECK(cycle::withCentralSettings(base, s).rules.tier == config::Tier::Standard);
+}
+
+TEST_CASE("central.json round-trips, and a damaged one is an error naming the file") {
+  fakes::FakeStateDir dir;
+  auto none = cycle::loadCentralSettings(dir);
+  REQUIRE(none.ok());
+  CHECK_FALSE(*none);
+  config::AgentConfig cfg;
+  cfg.site_id = "clinic-9";
+  cfg.central.endpoint = "unix:/run/c.sock";
+  const auto s = cycle::settingsFrom(answer(checkin::v1::TIER_FULL_COVERAGE, {"Z", "A", "Z"}), cfg, 42);
+  CHECK(s.site_id == "clinic-9");
+  CHECK(s.endpoint == "unix:/run/c.sock");
+  CHECK(s.disabled_checks == std::vector<std::string>{"A", "Z"});
+  REQUIRE(cycle::saveCentralSettings(dir, s).ok());
+  auto back = cycle::loadCentralSettings(dir);
+  REQUIRE(back.ok());
+  REQUIRE(*back);
+  CHECK(**back == s);
+  std::string text = *(*dir.read("central.json"));
+  text.replace(text.find("full_coverage"), std::string("full_coverage").size(), "gold");
+  REQUIRE(dir.replace("central.json", text).ok());
+  auto bad = cycle::loadCentralSettings(dir);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().find(dir.pathOf("central.json")) != std::string::npos);
+  CHECK(bad.error().find("tier") != std::string::npos);
 }
