@@ -10,12 +10,18 @@
 #include "cli/setup.h"
 #include "core/log.h"
 #include "core/suggest.h"
+#include "cycle/central.h"
 
 namespace cli {
 
 int runCheck(const GlobalOptions& global, const CheckOptions& options) {
   auto agent = loadAgent(global);
   if (!agent.ok()) return reportFailure(agent.error());
+  // Connected, the tier and disabled checks are central command's (kept by the last check-in),
+  // as the next cycle would run them; read-only, nothing is written.
+  const cycle::KeptCentralSettings kept = cycle::keptCentralSettings(agent->config);
+  if (!kept.warning.empty()) core::log::logger("cli")->warn("{}", kept.warning);
+  if (kept.settings) agent->config = cycle::withCentralSettings(std::move(agent->config), *kept.settings);
   const config::AgentConfig& cfg = agent->config;
   const rules::RuleSet& set = agent->rules;
   if (options.check_id && !set.findCheck(*options.check_id)) {

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/log.h"
+#include "cycle/central.h"
 #include "cycle/evidence_session.h"
 #include "cli/exit_codes.h"
 #include "cycle/healing_session.h"
@@ -265,7 +267,7 @@ std::string humanText(const json& s) {
   auto row = [&](const char* name, const std::string& value) { out += padded(name, 11) + " " + value + "\n"; };
   row("version", s["version"].get<std::string>());
   row("mode", s["mode"].get<std::string>() + " (from " + s["mode_source"].get<std::string>() + ")");
-  row("tier", s["tier"].get<std::string>());
+  row("tier", s["tier"].get<std::string>() + " (from " + s["tier_source"].get<std::string>() + ")");
   row("host_root", s["host_root"].get<std::string>());
   row("state_dir", s["state_dir"].get<std::string>() +
                        (s.contains("state_dir_error")       ? " (cannot read: " + s["state_dir_error"].get<std::string>() + ")"
@@ -360,6 +362,11 @@ int runStatus(const GlobalOptions& global) {
   auto cfg = loadConfiguration(global);
   if (!cfg.ok()) return reportFailure(cfg.error());
   cycle::startLogging(*cfg);
+  // Connected, the tier in force is central command's, as its last check-in left it.
+  const cycle::KeptCentralSettings kept = cycle::keptCentralSettings(*cfg);
+  if (!kept.warning.empty()) core::log::logger("cli")->warn("{}", kept.warning);
+  if (kept.settings) *cfg = cycle::withCentralSettings(std::move(*cfg), *kept.settings);
+  const auto tier_source = cfg->origin.sources.find("rules.tier");
   core::SystemClock clock;
   std::vector<std::string> problems;
   struct stat st{};
@@ -367,6 +374,7 @@ int runStatus(const GlobalOptions& global) {
          {"mode", cycle::modeName(*cfg)},
          {"mode_source", std::string(config::toString(cfg->origin.dry_run_source))},
          {"tier", std::string(config::toString(cfg->rules.tier))},
+         {"tier_source", tier_source == cfg->origin.sources.end() ? std::string("default") : tier_source->second},
          {"host_root", cfg->host_root},
          {"state_dir", cfg->state_dir},
          {"state_dir_exists", false}};

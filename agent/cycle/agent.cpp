@@ -85,23 +85,11 @@ nlohmann::json tierChange(config::Tier before, config::Tier after) {
 void Agent::applyKeptCentralSettings() {
   // Standalone (no endpoint), the file decides; connected, what central command last said holds
   // until it says otherwise, so an outage never changes the tier.
-  if (file_config_.central.endpoint.empty()) return;
-  core::PosixStateDir state_dir(file_config_.state_dir);
-  auto kept = loadCentralSettings(state_dir);
   const auto log = core::log::logger("checkin");
-  if (!kept.ok()) {
-    log->warn("{}: ignored, agent.yaml's settings apply until the next check-in", kept.error());
-    return;
-  }
-  if (!*kept) return;
-  const CentralSettings& s = **kept;
-  if (s.site_id != file_config_.site_id || s.endpoint != file_config_.central.endpoint) {
-    log->warn("{}: kept for site {} at {}, not this configuration's (site {} at {}): ignored, agent.yaml's "
-              "settings apply until the next check-in",
-              state_dir.pathOf(kCentralStateFile), s.site_id, s.endpoint, file_config_.site_id,
-              file_config_.central.endpoint);
-    return;
-  }
+  const KeptCentralSettings kept = keptCentralSettings(file_config_);
+  if (!kept.warning.empty()) log->warn("{}", kept.warning);
+  if (!kept.settings) return;
+  const CentralSettings& s = *kept.settings;
   base_.agent.config = withCentralSettings(file_config_, s);
   log->info("central command's settings of its last check-in: tier {}{}, {} checks disabled by it",
             config::toString(s.tier),
@@ -126,6 +114,7 @@ CheckInResult Agent::checkIn() {
   req.set_mode(cfg.healing.dry_run ? v1::MODE_DRY_RUN : v1::MODE_LIVE);
   // The last durable record (the proto's evidence head): queued records may still be lost.
   const evidence::Head head = writer.durableHead();
+  req.mutable_evidence_head()->set_seq(0);  // present even when empty: seq 0 says "no record yet"
   if (head.seq > 0) {
     const auto bytes = evidence::fromHex<32>(head.hash);
     if (bytes) {

@@ -76,6 +76,27 @@ core::Status<std::string> saveCentralSettings(core::StateDir& dir, const Central
   return dir.replace(kCentralStateFile, j.dump(2) + "\n");
 }
 
+KeptCentralSettings keptCentralSettings(const config::AgentConfig& cfg) {
+  KeptCentralSettings out;
+  if (cfg.central.endpoint.empty()) return out;
+  core::PosixStateDir state_dir(cfg.state_dir);
+  auto kept = loadCentralSettings(state_dir);
+  if (!kept.ok()) {
+    out.warning = kept.error() + ": ignored, agent.yaml's settings apply until the next check-in";
+    return out;
+  }
+  if (!*kept) return out;
+  const CentralSettings& s = **kept;
+  if (s.site_id != cfg.site_id || s.endpoint != cfg.central.endpoint) {
+    out.warning = state_dir.pathOf(kCentralStateFile) + ": kept for site " + s.site_id + " at " + s.endpoint +
+                  ", not this configuration's (site " + cfg.site_id + " at " + cfg.central.endpoint +
+                  "): ignored, agent.yaml's settings apply until the next check-in";
+    return out;
+  }
+  out.settings = s;
+  return out;
+}
+
 config::AgentConfig withCentralSettings(config::AgentConfig base, const CentralSettings& s) {
   const auto source = base.origin.sources.find("rules.tier");
   const bool flag_tier = source != base.origin.sources.end() && source->second.rfind("flag ", 0) == 0;

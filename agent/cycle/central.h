@@ -50,6 +50,15 @@ CentralSettings settingsFrom(const v1::CheckInResponse& response, const config::
 core::Result<std::optional<CentralSettings>, std::string> loadCentralSettings(const core::StateDir& dir);
 core::Status<std::string> saveCentralSettings(core::StateDir& dir, const CentralSettings& settings);
 
+/// What state_dir/central.json holds for `cfg`, read-only: nothing when standalone (no
+/// central.endpoint) or nothing is kept; `warning` says why a file that is there is not used
+/// (unreadable, damaged, or kept for another site_id or endpoint).
+struct KeptCentralSettings {
+  std::optional<CentralSettings> settings;
+  std::string warning;
+};
+KeptCentralSettings keptCentralSettings(const config::AgentConfig& cfg);
+
 /// `base` (agent.yaml, environment, flags) with central command's settings: its tier, unless
 /// `--tier` chose one for this run; its disabled checks added to the file's.
 config::AgentConfig withCentralSettings(config::AgentConfig base, const CentralSettings& settings);

@@ -117,6 +117,15 @@ TEST_CASE("run --once checks in first: the site's tier acts in the cycle, a swit
   CHECK(offline.err.find("failed (unavailable)") != std::string::npos);
   CHECK(offline.err.find("the tier stays full_coverage (from central command)") != std::string::npos);
 
+  // The read-only commands show the tier in force, central command's, as a cycle would run it.
+  const auto status = runAgent({"status", "--json", "--config", config});
+  INFO(status.err);
+  const json status_doc = json::parse(status.out);
+  CHECK(status_doc.at("tier") == "full_coverage");
+  CHECK(status_doc.at("tier_source") == "central command");
+  const auto check = runAgent({"check", "--json", "--config", config});
+  CHECK(json::parse(check.out).at("tier") == "full_coverage");
+
   // Each check-in is a `checkin` record: six that reached central command, one that did not.
   const auto records = checkinRecords(config);
   REQUIRE(records.size() == 6);

@@ -253,6 +253,7 @@ TEST_CASE("a check-in tells central command who the appliance is and takes the s
   CHECK(req.active_tier() == checkin::v1::TIER_STANDARD);
   CHECK(req.evidence_public_key().size() == 32);
   // The head is the last durable record: this first start's records are only queued yet.
+  CHECK(req.has_evidence_head());  // present with seq 0: "no record yet" (central command requires it)
   CHECK(req.evidence_head().seq() == 0);
   CHECK(req.evidence_head().hash().empty());
   CHECK_FALSE(req.has_last_cycle());  // no cycle yet
