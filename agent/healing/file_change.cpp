@@ -34,7 +34,7 @@ core::Status<StepError> locate(const std::string& requested, const platform::Hos
   } else if (resolved.error().code == platform::FsErrc::NotFound) {
     // A dangling link would be written through to a target the policy never saw: refuse it.
     if (auto l = files.lstat(requested); l.ok() && l->type == platform::FileType::Symlink) {
-      return core::fail(err(StepErrc::OutsideWritable, requested + " is a dangling symbolic link"));
+      return core::fail(err(StepErrc::DanglingLink, requested + " is a dangling symbolic link"));
     }
     auto parent = files.resolve(parentOf(requested));
     if (!parent.ok()) return core::fail(err(StepErrc::HostError, parentOf(requested) + ": " + parent.error().message));
@@ -91,6 +91,7 @@ Reason reasonOf(StepErrc code) {
     case StepErrc::NotAllowed: return Reason::NotAllowed;
     case StepErrc::BadEdit: return Reason::BadEdit;
     case StepErrc::HostError: return Reason::HostError;
+    case StepErrc::DanglingLink: return Reason::DanglingLink;
   }
   return Reason::HostError;
 }

@@ -22,6 +22,7 @@ enum class StepErrc {
   NotAllowed,       // e.g. a sysctl key outside the allow-list: refused
   BadEdit,          // the edit cannot be expressed (a value with a newline ...): refused
   HostError,        // the file could not be read or stat'ed: failed
+  DanglingLink,     // the path is a symbolic link to nothing: refused (its target was never checked)
 };
 using StepError = core::Error<StepErrc>;
 /// The reason code of a step refused or failed with `code`.

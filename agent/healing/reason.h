@@ -34,6 +34,8 @@ enum class Reason {
   NoBackup,           // nothing done: no backup can be taken
   StepFailed,         // a step failed; earlier file steps restored
   RecheckFailed,      // the steps ran and the re-check does not pass; restored where possible
+  // Added later (codes are appended, never renumbered or renamed).
+  DanglingLink,       // refused: the step's path is a symbolic link to nothing, never written through
 };
 
 constexpr std::string_view toString(Reason r) {
@@ -64,11 +66,12 @@ constexpr std::string_view toString(Reason r) {
     case Reason::NoBackup: return "no_backup";
     case Reason::StepFailed: return "step_failed";
     case Reason::RecheckFailed: return "recheck_failed";
+    case Reason::DanglingLink: return "dangling_link";
   }
   return "?";
 }
 
 /// The last code, for tests that walk them all.
-inline constexpr Reason kLastReason = Reason::RecheckFailed;
+inline constexpr Reason kLastReason = Reason::DanglingLink;
 
 }  // namespace healing

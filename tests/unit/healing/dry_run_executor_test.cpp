@@ -274,6 +274,7 @@ TEST_CASE("targets with control characters are refused, dangling links are never
   CHECK(recs[0].reason.find("control character") != std::string::npos);
   CHECK(recs[1].outcome == Outcome::Refused);
   CHECK(recs[1].reason.find("dangling") != std::string::npos);
+  CHECK(recs[1].reason_code == healing::Reason::DanglingLink);
 }
 
 TEST_CASE("rules act only on drifted findings, even when their match forgets the status") {
