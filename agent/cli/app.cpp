@@ -74,7 +74,8 @@ const std::map<std::string, std::string>& examples() {
                "  compliance-agent heal --pause --until 2h\n  compliance-agent heal --resume\n"},
       {"status", "  compliance-agent status\n  compliance-agent status --json\n"},
       {"rules", "  compliance-agent rules validate ./my-rules/\n  compliance-agent rules list --tier standard\n"},
-      {"config", "  compliance-agent config show\n  compliance-agent config show --json\n"},
+      {"config", "  compliance-agent config show\n  compliance-agent config show --json\n"
+                 "  compliance-agent config validate\n"},
       {"evidence", "  compliance-agent evidence verify\n  compliance-agent evidence tail -n 20\n"
                    "  compliance-agent evidence show 42\n"
                    "  compliance-agent evidence export --since 2026-11-01 --until 2026-11-30 -o nov.jsonl\n"
@@ -200,6 +201,9 @@ int run(int argc, char** argv) {
   config_cmd->add_subcommand("show", "every setting with its value and where it came from (default, file:line, "
                                      "environment, flag)")
       ->callback([&] { exit_code = runConfigShow(global); });
+  config_cmd->add_subcommand("validate", "check the configuration, the rules, the host root and the central "
+                                         "link's files as a start would; writes nothing (exit 0 or 2)")
+      ->callback([&] { exit_code = runConfigValidate(global); });
 
   app.add_subcommand("keygen", "make the evidence key pair in state_dir/keys (an existing key is kept)")
       ->callback([&] { exit_code = runKeygen(global); });

@@ -1,6 +1,8 @@
 // `config show`: the effective configuration, every key with its value and where that value came
 // from (default, file:line, environment, flag), as `sshd -T` prints sshd's. Read-only: it loads
 // agent.yaml, the environment and the flags, and nothing else.
+// `config validate`: what a start checks before it records anything (cycle::validate), without
+// the lock and without writing: for the unit's ExecStartPre and for an operator after an edit.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "cli/setup.h"
 #include "config/settings.h"
+#include "cycle/agent.h"
 
 namespace cli {
 namespace {
@@ -63,6 +66,37 @@ int runConfigShow(const GlobalOptions& global) {
     }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+int runConfigValidate(const GlobalOptions& global) {
+  auto cfg = loadConfiguration(global);
+  if (!cfg.ok()) return reportFailure(cfg.error());
+  auto valid = cycle::validate(std::move(*cfg));
+  if (!valid.ok()) return reportFailure(valid.error());
+  const config::AgentConfig& c = valid->agent.config;
+  const rules::RuleSet& set = valid->agent.rules;
+  if (global.json) {
+    const nlohmann::ordered_json doc{{"valid", true},
+                                     {"config", fileLine(c)},
+                                     {"mode", cycle::modeName(c)},
+                                     {"tier", std::string(config::toString(c.rules.tier))},
+                                     {"rules_version", set.version},
+                                     {"checks", set.checks.size()},
+                                     {"rules", set.rules.size()},
+                                     {"central", valid->connected ? c.central.endpoint : std::string()}};
+    std::printf("%s\n", doc.dump(2).c_str());
+    return kExitOk;
+  }
+  const auto tier_source = c.origin.sources.find("rules.tier");
+  const std::string tier = std::string(config::toString(c.rules.tier)) + " (from " +
+                           (tier_source == c.origin.sources.end() ? std::string("default") : tier_source->second) +
+                           (valid->connected ? "; central command's applies once it has said" : "") + ")";
+  std::printf("valid: %s\n  mode %s, tier %s, %zu checks, %zu rules, rules %s\n  central command: %s\n",
+              fileLine(c).c_str(), cycle::modeName(c).c_str(), tier.c_str(),
+              set.checks.size(), set.rules.size(), set.version.substr(0, 12).c_str(),
+              valid->connected ? (c.central.endpoint + " (key and TLS files readable; not dialled)").c_str()
+                               : "none (standalone)");
   return kExitOk;
 }
 

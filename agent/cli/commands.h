@@ -100,6 +100,7 @@ int runStatus(const GlobalOptions& global);
 /// (default, FILE:LINE, environment, flag); `--json` as one document. 0, or 2 when the
 /// configuration is invalid (every problem listed, as every command does).
 int runConfigShow(const GlobalOptions& global);
+int runConfigValidate(const GlobalOptions& global);
 
 /// `version`: versionLine(), or (--json) the version and the revision.
 int runVersion(const GlobalOptions& global);

@@ -182,6 +182,18 @@ CheckInResult Agent::checkIn() {
   return r;
 }
 
+core::Result<Validated, Problem> validate(config::AgentConfig cfg) {
+  if (auto ready = livePreflight(cfg); !ready.ok()) return core::fail(std::move(ready.error()));
+  auto agent = loadAgentWith(std::move(cfg), false);
+  if (!agent.ok()) return core::fail(std::move(agent.error()));
+  auto host = openHost(agent->config);
+  if (!host.ok()) return core::fail(std::move(host.error()));
+  auto link = makeCentralLink(agent->config);
+  if (!link.ok()) return core::fail(std::move(link.error()));
+  const bool connected = *link != nullptr;
+  return Validated{std::move(*agent), connected};
+}
+
 core::Result<Foundation, Problem> prepare(config::AgentConfig cfg) {
   // Live: refused before anything is tried or recorded when the agent cannot heal for real.
   if (auto ready = livePreflight(cfg); !ready.ok()) return core::fail(std::move(ready.error()));

@@ -47,6 +47,18 @@ struct Foundation {
 /// livePreflight, lockStateDir, liveStateDirCheck, loadAgentWith and openHost.
 core::Result<Foundation, Problem> prepare(config::AgentConfig cfg);
 
+/// What validate() checked, for its one line.
+struct Validated {
+  LoadedAgent agent;
+  bool connected = false;  // central.endpoint set (and its link's files and key usable)
+};
+
+/// The validate-only mode of prepare() (the unit's ExecStartPre, `config validate`): the live
+/// preflight, the rules (validated, no cache written), the host root, and the central link's
+/// configuration (site_id, the API key file and its mode, the TLS files). Takes no lock, writes
+/// nothing, dials nothing. Fails as prepare() and makeCentralLink do.
+core::Result<Validated, Problem> validate(config::AgentConfig cfg);
+
 /// Who runs the agent, for its lifecycle records: the command ("run --once", "heal --rule X")
 /// and the actor ("agent", or the operator's "uid:N").
 struct StartOptions {

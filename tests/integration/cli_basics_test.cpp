@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "fixture_host.h"
 #include "support/run_process.h"
 
@@ -113,7 +115,7 @@ TEST_CASE("an unknown check id or rule id gets the closest ones") {
 TEST_CASE("CLI11's internal wording never reaches the user, in help or in errors") {
   const std::vector<std::vector<std::string>> helps{
       {}, {"check"}, {"run"}, {"rules"}, {"rules", "validate"}, {"rules", "compile"}, {"rules", "list"},
-      {"heal"}, {"status"}, {"config"}, {"config", "show"}, {"keygen"}, {"evidence"}, {"evidence", "pubkey"},
+      {"heal"}, {"status"}, {"config"}, {"config", "show"}, {"config", "validate"}, {"keygen"}, {"evidence"}, {"evidence", "pubkey"},
       {"evidence", "verify"}, {"evidence", "tail"}, {"evidence", "show"}, {"evidence", "export"}, {"version"}};
   const std::vector<std::vector<std::string>> bad{
       {"evidence", "verify", "--from", "x"}, {"evidence", "verify", "--from", "0"}, {"evidence", "tail", "-n", "-1"},
@@ -216,4 +218,46 @@ TEST_CASE("every example in the README's 'Using it' and in the help runs without
     CHECK(r.err.find("Run with --help") == std::string::npos);
     CHECK((r.exit_code == 0 || r.exit_code == 1 || r.exit_code == 3));
   }
+}
+
+TEST_CASE("config validate checks what a start checks and writes nothing") {
+  testsupport::FixtureHost host("linux", "none");
+  const auto state = host.out / "state-agent";
+  std::filesystem::remove_all(state);
+  auto ok = runAgent({"config", "validate", "--config", host.config()});
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.rfind("valid: " + host.config(), 0) == 0);
+  CHECK(ok.out.find("central command: none (standalone)") != std::string::npos);
+  auto doc = nlohmann::json::parse(runAgent({"config", "validate", "--json", "--config", host.config()}).out);
+  CHECK(doc.at("valid") == true);
+  CHECK(doc.at("checks").get<int>() > 100);
+  CHECK_FALSE(std::filesystem::exists(state));  // no lock, no cache, no key
+
+  // A rule file that does not validate: exit 2 with its file and line, as a start would stop.
+  testsupport::TempDir rules{"ca-bad-rules"};
+  rules.write("bad.yaml", "checks:\n  - id: X-1\n    title: t\n    severity: extreme\n");
+  auto bad = runAgent({"config", "validate", "--config", host.config(), "--rules", rules.path().string()});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("bad.yaml:") != std::string::npos);
+
+  // Connected with an API key file others can read: exit 2 naming it; nothing dialled.
+  rules.write("api.key", "k3y\n");
+  const auto key = rules.path() / "api.key";
+  REQUIRE(::chmod(key.c_str(), 0644) == 0);
+  rules.write("connected.yaml", testsupport::slurp(host.config()) + "site_id: clinic-1\n");
+  std::string yaml = testsupport::slurp(rules.path() / "connected.yaml");
+  yaml.replace(yaml.find("central:\n"), 9, "central:\n  endpoint: \"unix:/nonexistent.sock\"\n  api_key_file: \"" +
+                                                key.string() + "\"\n");
+  rules.write("connected.yaml", yaml);
+  auto open_key = runAgent({"config", "validate", "--config", (rules.path() / "connected.yaml").string()});
+  CHECK(open_key.exit_code == 2);
+  CHECK(open_key.err.find(key.string()) != std::string::npos);
+  REQUIRE(::chmod(key.c_str(), 0600) == 0);
+  auto connected = runAgent({"config", "validate", "--config", (rules.path() / "connected.yaml").string()});
+  INFO(connected.err);
+  CHECK(connected.exit_code == 0);
+  CHECK(connected.out.find("central command: unix:/nonexistent.sock (key and TLS files readable; not dialled)") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(state));
 }
