@@ -5,6 +5,8 @@
 #include <sodium.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -289,4 +291,18 @@ TEST_CASE("bundle: parseBundleUnverified shows a bundle without a key, and still
   CHECK(b->meta.key_id == rules::bundleKeyId(k.pub));
   CHECK(rules::parseBundleUnverified("CABUNDLE").error().code == BundleRefusal::Malformed);
   CHECK(rules::parseBundleUnverified(bytes + "x").error().code == BundleRefusal::Malformed);
+}
+
+TEST_CASE("bundle: the fuzz seeds verify with the fuzz target's key, so mutations start past the signature") {
+  const Key fuzz_key(0x11);
+  const auto dir = std::filesystem::path(CA_SOURCE_DIR) / "tests/fuzz/seeds/bundle_verify";
+  int seen = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    INFO(e.path());
+    CHECK(rules::verifyBundleSignature(bytes, {fuzz_key.pub}).ok());
+    ++seen;
+  }
+  CHECK(seen >= 3);
 }
