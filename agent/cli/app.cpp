@@ -161,7 +161,7 @@ int run(int argc, char** argv) {
   run_cmd->add_flag("-v,--verbose", run_opts.verbose, "the diffs, compliant findings and every not_in_tier plan");
   run_cmd->callback([&] { exit_code = runOnce(global, run_opts); });
 
-  auto* rules_cmd = app.add_subcommand("rules", "validate and list rules");
+  auto* rules_cmd = app.add_subcommand("rules", "validate and list rules; pack and inspect signed rule bundles");
   rules_cmd->require_subcommand(1);
   std::vector<std::string> validate_paths;
   auto* validate = rules_cmd->add_subcommand("validate", "validate rule files or directories");

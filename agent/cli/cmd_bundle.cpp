@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 #include <chrono>
 #include <cstdio>
 #include <string>
