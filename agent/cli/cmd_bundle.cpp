@@ -117,7 +117,11 @@ int runRulesPack(const GlobalOptions& global, const RulesPackOptions& o) {
     return kExitUsage;
   }
   auto seed = evidence::readPrivateKeyFile(o.key);
-  if (!seed.ok()) return usage("--key: " + seed.error().message);
+  if (!seed.ok()) {
+    // The shared reader speaks of the evidence key when the file is missing; this is another key.
+    if (seed.error().code == evidence::KeyErrc::NotFound) return usage("--key: " + o.key + ": no such file");
+    return usage("--key: " + seed.error().message);
+  }
   rules::Ed25519Key key_seed = *seed;
   seed->fill(0);
   auto bytes = rules::packBundle(*sources, spec, key_seed);

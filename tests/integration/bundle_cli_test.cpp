@@ -137,5 +137,8 @@ TEST_CASE("rules pack refuses a key file others can read, a bad tier and a bad d
   args = packArgs(kRulesDir, key.key_path, bundle);
   args[10] = "30 days";
   CHECK(runAgent(args).exit_code == 2);
+  auto missing = runAgent(packArgs(kRulesDir, (dir.path() / "none.key").string(), bundle));
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("none.key: no such file") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(bundle));
 }
