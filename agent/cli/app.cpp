@@ -162,7 +162,7 @@ int run(int argc, char** argv) {
   run_cmd->add_flag("-v,--verbose", run_opts.verbose, "the diffs, compliant findings and every not_in_tier plan");
   run_cmd->callback([&] { exit_code = runOnce(global, run_opts); });
 
-  auto* rules_cmd = app.add_subcommand("rules", "validate and list rules");
+  auto* rules_cmd = app.add_subcommand("rules", "validate and list rules; pack and inspect signed rule bundles");
   rules_cmd->require_subcommand(1);
   std::vector<std::string> validate_paths;
   auto* validate = rules_cmd->add_subcommand("validate", "validate rule files or directories");
@@ -173,6 +173,27 @@ int run(int argc, char** argv) {
   // `rules list --tier T` is the global --tier: the tier of this run.
   rules_cmd->add_subcommand("list", "list the checks, and the L1 rules that act in the tier")
       ->callback([&] { exit_code = runRulesList(global); });
+
+  RulesPackOptions pack_opts;
+  auto* pack = rules_cmd->add_subcommand("pack", "validate a rules directory and sign it into a bundle");
+  pack->add_option("dir", pack_opts.dir, "the rules directory (or file)")->required()->type_name("DIR");
+  pack->add_option("--site", pack_opts.site, "the site it is for, or '*' for every site")->required()->type_name("SITE");
+  pack->add_option("--tier", pack_opts.tier, "standard | full_coverage")->required()->type_name("TIER");
+  pack->add_option("--version", pack_opts.version, "the bundle's version, higher than any before")
+      ->required()
+      ->type_name("N")
+      ->check(wholeNumber("a bundle version", 1));
+  pack->add_option("--expires", pack_opts.expires, "valid for this long from now (30d)")->required()->type_name("DUR");
+  pack->add_option("--key", pack_opts.key, "the rules key's private file (mode 0600)")->required()->type_name("FILE");
+  pack->add_option("-o,--output", pack_opts.output, "the bundle to write (never over an existing file)")->required();
+  pack->callback([&] { exit_code = runRulesPack(global, pack_opts); });
+  RulesInspectOptions inspect_opts;
+  auto* inspect = rules_cmd->add_subcommand("inspect", "show a bundle; with --pubkey, verify it");
+  inspect->add_option("bundle", inspect_opts.bundle, "the bundle file")->required()->type_name("BUNDLE");
+  inspect->add_option("--pubkey", inspect_opts.pubkey, "the rules public key: 64 hex digits or a .pub file")
+      ->type_name("KEY");
+
+  inspect->callback([&] { exit_code = runRulesInspect(global, inspect_opts); });
 
   HealOptions heal_opts;
   auto* heal = app.add_subcommand("heal", "an operator's heal of one rule, or control of the healing guards");

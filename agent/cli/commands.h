@@ -37,6 +37,29 @@ int runRulesCompile(const GlobalOptions& global);
 /// `rules list [--tier T]`: the checks, and the L1 rules that act in the tier.
 int runRulesList(const GlobalOptions& global);
 
+struct RulesPackOptions {
+  std::string dir;       // the rules directory (or file), validated by the loader first
+  std::string site;      // --site: a site_id, or "*" for every site
+  std::string tier;      // --tier: standard | full_coverage
+  std::uint64_t version = 0;
+  std::string expires;   // --expires: a duration (30d) from now
+  std::string key;       // --key: the rules key's private file (0600)
+  std::string output;    // -o: the bundle, never over an existing file
+};
+/// `rules pack DIR ...`: validates DIR with the agent's loader, then signs a bundle of its files
+/// (docs/bundle-format.md). 0 made, 2 invalid rules or usage (the file exists, a too-open key),
+/// 3 unreadable.
+int runRulesPack(const GlobalOptions& global, const RulesPackOptions& options);
+
+struct RulesInspectOptions {
+  std::string bundle;
+  std::optional<std::string> pubkey;  // 64 hex digits or a .pub file
+};
+/// `rules inspect BUNDLE [--pubkey K]`: the metadata and files; with a key, verifies signature,
+/// content hash and expiry. 0 shown (and verified), 1 refused (the code and why), 2 usage,
+/// 3 unreadable.
+int runRulesInspect(const GlobalOptions& global, const RulesInspectOptions& options);
+
 struct HealOptions {
   std::optional<std::string> rule;    // --rule ID: an operator's heal
   std::optional<std::string> target;  // --target T (with --rule or --clear)

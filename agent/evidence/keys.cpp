@@ -118,15 +118,21 @@ core::Result<PublicKey, KeyError> readPublicKeyFile(const std::string& path) {
   return *key;
 }
 
+core::Result<Seed, KeyError> readPrivateKeyFile(const std::string& path) {
+  auto text = readPrivateFile(path);
+  if (!text.ok()) return core::fail(std::move(text.error()));
+  auto seed = fromHex<32>(trim(*text));
+  std::fill(text->begin(), text->end(), '\0');
+  if (!seed) return core::fail(KeyError{KeyErrc::Invalid, path + ": not an Ed25519 key (64 lowercase hex digits)"});
+  return *seed;
+}
+
 core::Result<std::unique_ptr<Ed25519Signer>, KeyError> loadKey(const std::string& state_dir) {
   const std::string dir = keysDir(state_dir);
   const std::string priv = privateKeyPath(state_dir);
   if (auto st = checkPrivateDir(dir); !st.ok()) return core::fail(std::move(st.error()));
-  auto text = readPrivateFile(priv);
-  if (!text.ok()) return core::fail(std::move(text.error()));
-  auto seed = fromHex<32>(trim(*text));
-  std::fill(text->begin(), text->end(), '\0');
-  if (!seed) return core::fail(KeyError{KeyErrc::Invalid, priv + ": not an Ed25519 key (64 lowercase hex digits)"});
+  auto seed = readPrivateKeyFile(priv);
+  if (!seed.ok()) return core::fail(std::move(seed.error()));
   auto signer = std::make_unique<Ed25519Signer>(*seed);
   seed->fill(0);
   // The public file is what operators copy; a mismatch would make them verify with a wrong key.

@@ -43,4 +43,9 @@ core::Result<std::unique_ptr<Ed25519Signer>, KeyError> createKey(const std::stri
 /// Invalid or Io, naming the file.
 core::Result<PublicKey, KeyError> readPublicKeyFile(const std::string& path);
 
+/// Reads a private key file (the 32-byte seed as 64 hex digits, as keys/ holds it; also the
+/// rules key that `rules pack` signs with): not followed when a link, refused Insecure when
+/// group or others may read it or another user owns it. Fails NotFound, Insecure, Invalid or Io.
+core::Result<Seed, KeyError> readPrivateKeyFile(const std::string& path);
+
 }  // namespace evidence

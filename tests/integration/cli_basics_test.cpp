@@ -115,11 +115,14 @@ TEST_CASE("an unknown check id or rule id gets the closest ones") {
 TEST_CASE("CLI11's internal wording never reaches the user, in help or in errors") {
   const std::vector<std::vector<std::string>> helps{
       {}, {"check"}, {"run"}, {"rules"}, {"rules", "validate"}, {"rules", "compile"}, {"rules", "list"},
-      {"heal"}, {"status"}, {"config"}, {"config", "show"}, {"config", "validate"}, {"keygen"}, {"evidence"}, {"evidence", "pubkey"},
+      {"rules", "pack"}, {"rules", "inspect"},
+      {"heal"}, {"status"}, {"config"}, {"config", "show"}, {"config", "validate"}, {"keygen"}, {"evidence"},
+      {"evidence", "pubkey"},
       {"evidence", "verify"}, {"evidence", "tail"}, {"evidence", "show"}, {"evidence", "export"}, {"version"}};
   const std::vector<std::vector<std::string>> bad{
       {"evidence", "verify", "--from", "x"}, {"evidence", "verify", "--from", "0"}, {"evidence", "tail", "-n", "-1"},
-      {"evidence", "tail", "-n", "many"}, {"evidence", "show", "0"}, {"evidence", "show", "99999999999999999999999"}};
+      {"evidence", "tail", "-n", "many"}, {"evidence", "show", "0"}, {"evidence", "show", "99999999999999999999999"},
+      {"rules", "pack", "d", "--site", "s", "--tier", "standard", "--version", "0", "--expires", "1d", "--key", "k", "-o", "o"}};
   auto clean = [](const std::string& text) {
     for (const char* word : {"UINT", "POSITIVE", "NONNEGATIVE", "not in range", "000000", " TEXT"}) {
       INFO(word << " in: " << text);
