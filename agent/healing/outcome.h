@@ -34,6 +34,6 @@ constexpr bool countsAsHealed(Outcome o) { return o == Outcome::Healed; }
 
 /// What `alerted` and `escalated` say until a channel carries them to a human (the central
 /// command link): they are evidence records, and nobody has been told yet.
-inline constexpr const char* kNotDelivered = "recorded, not delivered (no central command link yet)";
+inline constexpr const char* kNotDelivered = "recorded, not delivered (escalations do not reach central command yet)";
 
 }  // namespace healing
