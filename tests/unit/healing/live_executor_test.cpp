@@ -58,6 +58,18 @@ std::string sshRule(const std::string& value = "no", const std::string& extra_st
 
 const std::string kOriginal = "# hardened\nPermitRootLogin yes\nMatch User x\n  X11Forwarding yes\n";
 
+// The config edit of sshRule("no") as a step, and a rule of the given steps (no verify_after), for
+// tests that put steps around it.
+const std::string kSetNoStep =
+    "      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
+    "         value: \"no\", validate: [sshd, -t, -f, \"{file}\"]}\n";
+
+std::string sshRuleOf(const std::string& steps) {
+  return "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n"
+         "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
+         "    actions:\n" + steps;
+}
+
 }  // namespace
 
 TEST_CASE("live: a config edit is backed up, written with its mode, re-checked after verify_after: healed") {
@@ -337,12 +349,7 @@ TEST_CASE("live: a first step that fails has nothing to restore, and says so") {
     r.exit_code = 1;
     return fakes::FakeCommandRunner::Reply(r);
   });
-  auto recs = fx.heal(kSshCheck +
-                      "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n"
-                      "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
-                      "    actions:\n      - {type: run_command, argv: [breaker]}\n"
-                      "      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
-                      "         value: \"no\", validate: [sshd, -t, -f, \"{file}\"]}\n");
+  auto recs = fx.heal(kSshCheck + sshRuleOf("      - {type: run_command, argv: [breaker]}\n" + kSetNoStep));
   REQUIRE(recs.size() == 1);
   INFO(recs[0].reason);
   CHECK(recs[0].outcome == Outcome::Failed);
@@ -365,12 +372,7 @@ TEST_CASE("live: a file that changed after the plan was made is not written: fai
     r.exit_code = 0;
     return fakes::FakeCommandRunner::Reply(r);
   });
-  auto recs = fx.heal(kSshCheck +
-                      "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n"
-                      "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
-                      "    actions:\n      - {type: run_command, argv: [rewriter]}\n"
-                      "      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
-                      "         value: \"no\", validate: [sshd, -t, -f, \"{file}\"]}\n");
+  auto recs = fx.heal(kSshCheck + sshRuleOf("      - {type: run_command, argv: [rewriter]}\n" + kSetNoStep));
   REQUIRE(recs.size() == 1);
   INFO(recs[0].reason);
   CHECK(recs[0].outcome == Outcome::Failed);
@@ -395,14 +397,8 @@ TEST_CASE("live: an edit and a chmod of one file, in either order, write the edi
     LiveFixture fx;
     auto path = fx.write("etc/ssh/sshd_config", kOriginal, 0644);
     fx.commands.scriptOutput("sshd", "");
-    const std::string edit =
-        "      - {type: set_config_value, format: sshd, path: /etc/ssh/sshd_config, key: PermitRootLogin,\n"
-        "         value: \"no\", validate: [sshd, -t, -f, \"{file}\"]}\n";
     const std::string chmod = "      - {type: set_file_mode, path: /etc/ssh/sshd_config, mode: \"0600\"}\n";
-    auto recs = fx.heal(kSshCheck +
-                        "rules:\n  - id: L1-SSH-1\n    name: n\n    tiers: [standard]\n"
-                        "    match: [{field: check_id, op: eq, value: SSH-1}, {field: status, op: eq, value: drifted}]\n"
-                        "    actions:\n" + (chmod_first ? chmod + edit : edit + chmod));
+    auto recs = fx.heal(kSshCheck + sshRuleOf(chmod_first ? chmod + kSetNoStep : kSetNoStep + chmod));
     REQUIRE(recs.size() == 1);
     INFO(recs[0].reason);
     CHECK(recs[0].outcome == Outcome::Healed);
